@@ -1,0 +1,130 @@
+// The turn document: the only place its shape is written. MongoDB stores it as-is (with
+// `_id` = turnId); the SDK returns it; the stages read and extend it.
+import { z } from 'zod';
+
+export const STAGES = ['stt', 'llm', 'tts'] as const;
+export const stageNameSchema = z.enum(STAGES);
+export type StageName = z.infer<typeof stageNameSchema>;
+
+/** Turn ids are `turn_` + a UUID: safe in Redis keys, job ids and URLs. */
+export const turnIdSchema = z
+  .string()
+  .regex(/^turn_[0-9a-f-]{36}$/, 'a turn id looks like turn_<uuid>');
+export const sessionIdSchema = z
+  .string()
+  .regex(/^sess_[0-9a-f-]{36}$/, 'a session id looks like sess_<uuid>');
+
+export const languageSchema = z
+  .string()
+  .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'language must be a BCP-47 tag such as pt-BR');
+
+export const llmOverridesSchema = z.strictObject({
+  systemPrompt: z.string().min(1).max(20_000).optional(),
+  temperature: z.number().min(0).max(2).optional(),
+  maxTokens: z.number().int().positive().max(32_768).optional(),
+});
+export type LlmOverrides = z.infer<typeof llmOverridesSchema>;
+
+export const audioRefSchema = z.object({
+  audioId: z.string().min(1),
+  mimeType: z.string().min(1),
+  sizeBytes: z.number().int().nonnegative(),
+  durationMs: z.number().nonnegative(),
+});
+export type AudioRef = z.infer<typeof audioRefSchema>;
+
+export const turnInputSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('audio'), audio: audioRefSchema }),
+  z.object({ kind: z.literal('text'), text: z.string().min(1) }),
+]);
+export type TurnInput = z.infer<typeof turnInputSchema>;
+
+export const segmentSchema = z.object({
+  startMs: z.number(),
+  endMs: z.number(),
+  text: z.string(),
+  confidence: z.number().optional(),
+});
+
+export const sttOutputSchema = z.object({
+  text: z.string(),
+  segments: z.array(segmentSchema),
+  language: z.string(),
+  durationMs: z.number(),
+  provider: z.string(),
+  model: z.string(),
+});
+export type SttOutput = z.infer<typeof sttOutputSchema>;
+
+export const llmOutputSchema = z.object({
+  text: z.string(),
+  provider: z.string(),
+  model: z.string(),
+  inputTokens: z.number().int().optional(),
+  outputTokens: z.number().int().optional(),
+  contextMessages: z.number().int().nonnegative(),
+});
+export type LlmOutput = z.infer<typeof llmOutputSchema>;
+
+export const ttsOutputSchema = z.object({
+  audio: audioRefSchema,
+  format: z.object({
+    container: z.string(),
+    codec: z.string(),
+    sampleRateHz: z.number(),
+    channels: z.number(),
+    mimeType: z.string(),
+  }),
+  provider: z.string(),
+  model: z.string(),
+});
+export type TtsOutput = z.infer<typeof ttsOutputSchema>;
+
+/** Timing of one stage: queue wait (enqueue → start) and work (start → output written). */
+export const stageTimingSchema = z.object({
+  enqueuedAt: z.date(),
+  startedAt: z.date(),
+  finishedAt: z.date(),
+  queueWaitMs: z.number().nonnegative(),
+  workMs: z.number().nonnegative(),
+  attempts: z.number().int().positive(),
+});
+export type StageTiming = z.infer<typeof stageTimingSchema>;
+
+const stageRecord = <T extends z.ZodType>(output: T) => z.object({ output, timing: stageTimingSchema });
+
+export const turnStatusSchema = z.enum(['queued', 'running', 'completed', 'failed']);
+export type TurnStatus = z.infer<typeof turnStatusSchema>;
+
+export const turnErrorSchema = z.object({
+  stage: stageNameSchema.or(z.literal('enqueue')),
+  code: z.string(),
+  message: z.string(),
+});
+export type TurnError = z.infer<typeof turnErrorSchema>;
+
+export const turnSchema = z.object({
+  turnId: turnIdSchema,
+  sessionId: sessionIdSchema,
+  userId: z.string(),
+  status: turnStatusSchema,
+  input: turnInputSchema,
+  voice: z.string().min(1),
+  language: languageSchema,
+  speed: z.number().min(0.5).max(2),
+  llm: llmOverridesSchema,
+  stages: z.object({
+    stt: stageRecord(sttOutputSchema).optional(),
+    llm: stageRecord(llmOutputSchema).optional(),
+    tts: stageRecord(ttsOutputSchema).optional(),
+  }),
+  error: turnErrorSchema.optional(),
+  createdAt: z.date(),
+  completedAt: z.date().optional(),
+});
+export type Turn = z.infer<typeof turnSchema>;
+export type StageOutputs = {
+  stt: SttOutput;
+  llm: LlmOutput;
+  tts: TtsOutput;
+};

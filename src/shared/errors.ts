@@ -1,0 +1,23 @@
+// Errors that name the problem for the people who hit them. `code` is machine-readable.
+
+export class VoxqError extends Error {
+  override readonly name: string = 'VoxqError';
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** The caller's input is wrong (bad audio, empty text, wrong type); retrying will not help. */
+export class InputError extends VoxqError {
+  override readonly name = 'InputError';
+}
+
+export class NotFoundError extends VoxqError {
+  override readonly name = 'NotFoundError';
+}
+
+export class TimeoutError extends VoxqError {
+  override readonly name = 'TimeoutError';
+}

@@ -1,0 +1,45 @@
+// Seed: IConversationStore (save_message, get_conversation_history(limit), get_statistics).
+import { hasMethods } from './has-methods.js';
+
+export type MessageRole = 'user' | 'assistant';
+
+export interface NewMessage {
+  sessionId: string;
+  role: MessageRole;
+  content: string;
+  metadata?: Record<string, unknown>;
+  /** Deterministic id: saving the same id twice stores one message. Generated when absent. */
+  messageId?: string;
+  turnId?: string;
+}
+
+export interface StoredMessage {
+  messageId: string;
+  sessionId: string;
+  role: MessageRole;
+  content: string;
+  metadata: Record<string, unknown>;
+  turnId?: string;
+  createdAt: Date;
+}
+
+export interface ConversationStatistics {
+  sessionId: string;
+  messageCount: number;
+  userMessageCount: number;
+  assistantMessageCount: number;
+  firstMessageAt?: Date;
+  lastMessageAt?: Date;
+}
+
+export interface ConversationStore {
+  /** Idempotent by messageId: returns the stored message (the first one saved under that id). */
+  saveMessage(message: NewMessage): Promise<StoredMessage>;
+  /** The last `limit` messages, oldest first. */
+  history(sessionId: string, options?: { limit?: number }): Promise<StoredMessage[]>;
+  statistics(sessionId: string): Promise<ConversationStatistics>;
+}
+
+export function isConversationStore(value: unknown): value is ConversationStore {
+  return hasMethods(value, ['saveMessage', 'history', 'statistics']);
+}

@@ -1,0 +1,53 @@
+// Seed: ILLMProvider (generate, get_model_info, is_available, supports_transcription, transcribe).
+import type { AudioInput } from './audio.js';
+import type { TranscribeOptions, Transcription } from './stt-provider.js';
+import { hasMethods } from './has-methods.js';
+
+export interface ChatMessage {
+  role: 'user' | 'assistant';
+  content: string;
+}
+
+export interface GenerateOptions {
+  systemPrompt?: string;
+  temperature?: number;
+  maxTokens?: number;
+  /** Earlier messages of the session, oldest first; the prompt is appended as the last user message. */
+  history?: readonly ChatMessage[];
+  signal?: AbortSignal;
+}
+
+export interface TokenUsage {
+  inputTokens: number;
+  outputTokens: number;
+}
+
+export interface Generation {
+  /** The answer only: reasoning text of reasoning models is never included. */
+  text: string;
+  model: string;
+  usage?: TokenUsage;
+  finishReason?: string;
+}
+
+export interface LlmInfo {
+  provider: string;
+  model: string;
+  supportsStreaming: boolean;
+}
+
+export interface LlmProvider {
+  info(): LlmInfo;
+  isAvailable(): Promise<boolean>;
+  generate(prompt: string, options?: GenerateOptions): Promise<Generation>;
+  /** Answer text as it arrives, in order; concatenated it equals generate()'s text. */
+  stream(prompt: string, options?: GenerateOptions): AsyncIterable<string>;
+  /** True for speech-native models that take audio directly. */
+  supportsTranscription(): boolean;
+  /** Throws ProviderError kind `unsupported` when supportsTranscription() is false. */
+  transcribe(audio: AudioInput, options: TranscribeOptions): Promise<Transcription>;
+}
+
+export function isLlmProvider(value: unknown): value is LlmProvider {
+  return hasMethods(value, ['info', 'isAvailable', 'generate', 'stream', 'supportsTranscription', 'transcribe']);
+}

@@ -1,0 +1,16 @@
+// Seed: IMetricsCollector (increment, gauge, timing, histogram, with tags).
+import { hasMethods } from './has-methods.js';
+
+export type Tags = Readonly<Record<string, string | number | boolean>>;
+
+export interface Metrics {
+  increment(name: string, value?: number, tags?: Tags): void;
+  gauge(name: string, value: number, tags?: Tags): void;
+  /** A duration in milliseconds. */
+  timing(name: string, durationMs: number, tags?: Tags): void;
+  histogram(name: string, value: number, tags?: Tags): void;
+}
+
+export function isMetrics(value: unknown): value is Metrics {
+  return hasMethods(value, ['increment', 'gauge', 'timing', 'histogram']);
+}

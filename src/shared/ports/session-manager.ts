@@ -1,0 +1,35 @@
+// Seed: ISessionManager (create_session, add_interaction, get_session_context).
+import type { ChatMessage } from './llm-provider.js';
+import { hasMethods } from './has-methods.js';
+
+export interface Session {
+  sessionId: string;
+  userId: string;
+  metadata: Record<string, unknown>;
+  createdAt: Date;
+  lastActivityAt: Date;
+  interactionCount: number;
+}
+
+export interface Interaction {
+  sessionId: string;
+  userMessage: string;
+  assistantResponse: string;
+  audioDurationMs?: number;
+  voiceUsed?: string;
+  /** When given, the interaction is recorded once per turn however often it is added. */
+  turnId?: string;
+}
+
+export interface SessionManager {
+  createSession(userId: string, metadata?: Record<string, unknown>): Promise<Session>;
+  getSession(sessionId: string): Promise<Session | null>;
+  /** False when the session does not exist. */
+  addInteraction(interaction: Interaction): Promise<boolean>;
+  /** The last `maxMessages` messages as LLM context, oldest first. */
+  context(sessionId: string, options?: { maxMessages?: number }): Promise<ChatMessage[]>;
+}
+
+export function isSessionManager(value: unknown): value is SessionManager {
+  return hasMethods(value, ['createSession', 'getSession', 'addInteraction', 'context']);
+}

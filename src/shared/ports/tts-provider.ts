@@ -1,0 +1,28 @@
+// Seed: ITTSProvider.synthesize(text, voice="pf_dora", language="pt-BR", speed), get_audio_format.
+import type { AudioFormat, SynthesizedAudio } from './audio.js';
+import { hasMethods } from './has-methods.js';
+
+export interface SynthesizeOptions {
+  voice: string;
+  /** One BCP-47 tag (pt-BR). */
+  language: string;
+  /** 1.0 is normal; 0.5–2.0. */
+  speed: number;
+  signal?: AbortSignal;
+}
+
+export interface TtsInfo {
+  provider: string;
+  model: string;
+}
+
+export interface TtsProvider {
+  info(): TtsInfo;
+  isAvailable(): Promise<boolean>;
+  synthesize(text: string, options: SynthesizeOptions): Promise<SynthesizedAudio>;
+  audioFormat(): AudioFormat;
+}
+
+export function isTtsProvider(value: unknown): value is TtsProvider {
+  return hasMethods(value, ['info', 'isAvailable', 'synthesize', 'audioFormat']);
+}

@@ -1,0 +1,24 @@
+// Where turn documents live. Every write is idempotent: a stage that runs twice records its
+// output once (the first write wins), so a re-delivered job changes nothing.
+import type { StageName, StageOutputs, StageTiming, Turn, TurnError } from '../contracts/turn.js';
+import { hasMethods } from './has-methods.js';
+
+export interface TurnStore {
+  /** Inserts the turn; inserting the same turnId again is a no-op that returns false. */
+  create(turn: Turn): Promise<boolean>;
+  get(turnId: string): Promise<Turn | null>;
+  /** Records a stage's output unless one is already there; returns the turn as stored. */
+  recordStage<S extends StageName>(turnId: string, stage: S, output: StageOutputs[S], timing: StageTiming): Promise<Turn>;
+  /** Marks the turn running (first stage started); no-op once it is completed or failed. */
+  markRunning(turnId: string): Promise<void>;
+  /** Completed once; later calls return false. */
+  complete(turnId: string, at: Date): Promise<boolean>;
+  /** Failed once, unless already completed; later calls return false. */
+  fail(turnId: string, error: TurnError, at: Date): Promise<boolean>;
+  /** A session's turns, newest first. */
+  listBySession(sessionId: string, options?: { limit?: number }): Promise<Turn[]>;
+}
+
+export function isTurnStore(value: unknown): value is TurnStore {
+  return hasMethods(value, ['create', 'get', 'recordStage', 'markRunning', 'complete', 'fail', 'listBySession']);
+}
