@@ -1,0 +1,21 @@
+// voxq's public API: the SDK, the ports (to write your own providers), the fakes, the errors.
+export { connect, type ConnectOptions } from './producers/sdk/connect.js';
+export { VoxqClient, type TurnHandle, type ConversationRequest, type ConversationResult } from './producers/sdk/voxq-client.js';
+export { TurnFailedError, type TurnResult, type TurnTiming, type StageTimingSummary } from './producers/sdk/turn-result.js';
+export { loadConfig, ConfigError, type Config } from './shared/config.js';
+export { VoxqError, InputError, NotFoundError, TimeoutError } from './shared/errors.js';
+export type { Turn, StageName, TurnStatus } from './shared/contracts/turn.js';
+export type { TurnRequest } from './shared/contracts/turn-request.js';
+export { ProviderError, type ProviderErrorKind } from './shared/providers/provider-error.js';
+export { isLlmProvider, type LlmProvider, type ChatMessage, type GenerateOptions, type Generation } from './shared/ports/llm-provider.js';
+export { isSttProvider, type SttProvider, type Transcription, type TranscriptSegment } from './shared/ports/stt-provider.js';
+export { isTtsProvider, type TtsProvider, type SynthesizeOptions } from './shared/ports/tts-provider.js';
+export type { AudioInput, AudioFormat, SynthesizedAudio } from './shared/ports/audio.js';
+export { isConversationStore, type ConversationStore, type StoredMessage, type ConversationStatistics } from './shared/ports/conversation-store.js';
+export { isSessionManager, type SessionManager, type Session } from './shared/ports/session-manager.js';
+export { isMetrics, type Metrics } from './shared/ports/metrics.js';
+export { isServiceClient, type ServiceClient, type ServiceHealth } from './shared/ports/service-client.js';
+export { FakeLlmProvider } from './shared/providers/fake-llm.js';
+export { FakeSttProvider } from './shared/providers/fake-stt.js';
+export { FakeTtsProvider } from './shared/providers/fake-tts.js';
+export { startWorkerProcess, type WorkerProcess, type WorkerProcessOptions } from './workers/worker-process.js';

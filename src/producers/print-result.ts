@@ -1,0 +1,19 @@
+// How a finished turn reads on a terminal (stdout: it is the command's output).
+import type { TurnResult } from './sdk/turn-result.js';
+
+export function formatTurnResult(result: TurnResult): string {
+  const lines: string[] = [];
+  if (result.transcription !== undefined) lines.push(`you said:   ${result.transcription}`);
+  lines.push(`reply:      ${result.replyText}`);
+  lines.push(
+    `audio:      ${result.replyAudio.format.container} ${result.replyAudio.format.sampleRateHz} Hz, ${(result.replyAudio.durationMs / 1000).toFixed(2)} s, ${result.replyAudio.bytes.byteLength} bytes`,
+  );
+  const stage = (name: 'stt' | 'llm' | 'tts') => {
+    const t = result.timing[name];
+    return t ? `${name} ${t.queueWaitMs.toFixed(0)} ms wait + ${t.workMs.toFixed(0)} ms work${t.attempts > 1 ? ` (${t.attempts} attempts)` : ''}` : undefined;
+  };
+  const stages = (['stt', 'llm', 'tts'] as const).map(stage).filter(Boolean).join(' · ');
+  lines.push(`timing:     ${stages} · total ${result.timing.totalMs.toFixed(0)} ms`);
+  lines.push(`turn:       ${result.turnId} (session ${result.sessionId})`);
+  return lines.join('\n');
+}

@@ -1,0 +1,48 @@
+// Builds a VoxqClient from config: Redis for the queues and turn events, MongoDB for the
+// stores. Everything it opens, client.close() closes.
+import { loadConfig, requireMongoUrl, type Config } from '../../shared/config.js';
+import { StageQueues } from '../../shared/queues.js';
+import { closeRedis, createRedis } from '../../shared/redis.js';
+import { openMongoStores } from '../../shared/store/mongo-stores.js';
+import type { StoreSet } from '../../shared/store/store-set.js';
+import type { TracingHandle } from '../../shared/telemetry/tracing.js';
+import { VoxqClient } from './voxq-client.js';
+
+export interface ConnectOptions {
+  /** Defaults to the environment (REDIS_URL, MONGO_URL, VOXQ_*). */
+  config?: Config;
+  /** Stores to use instead of opening MongoDB (benchmarks use memory stores). */
+  stores?: StoreSet;
+  tracing?: TracingHandle;
+  resultTimeoutMs?: number;
+}
+
+export async function connect(options: ConnectOptions = {}): Promise<VoxqClient> {
+  const config = options.config ?? loadConfig();
+  const stores = options.stores ?? (await openMongoStores(requireMongoUrl(config), config.VOXQ_MONGO_DB));
+  const producer = createRedis(config.REDIS_URL, 'producer', 'voxq-sdk');
+  const subscriber = createRedis(config.REDIS_URL, 'subscriber', 'voxq-sdk-events');
+  const queues = new StageQueues({
+    connection: producer,
+    prefix: config.VOXQ_PREFIX,
+    attempts: config.VOXQ_STAGE_ATTEMPTS,
+    telemetry: options.tracing?.bullmq,
+  });
+  return new VoxqClient({
+    stores,
+    queues,
+    subscriber,
+    prefix: config.VOXQ_PREFIX,
+    defaults: {
+      voice: config.VOXQ_VOICE,
+      language: config.VOXQ_LANGUAGE,
+      speed: 1,
+      resultTimeoutMs: options.resultTimeoutMs ?? 120_000,
+    },
+    onClose: async () => {
+      await closeRedis(producer);
+      if (!options.stores) await stores.close();
+      await options.tracing?.shutdown();
+    },
+  });
+}

@@ -1,0 +1,228 @@
+// The SDK: what a voice assistant's own code calls. It validates input, stores audio in the
+// database, writes the turn document, enqueues the first stage, and awaits the result from
+// whichever process finishes the turn. Seed: IOrchestratorService.process_conversation.
+import type { Redis } from 'ioredis';
+import { newTurnId } from '../../shared/contracts/ids.js';
+import { PRIORITY_LIVE } from '../../shared/contracts/jobs.js';
+import { turnRequestSchema, type TurnRequest } from '../../shared/contracts/turn-request.js';
+import type { Turn, TurnInput } from '../../shared/contracts/turn.js';
+import { InputError, NotFoundError, VoxqError } from '../../shared/errors.js';
+import { MAX_AUDIO_BYTES, probeAudio } from '../../shared/audio/probe.js';
+import type { Session } from '../../shared/ports/session-manager.js';
+import type { ConversationStatistics, StoredMessage } from '../../shared/ports/conversation-store.js';
+import type { StageQueues } from '../../shared/queues.js';
+import type { StoreSet } from '../../shared/store/store-set.js';
+import { TurnEventSubscriber } from '../../shared/turn-events.js';
+import { inputErrorFrom } from '../../shared/zod-error.js';
+import { TurnWaiter } from './turn-waiter.js';
+import { TurnFailedError, timingOf, type TurnResult } from './turn-result.js';
+
+export interface VoxqClientDefaults {
+  voice: string;
+  language: string;
+  speed: number;
+  resultTimeoutMs: number;
+}
+
+export interface VoxqClientDeps {
+  stores: StoreSet;
+  queues: StageQueues;
+  /** A connection the client may put in subscriber mode (it is used for nothing else). */
+  subscriber: Redis;
+  prefix: string;
+  defaults: VoxqClientDefaults;
+  /** Closes what the client owns beyond the parts above (connections, tracing). */
+  onClose?: () => Promise<void>;
+  /** ffprobe by default; injectable so tests of other parts need not spawn it. */
+  probe?: typeof probeAudio;
+}
+
+export interface TurnHandle {
+  turnId: string;
+  sessionId: string;
+  /** Awaits the finished turn (any process may finish it). Rejects with TurnFailedError or TimeoutError. */
+  result(options?: { timeoutMs?: number; includeAudio?: boolean }): Promise<TurnResult>;
+  /** The turn document as stored now. */
+  turn(): Promise<Turn>;
+}
+
+export interface ConversationRequest {
+  audio: Uint8Array;
+  sessionId: string;
+  userId?: string;
+  voice?: string;
+  language?: string;
+  timeoutMs?: number;
+}
+
+/** The seed's process_conversation result. */
+export interface ConversationResult {
+  transcription: string;
+  responseText: string;
+  responseAudio: Uint8Array;
+  audioFormat: TurnResult['replyAudio']['format'];
+  timing: TurnResult['timing'];
+  turnId: string;
+}
+
+export class VoxqClient {
+  private readonly waiter: TurnWaiter;
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly deps: VoxqClientDeps) {
+    this.waiter = new TurnWaiter(new TurnEventSubscriber(deps.subscriber, deps.prefix), deps.stores.turns);
+  }
+
+  /** Seed: create_session(user_id, metadata). */
+  async createSession(userId: string, metadata: Record<string, unknown> = {}): Promise<Session> {
+    if (typeof userId !== 'string' || userId.trim() === '') throw new InputError('invalid_user_id', 'userId must be a non-empty string');
+    if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
+      throw new InputError('invalid_metadata', 'metadata must be a plain object');
+    }
+    return this.deps.stores.sessions.createSession(userId, metadata);
+  }
+
+  async getSession(sessionId: string): Promise<Session> {
+    const session = await this.deps.stores.sessions.getSession(sessionId);
+    if (!session) throw new NotFoundError('session_not_found', `session ${sessionId} does not exist: create it with createSession()`);
+    return session;
+  }
+
+  /** Starts a turn and returns at once; `result()` awaits it. */
+  async enqueueTurn(request: TurnRequest): Promise<TurnHandle> {
+    const parsed = turnRequestSchema.safeParse(request);
+    if (!parsed.success) throw inputErrorFrom(parsed.error, 'turn request');
+    const req = parsed.data;
+    const session = await this.getSession(req.sessionId);
+    const turnId = req.turnId ?? newTurnId();
+
+    const existing = req.turnId ? await this.deps.stores.turns.get(turnId) : null;
+    if (existing) {
+      if (existing.sessionId !== session.sessionId) throw new InputError('turn_id_taken', `turn ${turnId} belongs to another session`);
+      return this.handle(existing.turnId, existing.sessionId);
+    }
+
+    const input = req.audio ? await this.storeAudio(req.audio, turnId) : textInput(req.text ?? '');
+    const turn: Turn = {
+      turnId,
+      sessionId: session.sessionId,
+      userId: session.userId,
+      status: 'queued',
+      input,
+      voice: req.voice ?? this.deps.defaults.voice,
+      language: req.language ?? this.deps.defaults.language,
+      speed: req.speed ?? this.deps.defaults.speed,
+      llm: req.llm ?? {},
+      stages: {},
+      createdAt: new Date(),
+    };
+    await this.deps.stores.turns.create(turn);
+    await this.deps.queues.add(input.kind === 'audio' ? 'stt' : 'llm', { turnId, sessionId: session.sessionId }, PRIORITY_LIVE);
+    return this.handle(turnId, session.sessionId);
+  }
+
+  /** Seed: process_conversation(audio, session_id, user_id, voice, language), in one call. */
+  async processConversation(request: ConversationRequest): Promise<ConversationResult> {
+    if (request.userId !== undefined) {
+      const session = await this.getSession(request.sessionId);
+      if (session.userId !== request.userId) {
+        throw new InputError('session_user_mismatch', `session ${request.sessionId} belongs to another user`);
+      }
+    }
+    const handle = await this.enqueueTurn({
+      sessionId: request.sessionId,
+      audio: request.audio,
+      ...(request.voice ? { voice: request.voice } : {}),
+      ...(request.language ? { language: request.language } : {}),
+    });
+    const result = await handle.result(request.timeoutMs ? { timeoutMs: request.timeoutMs } : {});
+    return {
+      transcription: result.transcription ?? '',
+      responseText: result.replyText,
+      responseAudio: result.replyAudio.bytes,
+      audioFormat: result.replyAudio.format,
+      timing: result.timing,
+      turnId: result.turnId,
+    };
+  }
+
+  async getTurn(turnId: string): Promise<Turn> {
+    const turn = await this.deps.stores.turns.get(turnId);
+    if (!turn) throw new NotFoundError('turn_not_found', `turn ${turnId} does not exist`);
+    return turn;
+  }
+
+  /** Awaits any turn by id, from any process. */
+  async waitForTurn(turnId: string, options: { timeoutMs?: number; includeAudio?: boolean } = {}): Promise<TurnResult> {
+    const turn = await this.waiter.wait(turnId, options.timeoutMs ?? this.deps.defaults.resultTimeoutMs);
+    if (turn.status === 'failed') {
+      const error = turn.error ?? { stage: 'enqueue' as const, code: 'unknown', message: 'no reason recorded' };
+      throw new TurnFailedError(turn.turnId, error.stage, error.code, error.message);
+    }
+    const tts = turn.stages.tts?.output;
+    const llm = turn.stages.llm?.output;
+    if (!tts || !llm) throw new VoxqError('turn_incomplete', `turn ${turnId} completed without a reply`);
+    const bytes = options.includeAudio === false ? new Uint8Array() : (await this.deps.stores.audio.get(tts.audio.audioId)).bytes;
+    return {
+      turnId: turn.turnId,
+      sessionId: turn.sessionId,
+      transcription: turn.stages.stt?.output.text,
+      replyText: llm.text,
+      replyAudio: { bytes, format: tts.format, durationMs: tts.audio.durationMs },
+      timing: timingOf(turn),
+    };
+  }
+
+  /** Seed: get_conversation_history(limit). Oldest first. */
+  async history(sessionId: string, options: { limit?: number } = {}): Promise<StoredMessage[]> {
+    await this.getSession(sessionId);
+    return this.deps.stores.conversations.history(sessionId, options);
+  }
+
+  /** Seed: get_statistics. */
+  async statistics(sessionId: string): Promise<ConversationStatistics> {
+    await this.getSession(sessionId);
+    return this.deps.stores.conversations.statistics(sessionId);
+  }
+
+  /** Releases every connection the client holds; idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.deps.queues.close();
+      this.deps.subscriber.disconnect();
+      await this.deps.onClose?.();
+    })();
+    return this.closing;
+  }
+
+  private handle(turnId: string, sessionId: string): TurnHandle {
+    return {
+      turnId,
+      sessionId,
+      result: (options) => this.waitForTurn(turnId, options),
+      turn: () => this.getTurn(turnId),
+    };
+  }
+
+  private async storeAudio(audio: Uint8Array, turnId: string): Promise<TurnInput> {
+    if (audio.byteLength === 0) throw new InputError('audio_empty', 'the audio is empty (0 bytes)');
+    if (audio.byteLength > MAX_AUDIO_BYTES) {
+      throw new InputError(
+        'audio_too_large',
+        `the audio is ${(audio.byteLength / 1048576).toFixed(1)} MB; the limit is ${MAX_AUDIO_BYTES / 1048576} MB per turn`,
+      );
+    }
+    const probe = await (this.deps.probe ?? probeAudio)(audio);
+    const stored = await this.deps.stores.audio.put(audio, { mimeType: probe.mimeType, audioId: `${turnId}.input`, turnId });
+    return {
+      kind: 'audio',
+      audio: { audioId: stored.audioId, mimeType: probe.mimeType, sizeBytes: audio.byteLength, durationMs: probe.durationMs },
+    };
+  }
+}
+
+function textInput(text: string): TurnInput {
+  const trimmed = text.trim();
+  if (trimmed === '') throw new InputError('text_empty', 'the text is empty');
+  return { kind: 'text', text: trimmed };
+}

@@ -1,0 +1,62 @@
+// The three stage queues and the options every stage job gets. One place decides retries,
+// backoff and retention, so the SDK and the stages enqueue alike.
+import { Queue, type JobsOptions, type Telemetry } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { STAGE_JOB_NAME, PRIORITY_LIVE, stageJobId, type StageJobData } from './contracts/jobs.js';
+import { STAGES, type StageName } from './contracts/turn.js';
+
+/** The backoff type the stage runner's backoffStrategy understands (reads retry-after). */
+export const STAGE_BACKOFF_TYPE = 'voxq';
+
+export interface StageQueueOptions {
+  connection: Redis;
+  prefix: string;
+  attempts: number;
+  telemetry?: Telemetry | undefined;
+}
+
+export class StageQueues {
+  private readonly queues: Record<StageName, Queue<StageJobData>>;
+  private closed = false;
+
+  constructor(private readonly options: StageQueueOptions) {
+    const make = (name: StageName) =>
+      new Queue<StageJobData>(name, {
+        connection: options.connection,
+        prefix: options.prefix,
+        ...(options.telemetry ? { telemetry: options.telemetry } : {}),
+      });
+    this.queues = { stt: make('stt'), llm: make('llm'), tts: make('tts') };
+  }
+
+  get(stage: StageName): Queue<StageJobData> {
+    return this.queues[stage];
+  }
+
+  all(): Queue<StageJobData>[] {
+    return STAGES.map((s) => this.queues[s]);
+  }
+
+  /** Adds the stage's job for a turn; adding it again while it exists is a no-op (same job id). */
+  async add(stage: StageName, data: StageJobData, priority: number = PRIORITY_LIVE): Promise<void> {
+    await this.queues[stage].add(STAGE_JOB_NAME, data, this.jobOptions(data.turnId, stage, priority));
+  }
+
+  jobOptions(turnId: string, stage: StageName, priority: number): JobsOptions {
+    return {
+      jobId: stageJobId(turnId, stage),
+      attempts: this.options.attempts,
+      backoff: { type: STAGE_BACKOFF_TYPE },
+      priority,
+      // Kept a while for Bull Board; the turn document is the durable record.
+      removeOnComplete: { age: 3600, count: 1000 },
+      removeOnFail: { age: 7 * 24 * 3600 },
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all(this.all().map((q) => q.close()));
+  }
+}

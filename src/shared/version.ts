@@ -1,0 +1,1 @@
+export const VOXQ_VERSION = '0.1.0';

@@ -1,0 +1,50 @@
+// Everything a stage needs, injected once when the worker starts.
+import type { Config } from '../shared/config.js';
+import type { Logger } from '../shared/logger.js';
+import type { AudioStore } from '../shared/ports/audio-store.js';
+import type { ConversationStore } from '../shared/ports/conversation-store.js';
+import type { Metrics } from '../shared/ports/metrics.js';
+import type { SessionManager } from '../shared/ports/session-manager.js';
+import type { Providers } from '../shared/providers/create-providers.js';
+import type { TurnStore } from '../shared/ports/turn-store.js';
+import type { StageQueues } from '../shared/queues.js';
+import type { TurnEventPublisher } from '../shared/turn-events.js';
+
+export interface StageSettings {
+  contextMessages: number;
+  systemPrompt: string;
+  temperature: number;
+  maxTokens: number;
+  stageTimeoutMs: number;
+}
+
+export interface StageDeps {
+  turns: TurnStore;
+  audio: AudioStore;
+  sessions: SessionManager;
+  conversations: ConversationStore;
+  /** Only the providers of the stages this process runs. */
+  providers: Partial<Providers>;
+  metrics: Metrics;
+  queues: StageQueues;
+  events: TurnEventPublisher;
+  settings: StageSettings;
+  log: Logger;
+}
+
+export function stageSettingsFrom(config: Config): StageSettings {
+  return {
+    contextMessages: config.VOXQ_CONTEXT_MESSAGES,
+    systemPrompt: config.VOXQ_SYSTEM_PROMPT,
+    temperature: config.VOXQ_TEMPERATURE,
+    maxTokens: config.VOXQ_MAX_TOKENS,
+    stageTimeoutMs: config.VOXQ_STAGE_TIMEOUT_MS,
+  };
+}
+
+/** The provider of a stage this process runs (a worker started without that stage has none). */
+export function providerFor<K extends keyof Providers>(deps: StageDeps, stage: K): Providers[K] {
+  const provider = deps.providers[stage];
+  if (!provider) throw new Error(`this worker has no ${stage} provider: start it with --stages including ${stage}`);
+  return provider;
+}

@@ -1,0 +1,85 @@
+// A worker process: builds the stage dependencies from config (or takes them injected),
+// starts one BullMQ worker per stage, and closes in order: stop taking work, let active jobs
+// finish, then queues, connections, stores and tracing.
+import type { Worker } from 'bullmq';
+import type { Config } from '../shared/config.js';
+import type { StageName } from '../shared/contracts/turn.js';
+import { createLogger, type Logger } from '../shared/logger.js';
+import type { Metrics } from '../shared/ports/metrics.js';
+import { createProviders, type Providers } from '../shared/providers/create-providers.js';
+import { StageQueues } from '../shared/queues.js';
+import { closeRedis, createRedis } from '../shared/redis.js';
+import type { StoreSet } from '../shared/store/store-set.js';
+import { OtelMetrics } from '../shared/telemetry/otel-metrics.js';
+import type { TracingHandle } from '../shared/telemetry/tracing.js';
+import { TurnEventPublisher } from '../shared/turn-events.js';
+import { stageSettingsFrom, type StageDeps } from './stage-deps.js';
+import { createStageWorker } from './stage-worker.js';
+
+export interface WorkerProcessOptions {
+  config: Config;
+  stages: readonly StageName[];
+  concurrency: number;
+  stores: StoreSet;
+  tracing?: TracingHandle;
+  /** Defaults to the providers the config selects. */
+  providers?: Partial<Providers>;
+  metrics?: Metrics;
+  log?: Logger;
+  autorun?: boolean;
+}
+
+export interface WorkerProcess {
+  workers: Worker[];
+  deps: StageDeps;
+  /** Graceful: waits for active jobs. Idempotent. */
+  close(): Promise<void>;
+}
+
+export function startWorkerProcess(options: WorkerProcessOptions): WorkerProcess {
+  const { config, stages, stores } = options;
+  const log = options.log ?? createLogger('voxq-worker', config.VOXQ_LOG_LEVEL);
+  const providers = options.providers ?? createProviders(config, stages);
+  const producer = createRedis(config.REDIS_URL, 'producer', 'voxq-worker-producer');
+  const blocking = createRedis(config.REDIS_URL, 'worker', 'voxq-worker');
+  const telemetry = options.tracing?.bullmq;
+  const queues = new StageQueues({ connection: producer, prefix: config.VOXQ_PREFIX, attempts: config.VOXQ_STAGE_ATTEMPTS, telemetry });
+  const deps: StageDeps = {
+    turns: stores.turns,
+    audio: stores.audio,
+    sessions: stores.sessions,
+    conversations: stores.conversations,
+    providers,
+    metrics: options.metrics ?? new OtelMetrics(),
+    queues,
+    events: new TurnEventPublisher(producer, config.VOXQ_PREFIX),
+    settings: stageSettingsFrom(config),
+    log,
+  };
+  const workers = stages.map((stage) =>
+    createStageWorker(stage, deps, {
+      connection: blocking,
+      prefix: config.VOXQ_PREFIX,
+      concurrency: options.concurrency,
+      lockDurationMs: config.VOXQ_LOCK_DURATION_MS,
+      telemetry,
+      autorun: options.autorun ?? true,
+    }),
+  );
+  log.info({ stages, concurrency: options.concurrency, prefix: config.VOXQ_PREFIX }, 'workers started');
+
+  let closing: Promise<void> | undefined;
+  return {
+    workers,
+    deps,
+    close: () =>
+      (closing ??= (async () => {
+        await Promise.all(workers.map((w) => w.close()));
+        await queues.close();
+        await Promise.all([closeRedis(producer), closeRedis(blocking)]);
+        await stores.close();
+        await options.tracing?.shutdown();
+        log.info('workers stopped');
+      })()),
+  };
+}
