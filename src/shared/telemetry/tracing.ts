@@ -1,12 +1,18 @@
 // OpenTelemetry for one process: the Node SDK configured by the standard OTEL_* variables
-// (exporter endpoint, protocol, sampler; OTEL_SDK_DISABLED=true turns it off), and the
-// bullmq-otel bridge that carries a turn's trace context from queue to queue.
+// (exporter endpoint, protocol, sampler), and the bullmq-otel bridge that carries a turn's
+// trace context from queue to queue. Tracing is on when somewhere to send spans is configured
+// (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_TRACES_EXPORTER);
+// OTEL_SDK_DISABLED=true turns it off. Without a destination, a CLI run would otherwise spend
+// its exit retrying an exporter that nobody listens to.
+import { setTimeout as delay } from 'node:timers/promises';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BullMQOtel } from 'bullmq-otel';
 import type { Telemetry } from 'bullmq';
 import { VOXQ_VERSION } from '../version.js';
 
 export const TRACER_NAME = 'voxq';
+/** A dead collector must not hold a process's exit for long. */
+const SHUTDOWN_LIMIT_MS = 5000;
 
 export interface TracingHandle {
   /** Hand this to every Queue and Worker; undefined when tracing is off. */
@@ -17,7 +23,8 @@ export interface TracingHandle {
 
 /** Starts tracing for a process role (`voxq-worker`, `voxq-sdk`, `voxq-api` …). */
 export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = process.env): TracingHandle {
-  if (env.OTEL_SDK_DISABLED === 'true') {
+  const configured = Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_TRACES_EXPORTER);
+  if (env.OTEL_SDK_DISABLED === 'true' || !configured) {
     return { bullmq: undefined, shutdown: () => Promise.resolve() };
   }
   const sdk = new NodeSDK({ serviceName: env.OTEL_SERVICE_NAME ?? serviceName, instrumentations: [] });
@@ -25,6 +32,6 @@ export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = proce
   let stopped: Promise<void> | undefined;
   return {
     bullmq: new BullMQOtel({ tracerName: TRACER_NAME, version: VOXQ_VERSION }),
-    shutdown: () => (stopped ??= sdk.shutdown().catch(() => undefined)),
+    shutdown: () => (stopped ??= Promise.race([sdk.shutdown().catch(() => undefined), delay(SHUTDOWN_LIMIT_MS, undefined, { ref: false })])),
   };
 }
