@@ -1,0 +1,81 @@
+// Turn documents in memory, with the MongoDB store's semantics: for the offline demo, the
+// benchmarks and tests. Every read returns a copy, so callers cannot change what is stored.
+import { turnErrorSchema, turnSchema, type StageName, type StageOutputs, type StageTiming, type Turn, type TurnError } from '../contracts/turn.js';
+import { NotFoundError } from '../errors.js';
+import type { TurnStore } from '../ports/turn-store.js';
+import { DEFAULT_TURN_LIST_LIMIT, normalizeLimit, parseStageRecord } from './stage-record.js';
+import { settle } from './settle.js';
+
+function isFinal(turn: Turn): boolean {
+  return turn.status === 'completed' || turn.status === 'failed';
+}
+
+export class MemoryTurnStore implements TurnStore {
+  private readonly turns = new Map<string, Turn>();
+  private readonly bySession = new Map<string, string[]>();
+
+  create(turn: Turn): Promise<boolean> {
+    return settle(() => {
+      const parsed = turnSchema.parse(turn);
+      if (this.turns.has(parsed.turnId)) return false;
+      this.turns.set(parsed.turnId, structuredClone(parsed));
+      const ids = this.bySession.get(parsed.sessionId);
+      if (ids === undefined) this.bySession.set(parsed.sessionId, [parsed.turnId]);
+      else ids.push(parsed.turnId);
+      return true;
+    });
+  }
+
+  get(turnId: string): Promise<Turn | null> {
+    const turn = this.turns.get(turnId);
+    return Promise.resolve(turn === undefined ? null : structuredClone(turn));
+  }
+
+  recordStage<S extends StageName>(turnId: string, stage: S, output: StageOutputs[S], timing: StageTiming): Promise<Turn> {
+    return settle(() => {
+      const record = parseStageRecord(stage, output, timing);
+      const turn = this.turns.get(turnId);
+      if (turn === undefined) throw new NotFoundError('turn_not_found', `no turn ${turnId} to record the ${stage} stage on`);
+      if (turn.stages[stage] === undefined) turn.stages[stage] = structuredClone(record);
+      return structuredClone(turn);
+    });
+  }
+
+  markRunning(turnId: string): Promise<void> {
+    const turn = this.turns.get(turnId);
+    if (turn?.status === 'queued') turn.status = 'running';
+    return Promise.resolve();
+  }
+
+  complete(turnId: string, at: Date): Promise<boolean> {
+    const turn = this.turns.get(turnId);
+    if (turn === undefined || isFinal(turn)) return Promise.resolve(false);
+    turn.status = 'completed';
+    turn.completedAt = new Date(at);
+    return Promise.resolve(true);
+  }
+
+  fail(turnId: string, error: TurnError, at: Date): Promise<boolean> {
+    const parsed = turnErrorSchema.safeParse(error);
+    if (!parsed.success) return Promise.reject(parsed.error);
+    const turn = this.turns.get(turnId);
+    if (turn === undefined || isFinal(turn)) return Promise.resolve(false);
+    turn.status = 'failed';
+    turn.error = parsed.data;
+    turn.completedAt = new Date(at);
+    return Promise.resolve(true);
+  }
+
+  listBySession(sessionId: string, options: { limit?: number } = {}): Promise<Turn[]> {
+    return settle(() => {
+      const limit = normalizeLimit(options.limit, DEFAULT_TURN_LIST_LIMIT);
+      const turns = (this.bySession.get(sessionId) ?? []).flatMap((id) => {
+        const turn = this.turns.get(id);
+        return turn === undefined ? [] : [turn];
+      });
+      // Same order as MongoDB's sort { createdAt: -1, _id: -1 }.
+      turns.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.turnId < b.turnId ? 1 : a.turnId > b.turnId ? -1 : 0));
+      return turns.slice(0, limit).map((turn) => structuredClone(turn));
+    });
+  }
+}
