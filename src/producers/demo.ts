@@ -8,6 +8,7 @@ import { createLogger } from '../shared/logger.js';
 import { SAMPLE_AUDIO_PATH } from '../shared/package-root.js';
 import { createProviders } from '../shared/providers/create-providers.js';
 import { EspeakTtsProvider } from '../shared/providers/espeak-tts.js';
+import { FakeSttProvider } from '../shared/providers/fake-stt.js';
 import { startBundledFerretDb } from '../shared/store/bundled-ferretdb.js';
 import { openMongoStores } from '../shared/store/mongo-stores.js';
 import { startTracing } from '../shared/telemetry/tracing.js';
@@ -22,6 +23,9 @@ export interface DemoOptions {
 }
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
+
+/** What the bundled sample says: the fake STT answers with it, so an offline demo reads true. */
+const SAMPLE_TRANSCRIPT = 'Olá! Qual é a previsão do tempo para amanhã em São Paulo?';
 
 async function chooseProviders(config: Config): Promise<Config> {
   const next = { ...config };
@@ -57,7 +61,10 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     stages: ['stt', 'llm', 'tts'],
     concurrency: 2,
     stores: await openMongoStores(mongoUrl, config.VOXQ_MONGO_DB),
-    providers: createProviders(config, ['stt', 'llm', 'tts']),
+    providers: {
+      ...createProviders(config, ['stt', 'llm', 'tts']),
+      ...(config.VOXQ_STT === 'fake' && !options.audio ? { stt: new FakeSttProvider({ transcripts: () => SAMPLE_TRANSCRIPT }) } : {}),
+    },
     tracing,
     log,
   });

@@ -25,7 +25,7 @@ const PROVIDER = 'fake-llm';
 /** The default reply: the prompt echoed, and how many exchanges (user + assistant) of history came with it. */
 export function defaultFakeReply(prompt: string, options: GenerateOptions = {}): string {
   const exchanges = Math.floor((options.history?.length ?? 0) / 2);
-  return `Entendi: "${prompt}". Já conversamos ${exchanges} vezes.`;
+  return `Entendi: "${prompt}". Já conversamos ${exchanges} ${exchanges === 1 ? 'vez' : 'vezes'}.`;
 }
 
 export class FakeLlmProvider implements LlmProvider {
