@@ -1,0 +1,15 @@
+# voxq: one image for workers, the demo and the CLI. espeak-ng (TTS), ffmpeg/ffprobe (audio
+# probing) come from Debian.
+FROM node:20-bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends espeak-ng ffmpeg \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+COPY src ./src
+COPY assets ./assets
+COPY tests/support/ferretdb ./tests/support/ferretdb
+RUN npm ci --no-audit --no-fund && npm prune --omit=dev
+USER node
+ENTRYPOINT ["node", "dist/cli.js"]
+CMD ["--help"]
