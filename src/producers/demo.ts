@@ -50,7 +50,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   if (!config.MONGO_URL) {
     say('MONGO_URL is not set: starting the bundled test database (FerretDB, needs Go)…');
     const db = await startBundledFerretDb({ log });
-    stopDatabase = db.stop;
+    stopDatabase = () => db.stop();
     config = { ...config, MONGO_URL: db.uri };
   }
   config = await chooseProviders(config);

@@ -103,7 +103,7 @@ describe('bad input at the SDK', () => {
     const badId = await expectCode(client.enqueueTurn({ sessionId: 'nope', text: 'oi' }), 'invalid_input');
     expect(badId.message).toContain('sessionId');
     await expectCode(client.enqueueTurn({ sessionId, text: 'oi', audio: wav }), 'invalid_input');
-    await expectCode(client.enqueueTurn({ sessionId } as never), 'invalid_input');
+    await expectCode(client.enqueueTurn({ sessionId }), 'invalid_input');
     await expectCode(client.enqueueTurn({ sessionId, audio: 'base64?' } as never), 'invalid_input');
     await expectCode(client.enqueueTurn({ sessionId, text: 'oi', speed: 9 }), 'invalid_input');
     await expectCode(client.enqueueTurn({ sessionId, text: 'oi', language: 'português' }), 'invalid_input');
