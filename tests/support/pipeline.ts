@@ -133,11 +133,13 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
     },
     async close() {
       await pipeline.worker?.close();
+      const stray = (await redis.keys(`${prefix}:*`)).filter((k) => !/^[^:]+:(stt|llm|tts):/.test(k));
+      if (stray.length > 0) throw new Error(`keys outside the stage queues were left in Redis: ${stray.join(', ')}`);
       await client.close();
       for (const queue of queues.all()) await queue.obliterate({ force: true });
       await queues.close();
+      // Obliterating the queues must leave nothing: voxq keeps no other keys in Redis.
       const left = await redis.keys(`${prefix}:*`);
-      if (left.length > 0) await redis.del(...left);
       await closeRedis(redis);
       if (useMongo) {
         const db = (stores as { db?: { dropDatabase(): Promise<unknown> } }).db;
@@ -145,6 +147,7 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
         await clientStores.close();
       }
       await stores.close();
+      if (left.length > 0) throw new Error(`keys left in Redis after obliterating the queues: ${left.join(', ')}`);
     },
   };
   if (options.workers ?? true) pipeline.startWorkers();
