@@ -1,0 +1,74 @@
+// A CPU profile of this process around one piece of work (the inspector's sampling profiler),
+// summarised as self time per package: where the main thread's time goes.
+import { Session } from 'node:inspector/promises';
+import type { Profiler } from 'node:inspector';
+
+export interface ProfileSummary {
+  /** Sampled wall time of the window. */
+  totalMs: number;
+  /** Self time by bucket (package name, `voxq`, `fake_providers`, `node`, `gc`, `v8`, `idle` …), ms. */
+  bucketsMs: Record<string, number>;
+  /** The heaviest functions by self time. */
+  top: { name: string; where: string; selfMs: number }[];
+}
+
+export async function profiled<T>(work: () => Promise<T>, samplingIntervalUs = 500): Promise<{ result: T; summary: ProfileSummary }> {
+  const session = new Session();
+  session.connect();
+  try {
+    await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: samplingIntervalUs });
+    await session.post('Profiler.start');
+    const result = await work();
+    const { profile } = await session.post('Profiler.stop');
+    return { result, summary: summarise(profile) };
+  } finally {
+    session.disconnect();
+  }
+}
+
+function bucketOf(frame: Profiler.ProfileNode['callFrame']): string {
+  const { url, functionName } = frame;
+  if (url === '') {
+    if (functionName === '(garbage collector)') return 'gc';
+    if (functionName === '(idle)') return 'idle';
+    if (functionName === '(program)') return 'program';
+    return 'v8';
+  }
+  const pkg = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
+  if (pkg?.[1]) return pkg[1].startsWith('@opentelemetry/') ? 'opentelemetry' : pkg[1];
+  if (url.startsWith('node:')) return 'node';
+  // The fakes stand in for real providers (a network call, a model): their CPU is not voxq's.
+  if (/\/src\/shared\/providers\/fake-|\/src\/shared\/audio\/wav\./.test(url)) return 'fake_providers';
+  if (url.includes('/src/')) return 'voxq';
+  if (url.includes('/bench/') || url.includes('/tests/')) return 'bench';
+  return 'other';
+}
+
+export function summarise(profile: Profiler.Profile): ProfileSummary {
+  const selfUs = new Map<number, number>();
+  const samples = profile.samples ?? [];
+  const deltas = profile.timeDeltas ?? [];
+  // timeDeltas[i] is the time before sample i; charge it to the sample that follows it.
+  for (let i = 0; i < samples.length; i += 1) {
+    const id = samples[i] as number;
+    selfUs.set(id, (selfUs.get(id) ?? 0) + Math.max(0, deltas[i] ?? 0));
+  }
+  const bucketsMs: Record<string, number> = {};
+  const byFunction = new Map<string, { name: string; where: string; selfMs: number }>();
+  let totalUs = 0;
+  for (const node of profile.nodes) {
+    const us = selfUs.get(node.id) ?? 0;
+    if (us === 0) continue;
+    totalUs += us;
+    const bucket = bucketOf(node.callFrame);
+    bucketsMs[bucket] = (bucketsMs[bucket] ?? 0) + us / 1000;
+    const where = `${node.callFrame.url.replace(/^.*\/node_modules\//, '').replace(/^file:\/\/.*?\/(src|bench|tests)\//, '$1/')}:${node.callFrame.lineNumber + 1}`;
+    const key = `${node.callFrame.functionName}@${where}`;
+    const entry = byFunction.get(key) ?? { name: node.callFrame.functionName || '(anonymous)', where, selfMs: 0 };
+    entry.selfMs += us / 1000;
+    byFunction.set(key, entry);
+  }
+  const top = [...byFunction.values()].sort((a, b) => b.selfMs - a.selfMs).slice(0, 15);
+  return { totalMs: totalUs / 1000, bucketsMs, top };
+}
