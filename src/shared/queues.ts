@@ -2,7 +2,7 @@
 // backoff and retention, so the SDK and the stages enqueue alike.
 import { Queue, type JobsOptions, type Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { STAGE_JOB_NAME, PRIORITY_LIVE, stageJobId, type StageJobData } from './contracts/jobs.js';
+import { STAGE_JOB_NAME, stageJobId, type StageJobData } from './contracts/jobs.js';
 import { STAGES, type StageName } from './contracts/turn.js';
 
 /** The backoff type the stage runner's backoffStrategy understands (reads retry-after). */
@@ -37,17 +37,17 @@ export class StageQueues {
     return STAGES.map((s) => this.queues[s]);
   }
 
-  /** Adds the stage's job for a turn; adding it again while it exists is a no-op (same job id). */
-  async add(stage: StageName, data: StageJobData, priority: number = PRIORITY_LIVE): Promise<void> {
+  /** Adds the stage's job for a turn; adding it again while it exists is a no-op (same job id). No priority = live. */
+  async add(stage: StageName, data: StageJobData, priority?: number): Promise<void> {
     await this.queues[stage].add(STAGE_JOB_NAME, data, this.jobOptions(data.turnId, stage, priority));
   }
 
-  jobOptions(turnId: string, stage: StageName, priority: number): JobsOptions {
+  jobOptions(turnId: string, stage: StageName, priority?: number): JobsOptions {
     return {
       jobId: stageJobId(turnId, stage),
       attempts: this.options.attempts,
       backoff: { type: STAGE_BACKOFF_TYPE },
-      priority,
+      ...(priority ? { priority } : {}),
       // Kept a while for Bull Board; the turn document is the durable record.
       removeOnComplete: { age: 3600, count: 1000 },
       removeOnFail: { age: 7 * 24 * 3600 },

@@ -41,7 +41,7 @@ describe.each(['mongo', 'memory'] as const)('stage idempotence (%s store)', (sto
       await Promise.all([runLlm(llmJob), runLlm(llmJob)]);
       const afterLlm = await p.stores.turns.get(handle.turnId);
       expect(afterLlm?.stages.llm?.output.text).toBe('primeira resposta');
-      expect(await p.queues.get('tts').getJobCounts('waiting', 'prioritized', 'delayed')).toEqual({ waiting: 0, prioritized: 1, delayed: 0 });
+      expect(await p.queues.get('tts').getJobCounts('waiting', 'prioritized', 'delayed')).toEqual({ waiting: 1, prioritized: 0, delayed: 0 });
 
       const ttsJob = (await p.queues.get('tts').getJob(stageJobId(handle.turnId, 'tts'))) as Job<StageJobData>;
       const runTts = createStageProcessor(ttsStage, worker.deps);

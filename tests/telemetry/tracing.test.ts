@@ -85,18 +85,18 @@ describe('startTracing', () => {
       const processFirst = tree.one('process first');
       const processSecond = tree.one('process second');
       const addFirst = tree.one('add first.start');
-      const addSecond = tree.one('add second.next');
       const context = `\n${tree.render()}`;
 
-      // One trace, rooted at the first add, across both queues.
+      // One trace, rooted at the first add, across both queues; the trimmed telemetry keeps the
+      // root add and the process spans: the second hop's add and BullMQ's internal spans carry
+      // the context without a span of their own, so each process span is the child of the last.
       expect(tree.roots.map((n) => n.span.name), context).toEqual(['add first.start']);
-      expect(tree.spans.length, context).toBeGreaterThanOrEqual(5);
-      for (const span of [processFirst, processSecond, addFirst, addSecond]) expect(span.traceId).toBe(traceId);
+      expect(tree.spans.map((s) => s.name).sort(), context).toEqual(['add first.start', 'child.call', 'process first', 'process second']);
+      for (const span of [processFirst, processSecond, addFirst]) expect(span.traceId).toBe(traceId);
       expect(processFirst.kind).toBe('consumer');
       expect(addFirst.kind).toBe('producer');
-      expect(tree.isDescendant(processFirst, addFirst), context).toBe(true);
-      expect(tree.isDescendant(addSecond, processFirst), context).toBe(true);
-      expect(tree.isDescendant(processSecond, processFirst), context).toBe(true);
+      expect(tree.parent(processFirst)?.spanId, context).toBe(addFirst.spanId);
+      expect(tree.parent(processSecond)?.spanId, context).toBe(processFirst.spanId);
 
       // The helpers: child.call's parent is the second queue's process span, which holds the event.
       expect(tree.parent(childCall as ReceivedSpan)?.spanId, context).toBe(processSecond.spanId);

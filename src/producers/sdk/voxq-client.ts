@@ -3,7 +3,6 @@
 // whichever process finishes the turn. Seed: IOrchestratorService.process_conversation.
 import type { Redis } from 'ioredis';
 import { newTurnId } from '../../shared/contracts/ids.js';
-import { PRIORITY_LIVE } from '../../shared/contracts/jobs.js';
 import { turnRequestSchema, type TurnRequest } from '../../shared/contracts/turn-request.js';
 import type { Turn, TurnInput } from '../../shared/contracts/turn.js';
 import { InputError, NotFoundError, VoxqError } from '../../shared/errors.js';
@@ -117,7 +116,7 @@ export class VoxqClient {
       createdAt: new Date(),
     };
     await this.deps.stores.turns.create(turn);
-    await this.deps.queues.add(input.kind === 'audio' ? 'stt' : 'llm', { turnId, sessionId: session.sessionId }, PRIORITY_LIVE);
+    await this.deps.queues.add(input.kind === 'audio' ? 'stt' : 'llm', { turnId, sessionId: session.sessionId });
     return this.handle(turnId, session.sessionId);
   }
 

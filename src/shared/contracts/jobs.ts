@@ -18,6 +18,9 @@ export function stageJobId(turnId: string, stage: StageName): string {
   return `${turnId}.${stage}`;
 }
 
-/** Live turns outrank batch work on the same STT workers (BullMQ: lower number = sooner). */
-export const PRIORITY_LIVE = 1;
+/**
+ * Live turns carry no priority: BullMQ runs jobs without one before any prioritized job, and
+ * on its fastest path. Batch work is added with this priority, so live turns go first on the
+ * same STT workers.
+ */
 export const PRIORITY_BATCH = 10;

@@ -22,12 +22,15 @@ const PROVIDER = 'fake-tts';
 const TONE_HZ = 220;
 const AMPLITUDE = 0.1 * 32767;
 
+const TONE_CACHE_ENTRIES = 64;
+
 export class FakeTtsProvider implements TtsProvider {
   readonly script: FakeScript;
   /** The last call made, recorded before latency and scripted failures apply. */
   lastCall: FakeTtsCall | undefined;
   private readonly sampleRateHz: number;
   private readonly msPerChar: number;
+  private readonly tones = new Map<number, Uint8Array>();
 
   constructor(options: FakeTtsOptions = {}) {
     this.script = new FakeScript(PROVIDER, options);
@@ -47,6 +50,20 @@ export class FakeTtsProvider implements TtsProvider {
     return { container: 'wav', codec: 'pcm_s16le', sampleRateHz: this.sampleRateHz, channels: 1, mimeType: 'audio/wav' };
   }
 
+  /** The tone's WAV for a length, computed once per length (the benchmarks call this thousands of times). */
+  private tone(frames: number): Uint8Array {
+    let wav = this.tones.get(frames);
+    if (!wav) {
+      const samples = new Int16Array(frames);
+      const step = (2 * Math.PI * TONE_HZ) / this.sampleRateHz;
+      for (let i = 0; i < frames; i += 1) samples[i] = Math.round(AMPLITUDE * Math.sin(step * i));
+      wav = encodeWavPcm16(samples, this.sampleRateHz);
+      if (this.tones.size >= TONE_CACHE_ENTRIES) this.tones.delete(this.tones.keys().next().value ?? 0);
+      this.tones.set(frames, wav);
+    }
+    return wav;
+  }
+
   async synthesize(text: string, options: SynthesizeOptions): Promise<SynthesizedAudio> {
     this.lastCall = { text, options };
     await this.script.step(options.signal);
@@ -57,11 +74,8 @@ export class FakeTtsProvider implements TtsProvider {
       throw new ProviderError(`${PROVIDER}: speed must be a positive number`, { kind: 'bad_request', provider: PROVIDER });
     }
     const frames = Math.max(1, Math.round(((spoken.length * this.msPerChar) / options.speed / 1000) * this.sampleRateHz));
-    const samples = new Int16Array(frames);
-    const step = (2 * Math.PI * TONE_HZ) / this.sampleRateHz;
-    for (let i = 0; i < frames; i += 1) samples[i] = Math.round(AMPLITUDE * Math.sin(step * i));
     return {
-      bytes: encodeWavPcm16(samples, this.sampleRateHz),
+      bytes: this.tone(frames).slice(),
       format: this.audioFormat(),
       durationMs: (frames / this.sampleRateHz) * 1000,
     };

@@ -9,6 +9,7 @@ import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BullMQOtel } from 'bullmq-otel';
 import type { Telemetry } from 'bullmq';
 import { VOXQ_VERSION } from '../version.js';
+import { TurnTelemetry } from './turn-telemetry.js';
 
 export const TRACER_NAME = 'voxq';
 /** A dead collector must not hold a process's exit for long. */
@@ -31,7 +32,7 @@ export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = proce
   sdk.start();
   let stopped: Promise<void> | undefined;
   return {
-    bullmq: new BullMQOtel({ tracerName: TRACER_NAME, version: VOXQ_VERSION }),
+    bullmq: new TurnTelemetry(new BullMQOtel({ tracerName: TRACER_NAME, version: VOXQ_VERSION })),
     shutdown: () => (stopped ??= Promise.race([sdk.shutdown().catch(() => undefined), delay(SHUTDOWN_LIMIT_MS, undefined, { ref: false })])),
   };
 }
