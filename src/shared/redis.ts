@@ -8,9 +8,6 @@ export function createRedis(url: string, role: RedisRole, name?: string): Redis 
   const options: RedisOptions = {
     maxRetriesPerRequest: role === 'producer' ? 3 : null,
     enableReadyCheck: true,
-    // Commands issued in the same tick go out in one write: a stage's hand-off (add the next job,
-    // publish its progress) costs one syscall instead of several.
-    enableAutoPipelining: role === 'producer',
     lazyConnect: false,
     ...(name ? { connectionName: name } : {}),
   };

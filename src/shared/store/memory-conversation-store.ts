@@ -1,5 +1,5 @@
 // Conversation messages in memory, with the MongoDB store's semantics: O(1) saves and
-// statistics, history in O(limit). Every message handed out is a copy.
+// statistics, history in O(limit). Every message handed out is a copy (its metadata frozen).
 import type { ConversationStatistics, ConversationStore, NewMessage, StoredMessage } from '../ports/conversation-store.js';
 import { nextMessageStamp } from './message-clock.js';
 import { newMessageId, parseNewMessage } from './message-rules.js';
@@ -13,8 +13,17 @@ interface SessionLog {
   assistantCount: number;
 }
 
+/** Metadata is frozen once saved and shared by the copies handed out (cheaper than cloning it per read). */
 function copy(message: StoredMessage): StoredMessage {
-  return { ...message, metadata: structuredClone(message.metadata), createdAt: new Date(message.createdAt) };
+  return { ...message, createdAt: new Date(message.createdAt) };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
 }
 
 export class MemoryConversationStore implements ConversationStore {
@@ -32,7 +41,7 @@ export class MemoryConversationStore implements ConversationStore {
         sessionId: input.sessionId,
         role: input.role,
         content: input.content,
-        metadata: structuredClone(input.metadata ?? {}),
+        metadata: deepFreeze(structuredClone(input.metadata ?? {})),
         createdAt: nextMessageStamp().createdAt,
       };
       if (input.turnId !== undefined) stored.turnId = input.turnId;
