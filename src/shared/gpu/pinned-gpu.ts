@@ -1,0 +1,77 @@
+// A worker process pinned to one card: it reserves each stage model's resident memory at start
+// (refusing to start, with the reason, when it does not fit), and gives the stage runner a gate
+// that reserves each job's working memory.
+import type { Job, Worker } from 'bullmq';
+import { VoxqError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { GpuCard, GpuLease } from '../ports/gpu-manager.js';
+import { JobMemoryGate } from './job-memory-gate.js';
+import type { ModelProfile, ModelProfiles } from './model-profiles.js';
+import type { RedisGpuManager } from './redis-gpu-manager.js';
+
+export interface PinnedModel {
+  /** The stage (or any service name) the model serves. */
+  service: string;
+  model: string;
+  provider: string;
+}
+
+export class PinnedGpu {
+  private readonly gate: JobMemoryGate;
+  private closed: Promise<void> | undefined;
+
+  private constructor(
+    readonly card: GpuCard,
+    readonly manager: RedisGpuManager,
+    private readonly profiles: Map<string, ModelProfile>,
+    private readonly resident: GpuLease[],
+    log: Logger,
+  ) {
+    this.gate = new JobMemoryGate({ manager, gpuUuid: card.uuid, log });
+  }
+
+  /** Reserves every model's resident memory on the card, or throws a VoxqError saying why not. */
+  static async pin(options: { card: GpuCard; manager: RedisGpuManager; profiles: ModelProfiles; models: PinnedModel[]; log: Logger }): Promise<PinnedGpu> {
+    const { card, manager, log } = options;
+    const profiles = new Map<string, ModelProfile>();
+    const resident: GpuLease[] = [];
+    const releaseAll = () => Promise.allSettled(resident.map((l) => l.release()));
+    for (const { service, model, provider } of options.models) {
+      const profile = options.profiles.find(model, provider);
+      if (!profile) {
+        await releaseAll();
+        throw new VoxqError('gpu_profile_missing', `no GPU memory profile for model ${model} (${service}): add it to VOXQ_GPU_PROFILES as ${model}:residentMb:jobMb`);
+      }
+      profiles.set(service, profile);
+      if (profile.residentMb === 0) continue;
+      const result = await manager.allocate(`${service}:${model}:resident`, profile.residentMb, { gpuUuid: card.uuid });
+      if (!result.ok) {
+        await releaseAll();
+        throw new VoxqError('gpu_memory_short', `cannot load ${model} on GPU ${card.index} (${card.uuid}): it needs ${profile.residentMb} MB resident and ${result.reason}`);
+      }
+      resident.push(result.lease);
+      log.info({ service, model, gpuUuid: card.uuid, gpuIndex: card.index, residentMb: profile.residentMb, jobMb: profile.jobMb }, 'gpu model memory reserved');
+    }
+    return new PinnedGpu(card, manager, profiles, resident, log);
+  }
+
+  attach(worker: Worker): void {
+    this.gate.attach(worker);
+  }
+
+  /** Reserves the job's working memory for this service, or puts the job back (DelayedError). */
+  reserveForJob(job: Job, token: string | undefined, service: string): Promise<GpuLease | undefined> {
+    const profile = this.profiles.get(service);
+    return this.gate.reserve(job, token, `${service}:${profile?.model ?? 'unknown'}:job`, profile?.jobMb ?? 0);
+  }
+
+  /** Releases the resident memory and stops renewing (after the workers closed). */
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      this.gate.close();
+      await Promise.allSettled(this.resident.map((l) => l.release()));
+      await this.manager.close();
+    })();
+    return this.closed;
+  }
+}

@@ -1,0 +1,187 @@
+// The GpuManager on the real Redis (a unique prefix per test): the seed's calls, the free-memory
+// definition, atomic allocation, idempotent release, expiry, gauges, and the pieces it is built
+// from (simulated inventory, model profiles, --gpu selection).
+import { hostname } from 'node:os';
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { InputError } from '../../src/shared/errors.js';
+import { selectGpus, cudaVisibleDevices } from '../../src/shared/gpu/gpu-selector.js';
+import type { GpuInventorySource } from '../../src/shared/gpu/inventory-source.js';
+import { ModelProfiles, parseGpuProfiles } from '../../src/shared/gpu/model-profiles.js';
+import { GPU_FREE_GAUGE, GPU_RESERVED_GAUGE, RedisGpuManager } from '../../src/shared/gpu/redis-gpu-manager.js';
+import { ReservationLedger } from '../../src/shared/gpu/reservation-ledger.js';
+import { parseSimulatedGpus, SimulatedInventory } from '../../src/shared/gpu/simulated-inventory.js';
+import { createLogger } from '../../src/shared/logger.js';
+import { isGpuManager, type GpuInventory } from '../../src/shared/ports/gpu-manager.js';
+import { deletePrefix, gpuTestPrefix } from '../support/gpu-ledger.js';
+import { RecordingMetrics } from '../support/pipeline.js';
+
+const log = createLogger('gpu-test', 'silent');
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function setup(options: { gpus?: string; inventory?: GpuInventorySource; ttlMs?: number; profiles?: string } = {}) {
+  const prefix = gpuTestPrefix();
+  const redis = new Redis(inject('redisUrl'));
+  const metrics = new RecordingMetrics();
+  const manager = new RedisGpuManager({
+    redis,
+    prefix,
+    inventory: options.inventory ?? new SimulatedInventory(options.gpus ?? '0:Sim A:8192,1:Sim B:4096', hostname()),
+    profiles: new ModelProfiles(options.profiles),
+    leaseTtlMs: options.ttlMs ?? 10_000,
+    metrics,
+    log,
+  });
+  cleanups.push(async () => {
+    await manager.close();
+    await deletePrefix(redis, prefix);
+    await redis.quit();
+  });
+  return { prefix, redis, manager, metrics };
+}
+
+const fixedInventory = (inventory: GpuInventory): GpuInventorySource => ({ read: () => Promise.resolve(structuredClone(inventory)) });
+
+describe('simulated inventory, profiles and --gpu', () => {
+  it('parses VOXQ_GPUS into simulated cards with stable uuids, and names a bad entry', () => {
+    const cards = parseSimulatedGpus('0:NVIDIA L4:23034, 1:NVIDIA L4:23034', 'h1');
+    expect(cards).toEqual([
+      expect.objectContaining({ host: 'h1', index: 0, uuid: 'GPU-simulated-0000', name: 'NVIDIA L4', totalMb: 23034, simulated: true }),
+      expect.objectContaining({ index: 1, uuid: 'GPU-simulated-0001', simulated: true }),
+    ]);
+    expect(() => parseSimulatedGpus('0:L4', 'h')).toThrow(/VOXQ_GPUS: "0:L4" is not index:name:totalMb/);
+    expect(() => parseSimulatedGpus('0:L4:1,0:L4:2', 'h')).toThrow(/index 0 appears twice/);
+  });
+
+  it('reads model profiles with defaults, overrides and model names holding colons or slashes', () => {
+    const profiles = new ModelProfiles('kokoro:2000:300,hexgrad/Kokoro-82M:900:100');
+    expect(profiles.find('kokoro')).toEqual({ model: 'kokoro', residentMb: 2000, jobMb: 300 });
+    expect(profiles.find('hexgrad/Kokoro-82M')?.residentMb).toBe(900);
+    expect(profiles.find('fake-tts', 'fake')).toMatchObject({ model: 'fake' });
+    expect(profiles.find('openai/gpt-oss-20b', 'groq')).toMatchObject({ residentMb: 0, jobMb: 0 });
+    expect(profiles.find('unknown-model', 'unknown')).toBeUndefined();
+    expect(() => parseGpuProfiles('kokoro:lots:1')).toThrow(/VOXQ_GPU_PROFILES: "kokoro:lots:1"/);
+  });
+
+  it('selects cards by index, uuid (or its prefix) and all, and names the cards when none matches', async () => {
+    const inventory = await new SimulatedInventory('0:A:100,1:B:200', 'h').read();
+    expect(selectGpus('1', inventory).map((c) => c.name)).toEqual(['B']);
+    expect(selectGpus('GPU-simulated-0000', inventory).map((c) => c.name)).toEqual(['A']);
+    expect(selectGpus('all', inventory)).toHaveLength(2);
+    expect(() => selectGpus('7', inventory)).toThrow(InputError);
+    expect(() => selectGpus('7', inventory)).toThrow(/--gpu 7: no such GPU on h; cards: 0 \(GPU-simulated-0000\), 1 \(GPU-simulated-0001\)/);
+    expect(cudaVisibleDevices(inventory.cards[1]!)).toBe('1');
+    expect(cudaVisibleDevices({ ...inventory.cards[1]!, simulated: false, uuid: 'GPU-abc' })).toBe('GPU-abc');
+  });
+});
+
+describe('RedisGpuManager', () => {
+  it('is a GpuManager (the type guard rejects an object missing a method)', () => {
+    const { manager } = setup();
+    expect(isGpuManager(manager)).toBe(true);
+    expect(isGpuManager({ ...manager, allocate: undefined })).toBe(false);
+    expect(isGpuManager(null)).toBe(false);
+  });
+
+  it('answers the seed calls: availability, info, memory usage, allocate with a reason, release', async () => {
+    const { manager } = setup();
+    expect(await manager.isAvailable()).toBe(true);
+    expect((await manager.info()).cards.map((c) => c.uuid)).toEqual(['GPU-simulated-0000', 'GPU-simulated-0001']);
+
+    const big = await manager.allocate('tts:kokoro', 6000);
+    expect(big.ok && big.lease).toMatchObject({ serviceId: 'tts:kokoro', gpuUuid: 'GPU-simulated-0000', requiredMb: 6000, pid: process.pid });
+    // Does not fit on card 0 any more: the manager tries card 1.
+    const second = await manager.allocate('stt:whisper', 3000);
+    expect(second.ok && second.lease.gpuUuid).toBe('GPU-simulated-0001');
+    const refused = await manager.allocate('llm:big', 5000);
+    expect(refused).toEqual({ ok: false, code: 'insufficient_memory', reason: '5000 MB does not fit on any of 2 GPUs: 2192 MB free', freeMb: 2192 });
+    const pinnedRefusal = await manager.allocate('x', 3000, { gpuUuid: 'GPU-simulated-0000' });
+    expect(pinnedRefusal.ok || pinnedRefusal.reason).toBe('3000 MB does not fit on GPU 0 (GPU-simulated-0000): 2192 MB free');
+    expect(await manager.allocate('x', 1, { gpuUuid: 'GPU-nope' })).toMatchObject({ ok: false, code: 'unknown_gpu' });
+
+    expect(await manager.memoryUsage()).toEqual([
+      expect.objectContaining({ uuid: 'GPU-simulated-0000', totalMb: 8192, reservedMb: 6000, foreignMb: 0, freeMb: 2192, simulated: true }),
+      expect.objectContaining({ uuid: 'GPU-simulated-0001', totalMb: 4096, reservedMb: 3000, freeMb: 1096 }),
+    ]);
+    expect((await manager.leases()).map((l) => l.serviceId).sort()).toEqual(['stt:whisper', 'tts:kokoro']);
+
+    if (!big.ok) throw new Error('unreachable');
+    await big.lease.release();
+    await big.lease.release();
+    await manager.release(big.lease.id);
+    await manager.release('never-existed');
+    expect((await manager.memoryUsage())[0]?.reservedMb).toBe(0);
+  });
+
+  it('is atomic: 40 allocations at once of 1000 MB on an 8192 MB card, exactly 8 succeed', async () => {
+    const { manager } = setup({ gpus: '0:Sim:8192' });
+    const results = await Promise.all(Array.from({ length: 40 }, () => manager.allocate('race', 1000)));
+    expect(results.filter((r) => r.ok)).toHaveLength(8);
+    expect((await manager.memoryUsage())[0]?.reservedMb).toBe(8000);
+  });
+
+  it('defines free as total − memory of processes that are not voxq’s − reservations (a model counted once)', async () => {
+    const uuid = 'GPU-1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d';
+    const inventory: GpuInventory = {
+      host: 'gpu-host',
+      simulated: false,
+      cards: [{ host: 'gpu-host', index: 0, uuid, name: 'NVIDIA L4', totalMb: 23034, usedMb: 9000, utilizationPct: 10, migMode: 'disabled', simulated: false }],
+      // This process (voxq, holding a lease: its 2000 MB are counted by the lease) and a stranger.
+      processes: [
+        { gpuUuid: uuid, pid: process.pid, usedMb: 2000 },
+        { gpuUuid: uuid, pid: 999_999, usedMb: 7000 },
+        { gpuUuid: uuid, pid: 999_998, usedMb: null },
+      ],
+      problems: [],
+    };
+    const { manager } = setup({ inventory: fixedInventory(inventory) });
+    const lease = await manager.allocate('tts:kokoro', 2500);
+    expect(lease.ok).toBe(true);
+    expect(await manager.memoryUsage()).toEqual([
+      { host: 'gpu-host', index: 0, uuid, totalMb: 23034, foreignMb: 7000, reservedMb: 2500, freeMb: 13534, simulated: false },
+    ]);
+    expect(await manager.allocate('more', 13535)).toMatchObject({ ok: false, freeMb: 13534 });
+    expect((await manager.allocate('more', 13534)).ok).toBe(true);
+  });
+
+  it('reports reserved and free MB per card as gauges tagged host, gpu_uuid, gpu_index', async () => {
+    const { manager, metrics } = setup({ gpus: '0:Sim:8192' });
+    const result = await manager.allocate('tts', 1024);
+    const tags = { host: hostname(), gpu_uuid: 'GPU-simulated-0000', gpu_index: 0 };
+    expect(metrics.calls).toContainEqual({ kind: 'gauge', name: GPU_RESERVED_GAUGE, value: 1024, tags });
+    expect(metrics.calls).toContainEqual({ kind: 'gauge', name: GPU_FREE_GAUGE, value: 7168, tags });
+    if (result.ok) await result.lease.release();
+    expect(metrics.calls.at(-2)).toEqual({ kind: 'gauge', name: GPU_RESERVED_GAUGE, value: 0, tags });
+    expect(metrics.calls.at(-1)).toEqual({ kind: 'gauge', name: GPU_FREE_GAUGE, value: 8192, tags });
+  });
+
+  it('recommends cuda when a card holds the model’s profile, else cpu with the reason', async () => {
+    const { manager } = setup({ gpus: '0:Sim:2048', profiles: 'kokoro:1024:512,big:4000:1000' });
+    expect(await manager.recommendedBackend('kokoro')).toMatchObject({ backend: 'cuda', gpuUuid: 'GPU-simulated-0000' });
+    expect(await manager.recommendedBackend('big')).toEqual({ backend: 'cpu', reason: 'big needs 5000 MB; the freest GPU (0, GPU-simulated-0000) has 2048 MB free' });
+    expect((await manager.recommendedBackend('mystery')).reason).toMatch(/no GPU memory profile for model mystery/);
+    await manager.allocate('other', 1000);
+    expect(await manager.recommendedBackend('kokoro')).toMatchObject({ backend: 'cpu' });
+  });
+
+  it('lets an unrenewed lease expire, and leaves no key behind once the last lease is gone', async () => {
+    const { redis, prefix } = setup();
+    const ledger = new ReservationLedger(redis, prefix);
+    const card = { host: 'h', uuid: 'GPU-x' };
+    const request = { card, requiredMb: 500, totalMb: 1000, ttlMs: 200, meta: {}, pid: 1, processes: [] };
+    expect((await ledger.allocate({ ...request, leaseId: 'a' })).ok).toBe(true);
+    expect((await ledger.allocate({ ...request, leaseId: 'b' })).ok).toBe(true);
+    expect((await ledger.allocate({ ...request, leaseId: 'c' })).ok).toBe(false);
+    // Renewing an existing lease never fails for lack of room; a new one still does.
+    expect(await ledger.allocate({ ...request, leaseId: 'a', ttlMs: 5000 })).toMatchObject({ ok: true, existed: true });
+    await expect.poll(async () => (await ledger.snapshot(card)).map((l) => l.id), { timeout: 3000, interval: 20 }).toEqual(['a']);
+    expect((await ledger.allocate({ ...request, leaseId: 'c' })).ok).toBe(true);
+    expect(await ledger.release(card, 'a')).toEqual({ removed: true, reservedMb: 500 });
+    expect(await ledger.release(card, 'a')).toEqual({ removed: false, reservedMb: 500 });
+    // The keys live as long as the longest lease they held (5 s here), then go on their own.
+    await expect.poll(() => redis.exists(...ledger.keys(card)), { timeout: 8000, interval: 50 }).toBe(0);
+  });
+});
