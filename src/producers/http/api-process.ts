@@ -1,0 +1,86 @@
+// The API process: opens MongoDB and Redis from config, builds the SDK client, the key store,
+// the readiness checks, Prometheus metrics (queue depth included) and the board's queues, and
+// serves them; close() stops taking requests, lets those in flight finish, then closes the rest.
+import type { AddressInfo } from 'node:net';
+import { Queue } from 'bullmq';
+import type { FastifyInstance } from 'fastify';
+import { BullmqServiceClient } from '../../shared/bullmq-service-client.js';
+import { requireMongoUrl, type Config } from '../../shared/config.js';
+import { STAGES } from '../../shared/contracts/turn.js';
+import { createLogger, type Logger } from '../../shared/logger.js';
+import type { ApiKeyStore } from '../../shared/ports/api-key-store.js';
+import { closeRedis, createRedis } from '../../shared/redis.js';
+import { MongoApiKeyStore } from '../../shared/store/mongo-api-key-store.js';
+import { openMongoStores } from '../../shared/store/mongo-stores.js';
+import { PrometheusMetrics } from '../../shared/telemetry/prometheus-metrics.js';
+import { observeQueueDepth } from '../../shared/telemetry/queue-depth.js';
+import type { TracingHandle } from '../../shared/telemetry/tracing.js';
+import { connect } from '../sdk/connect.js';
+import { buildApiServer } from './api-server.js';
+
+export interface ApiProcessOptions {
+  config: Config;
+  /** 0 picks a free port. Defaults to VOXQ_API_PORT. */
+  port?: number;
+  host?: string;
+  tracing?: TracingHandle;
+  log?: Logger;
+  /** Metrics of this process; pass the same one to workers running in it to scrape theirs too. */
+  metrics?: PrometheusMetrics;
+}
+
+export interface ApiProcess {
+  app: FastifyInstance;
+  url: string;
+  port: number;
+  keys: ApiKeyStore;
+  metrics: PrometheusMetrics;
+  close(): Promise<void>;
+}
+
+export async function startApiProcess(options: ApiProcessOptions): Promise<ApiProcess> {
+  const { config } = options;
+  const log = options.log ?? createLogger('voxq-api', config.VOXQ_LOG_LEVEL);
+  const mongo = await openMongoStores(requireMongoUrl(config), config.VOXQ_MONGO_DB);
+  const client = await connect({ config, stores: mongo, ...(options.tracing ? { tracing: options.tracing } : {}) });
+  const redis = createRedis(config.REDIS_URL, 'producer', 'voxq-api');
+  const services = new BullmqServiceClient({ connection: redis, prefix: config.VOXQ_PREFIX });
+  const boardQueues = STAGES.map((stage) => new Queue(stage, { connection: redis, prefix: config.VOXQ_PREFIX }));
+  const metrics = options.metrics ?? new PrometheusMetrics('voxq-api');
+  const stopDepth = observeQueueDepth(metrics.meter, boardQueues);
+  const keys = new MongoApiKeyStore(mongo.db);
+  const app = await buildApiServer({
+    client,
+    keys,
+    metrics,
+    boardQueues,
+    log,
+    jsonBodyLimitBytes: config.VOXQ_API_BODY_LIMIT_BYTES,
+    readiness: { services, pingRedis: () => redis.ping(), pingMongo: () => mongo.db.command({ ping: 1 }) },
+  });
+  await app.listen({ port: options.port ?? config.VOXQ_API_PORT, host: options.host ?? config.VOXQ_API_HOST });
+  const { port, address, family } = app.server.address() as AddressInfo;
+  const host = family === 'IPv6' ? `[${address}]` : address === '0.0.0.0' ? '127.0.0.1' : address;
+  log.info({ port, host: address }, 'api listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    url: `http://${host}:${port}`,
+    port,
+    keys,
+    metrics,
+    close: () =>
+      (closing ??= (async () => {
+        await app.close();
+        stopDepth();
+        await Promise.all(boardQueues.map((q) => q.close()));
+        await services.close();
+        await client.close();
+        await closeRedis(redis);
+        await mongo.close();
+        if (!options.metrics) await metrics.shutdown();
+        log.info('api stopped');
+      })()),
+  };
+}

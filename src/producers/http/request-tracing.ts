@@ -1,0 +1,46 @@
+// A server span per API request (`POST /v1/turns` …), active while its handler runs, so the
+// turn's first queue hop — and through it every stage on every worker — joins the request's
+// trace. Only /v1 routes are traced (not health probes, scrapes or the board's assets).
+import { context, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+import type { FastifyInstance } from 'fastify';
+import { TRACER_NAME } from '../../shared/telemetry/tracing.js';
+import { API_PREFIX } from './schemas.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    span?: Span;
+  }
+}
+
+export function registerRequestTracing(app: FastifyInstance): void {
+  const tracer = trace.getTracer(TRACER_NAME);
+  app.addHook('onRequest', (request, _reply, done) => {
+    const route = request.routeOptions.url;
+    if (route?.startsWith(`${API_PREFIX}/`)) {
+      request.span = tracer.startSpan(`${request.method} ${route}`, {
+        kind: SpanKind.SERVER,
+        attributes: { 'http.request.method': request.method, 'http.route': route, 'url.path': request.url.split('?')[0] ?? '', 'voxq.request.id': request.id },
+      });
+    }
+    done();
+  });
+  // fastify calls the handler synchronously from the last preHandler's `done`: running it inside
+  // the span's context makes the span active for the whole (async) handler.
+  app.addHook('preHandler', (request, _reply, done) => {
+    if (!request.span) return done();
+    context.with(trace.setSpan(context.active(), request.span), done);
+  });
+  app.addHook('onError', (request, _reply, error, done) => {
+    request.span?.recordException(error);
+    done();
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    const span = request.span;
+    if (span) {
+      span.setAttribute('http.response.status_code', reply.statusCode);
+      if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+    }
+    done();
+  });
+}

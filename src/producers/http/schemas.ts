@@ -1,0 +1,164 @@
+// The API's request and response shapes (zod): handlers validate with them and the OpenAPI
+// document is generated from them. They reuse the turn contracts' field schemas.
+import { z } from 'zod';
+import { MAX_TEXT_CHARS } from '../../shared/contracts/turn-request.js';
+import {
+  languageSchema,
+  llmOverridesSchema,
+  sessionIdSchema,
+  stageNameSchema,
+  turnErrorSchema,
+  turnIdSchema,
+  turnStatusSchema,
+  type Turn,
+} from '../../shared/contracts/turn.js';
+import type { Session } from '../../shared/ports/session-manager.js';
+import type { StoredMessage, ConversationStatistics } from '../../shared/ports/conversation-store.js';
+import { timingOf } from '../sdk/turn-result.js';
+
+export const API_PREFIX = '/v1';
+
+export const createSessionBodySchema = z.strictObject({
+  userId: z.string().trim().min(1).max(200),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+});
+
+const turnOptionFields = {
+  sessionId: sessionIdSchema,
+  voice: z.string().min(1).max(100).optional(),
+  language: languageSchema.optional(),
+  speed: z.number().min(0.5).max(2).optional(),
+  llm: llmOverridesSchema.optional(),
+  /** Idempotency key: submitting the same turnId twice gives the same turn. */
+  turnId: turnIdSchema.optional(),
+};
+
+/** POST /v1/turns as JSON: a text turn. */
+export const textTurnBodySchema = z.strictObject({
+  ...turnOptionFields,
+  text: z.string().trim().min(1, 'text is empty').max(MAX_TEXT_CHARS, `text is longer than ${MAX_TEXT_CHARS} characters`),
+});
+
+/** POST /v1/turns as multipart/form-data: the `audio` file part plus these text fields. */
+export const audioTurnFieldsSchema = z.strictObject({
+  ...turnOptionFields,
+  speed: z.coerce.number().min(0.5).max(2).optional(),
+  llm: z
+    .string()
+    .transform((raw, ctx) => {
+      try {
+        return JSON.parse(raw) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'llm must be a JSON object' });
+        return z.NEVER;
+      }
+    })
+    .pipe(llmOverridesSchema)
+    .optional(),
+});
+
+/** The multipart form as documented (the file part included). */
+export const audioTurnFormSchema = z.object({
+  audio: z.string().meta({ format: 'binary', description: 'the recording (any format ffmpeg reads, 25 MB at most)' }),
+  sessionId: sessionIdSchema,
+  voice: z.string().optional(),
+  language: z.string().optional(),
+  speed: z.string().optional().meta({ description: 'a number from 0.5 to 2' }),
+  llm: z.string().optional().meta({ description: 'JSON: {"systemPrompt","temperature","maxTokens"}' }),
+  turnId: turnIdSchema.optional(),
+});
+
+export const sessionParamsSchema = z.strictObject({ sessionId: sessionIdSchema });
+export const turnParamsSchema = z.strictObject({ turnId: turnIdSchema });
+export const messagesQuerySchema = z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).optional() });
+export const MAX_WAIT_MS = 60_000;
+export const waitQuerySchema = z.strictObject({ timeoutMs: z.coerce.number().int().min(0).max(MAX_WAIT_MS).default(25_000) });
+
+export const errorBodySchema = z.object({ code: z.string(), message: z.string(), requestId: z.string() });
+
+export const sessionViewSchema = z.object({
+  sessionId: sessionIdSchema,
+  userId: z.string(),
+  metadata: z.record(z.string(), z.unknown()),
+  createdAt: z.iso.datetime(),
+  lastActivityAt: z.iso.datetime(),
+  interactionCount: z.number().int(),
+});
+
+const stageTimingViewSchema = z.object({ queueWaitMs: z.number(), workMs: z.number(), attempts: z.number().int() });
+
+export const turnViewSchema = z.object({
+  turnId: turnIdSchema,
+  sessionId: sessionIdSchema,
+  status: turnStatusSchema,
+  input: z.object({ kind: z.enum(['audio', 'text']), mimeType: z.string().optional(), sizeBytes: z.number().optional(), durationMs: z.number().optional() }),
+  stagesDone: z.array(stageNameSchema),
+  transcription: z.string().optional(),
+  replyText: z.string().optional(),
+  replyAudio: z.object({ url: z.string(), mimeType: z.string(), sizeBytes: z.number(), durationMs: z.number() }).optional(),
+  error: turnErrorSchema.optional(),
+  timing: z.object({ stt: stageTimingViewSchema.optional(), llm: stageTimingViewSchema.optional(), tts: stageTimingViewSchema.optional(), totalMs: z.number() }),
+  createdAt: z.iso.datetime(),
+  completedAt: z.iso.datetime().optional(),
+});
+export type TurnView = z.infer<typeof turnViewSchema>;
+
+export const turnAcceptedSchema = z.object({
+  turnId: turnIdSchema,
+  sessionId: sessionIdSchema,
+  status: turnStatusSchema,
+  links: z.object({ self: z.string(), wait: z.string(), audio: z.string() }),
+});
+
+export const messagesViewSchema = z.object({
+  messages: z.array(z.object({ messageId: z.string(), role: z.enum(['user', 'assistant']), content: z.string(), createdAt: z.iso.datetime() })),
+});
+
+export const statisticsViewSchema = z.record(z.string(), z.unknown());
+
+export const turnLinks = (turnId: string) => ({
+  self: `${API_PREFIX}/turns/${turnId}`,
+  wait: `${API_PREFIX}/turns/${turnId}/wait`,
+  audio: `${API_PREFIX}/turns/${turnId}/audio`,
+});
+
+export function sessionView(session: Session): z.infer<typeof sessionViewSchema> {
+  return { ...session, createdAt: session.createdAt.toISOString(), lastActivityAt: session.lastActivityAt.toISOString() };
+}
+
+export function turnView(turn: Turn): TurnView {
+  const stt = turn.stages.stt?.output;
+  const llm = turn.stages.llm?.output;
+  const tts = turn.stages.tts?.output;
+  const input = turn.input.kind === 'audio' ? { kind: 'audio' as const, ...pick(turn.input.audio) } : { kind: 'text' as const };
+  return {
+    turnId: turn.turnId,
+    sessionId: turn.sessionId,
+    status: turn.status,
+    input,
+    stagesDone: (['stt', 'llm', 'tts'] as const).filter((s) => turn.stages[s]),
+    ...(stt ? { transcription: stt.text } : {}),
+    ...(llm ? { replyText: llm.text } : {}),
+    ...(tts && turn.status === 'completed'
+      ? { replyAudio: { url: turnLinks(turn.turnId).audio, mimeType: tts.format.mimeType, sizeBytes: tts.audio.sizeBytes, durationMs: tts.audio.durationMs } }
+      : {}),
+    ...(turn.error ? { error: turn.error } : {}),
+    timing: timingOf(turn),
+    createdAt: turn.createdAt.toISOString(),
+    ...(turn.completedAt ? { completedAt: turn.completedAt.toISOString() } : {}),
+  };
+}
+
+function pick(audio: { mimeType: string; sizeBytes: number; durationMs: number }) {
+  return { mimeType: audio.mimeType, sizeBytes: audio.sizeBytes, durationMs: audio.durationMs };
+}
+
+export function messagesView(messages: StoredMessage[]): z.infer<typeof messagesViewSchema> {
+  return {
+    messages: messages.map((m) => ({ messageId: m.messageId, role: m.role, content: m.content, createdAt: m.createdAt.toISOString() })),
+  };
+}
+
+export function statisticsView(stats: ConversationStatistics): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(stats).map(([k, v]) => [k, v instanceof Date ? v.toISOString() : v]));
+}

@@ -1,0 +1,39 @@
+// /v1/sessions: create a session, read it, its messages and statistics (all through VoxqClient).
+import type { FastifyInstance } from 'fastify';
+import type { VoxqClient } from '../sdk/voxq-client.js';
+import { rejectMultipart } from './media-types.js';
+import {
+  API_PREFIX,
+  createSessionBodySchema,
+  messagesQuerySchema,
+  messagesView,
+  sessionParamsSchema,
+  sessionView,
+  statisticsView,
+} from './schemas.js';
+import { parseInput } from './validate.js';
+
+export function registerSessionRoutes(app: FastifyInstance, client: VoxqClient): void {
+  app.post(`${API_PREFIX}/sessions`, { config: { scope: 'turns:write' } }, async (request, reply) => {
+    rejectMultipart(request);
+    const body = parseInput(createSessionBodySchema, request.body, 'session');
+    const session = await client.createSession(body.userId, body.metadata ?? {});
+    return reply.status(201).header('location', `${API_PREFIX}/sessions/${session.sessionId}`).send(sessionView(session));
+  });
+
+  app.get(`${API_PREFIX}/sessions/:sessionId`, { config: { scope: 'turns:read' } }, async (request) => {
+    const { sessionId } = parseInput(sessionParamsSchema, request.params, 'session id');
+    return sessionView(await client.getSession(sessionId));
+  });
+
+  app.get(`${API_PREFIX}/sessions/:sessionId/messages`, { config: { scope: 'turns:read' } }, async (request) => {
+    const { sessionId } = parseInput(sessionParamsSchema, request.params, 'session id');
+    const { limit } = parseInput(messagesQuerySchema, request.query, 'query');
+    return messagesView(await client.history(sessionId, limit === undefined ? {} : { limit }));
+  });
+
+  app.get(`${API_PREFIX}/sessions/:sessionId/statistics`, { config: { scope: 'turns:read' } }, async (request) => {
+    const { sessionId } = parseInput(sessionParamsSchema, request.params, 'session id');
+    return statisticsView(await client.statistics(sessionId));
+  });
+}

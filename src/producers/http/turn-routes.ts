@@ -1,0 +1,81 @@
+// /v1/turns: submit a turn (JSON text or multipart audio) and get its id at once; read it; wait
+// for it (long-poll); download its reply audio. Everything goes through VoxqClient.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { spanEvent } from '../../shared/telemetry/span-helpers.js';
+import { InputError, TimeoutError } from '../../shared/errors.js';
+import type { TurnRequest } from '../../shared/contracts/turn-request.js';
+import { TurnFailedError } from '../sdk/turn-result.js';
+import type { VoxqClient } from '../sdk/voxq-client.js';
+import { HttpError } from './http-errors.js';
+import { API_PREFIX, audioTurnFieldsSchema, textTurnBodySchema, turnLinks, turnParamsSchema, turnView, waitQuerySchema } from './schemas.js';
+import { parseInput } from './validate.js';
+
+const AUDIO_FIELD = 'audio';
+
+export function registerTurnRoutes(app: FastifyInstance, client: VoxqClient): void {
+  app.post(`${API_PREFIX}/turns`, { config: { scope: 'turns:write' } }, async (request, reply) => {
+    const turnRequest = request.isMultipart() ? await audioTurnRequest(request) : textTurnRequest(request.body);
+    const handle = await client.enqueueTurn(turnRequest);
+    spanEvent('voxq.turn.enqueued', { 'voxq.turn.id': handle.turnId, 'voxq.session.id': handle.sessionId });
+    const links = turnLinks(handle.turnId);
+    return reply.status(202).header('location', links.self).send({ turnId: handle.turnId, sessionId: handle.sessionId, status: 'queued', links });
+  });
+
+  app.get(`${API_PREFIX}/turns/:turnId`, { config: { scope: 'turns:read' } }, async (request) => {
+    const { turnId } = parseInput(turnParamsSchema, request.params, 'turn id');
+    return turnView(await client.getTurn(turnId));
+  });
+
+  // Long-poll: answers when the turn completes or fails, or after timeoutMs with its state then.
+  app.get(`${API_PREFIX}/turns/:turnId/wait`, { config: { scope: 'turns:read' } }, async (request) => {
+    const { turnId } = parseInput(turnParamsSchema, request.params, 'turn id');
+    const { timeoutMs } = parseInput(waitQuerySchema, request.query, 'query');
+    const now = await client.getTurn(turnId);
+    if (now.status === 'completed' || now.status === 'failed' || timeoutMs === 0) return turnView(now);
+    try {
+      await client.waitForTurn(turnId, { timeoutMs, includeAudio: false });
+    } catch (error) {
+      if (!(error instanceof TurnFailedError) && !(error instanceof TimeoutError)) throw error;
+    }
+    return turnView(await client.getTurn(turnId));
+  });
+
+  app.get(`${API_PREFIX}/turns/:turnId/audio`, { config: { scope: 'turns:read' } }, async (request, reply) => {
+    const { turnId } = parseInput(turnParamsSchema, request.params, 'turn id');
+    const turn = await client.getTurn(turnId);
+    if (turn.status !== 'completed') {
+      throw new HttpError(409, 'turn_not_completed', `turn ${turnId} is ${turn.status}: its reply audio exists once it completes (GET …/wait)`);
+    }
+    // Finished already, so this returns at once with the stored reply.
+    const result = await client.waitForTurn(turnId, { timeoutMs: 5000 });
+    return reply
+      .type(result.replyAudio.format.mimeType)
+      .header('content-disposition', `inline; filename="${turnId}.wav"`)
+      .send(Buffer.from(result.replyAudio.bytes.buffer, result.replyAudio.bytes.byteOffset, result.replyAudio.bytes.byteLength));
+  });
+}
+
+function textTurnRequest(body: unknown): TurnRequest {
+  if (body === undefined || body === null) throw new InputError('invalid_input', 'send a JSON body with sessionId and text, or multipart with an audio file');
+  return parseInput(textTurnBodySchema, body, 'turn');
+}
+
+/** Reads the multipart parts: one `audio` file (size-limited by the multipart plugin) and text fields. */
+async function audioTurnRequest(request: FastifyRequest): Promise<TurnRequest> {
+  const fields: Record<string, string> = {};
+  let audio: Buffer | undefined;
+  for await (const part of request.parts()) {
+    if (part.type === 'file') {
+      if (part.fieldname !== AUDIO_FIELD) {
+        part.file.resume();
+        throw new InputError('invalid_input', `unexpected file field "${part.fieldname}": send the recording as "${AUDIO_FIELD}"`);
+      }
+      audio = await part.toBuffer();
+    } else {
+      fields[part.fieldname] = String(part.value);
+    }
+  }
+  if (!audio) throw new InputError('audio_missing', `the multipart form has no "${AUDIO_FIELD}" file`);
+  const parsed = parseInput(audioTurnFieldsSchema, fields, 'turn');
+  return { ...parsed, audio: new Uint8Array(audio.buffer, audio.byteOffset, audio.byteLength) };
+}

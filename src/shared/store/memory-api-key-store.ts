@@ -1,0 +1,56 @@
+// API keys in memory (tests, benchmarks): the same hashing as the MongoDB store.
+import type { ApiKeyRecord, ApiKeyStore, ApiScope, CreatedApiKey } from '../ports/api-key-store.js';
+import { newKeySecret, parseKey, secretMatches, validScopes } from './api-key-secret.js';
+
+interface StoredKey extends ApiKeyRecord {
+  secretHash: string;
+}
+
+export class MemoryApiKeyStore implements ApiKeyStore {
+  private readonly keys = new Map<string, StoredKey>();
+
+  create(options: { scopes: readonly ApiScope[]; name?: string }): Promise<CreatedApiKey> {
+    try {
+      return Promise.resolve(this.createNow(options));
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  private createNow(options: { scopes: readonly ApiScope[]; name?: string }): CreatedApiKey {
+    const scopes = validScopes(options.scopes);
+    const { keyId, key, secretHash } = newKeySecret();
+    const record: ApiKeyRecord = { keyId, name: options.name ?? '', scopes, createdAt: new Date() };
+    this.keys.set(keyId, { ...record, secretHash });
+    return { key, record: { ...record, scopes: [...scopes] } };
+  }
+
+  verify(key: string): Promise<ApiKeyRecord | null> {
+    const parsed = parseKey(key);
+    const stored = parsed ? this.keys.get(parsed.keyId) : undefined;
+    if (!parsed || !stored || stored.revokedAt || !secretMatches(parsed.secret, stored.secretHash)) return Promise.resolve(null);
+    return Promise.resolve(recordOf(stored));
+  }
+
+  revoke(keyId: string): Promise<boolean> {
+    const stored = this.keys.get(keyId);
+    if (!stored || stored.revokedAt) return Promise.resolve(false);
+    stored.revokedAt = new Date();
+    return Promise.resolve(true);
+  }
+
+  list(): Promise<ApiKeyRecord[]> {
+    return Promise.resolve([...this.keys.values()].map(recordOf));
+  }
+
+  /** What the store holds, for tests that check no secret is kept. */
+  stored(): readonly object[] {
+    return [...this.keys.values()];
+  }
+}
+
+function recordOf(stored: StoredKey): ApiKeyRecord {
+  const record: ApiKeyRecord = { keyId: stored.keyId, name: stored.name, scopes: [...stored.scopes], createdAt: stored.createdAt };
+  if (stored.revokedAt) record.revokedAt = stored.revokedAt;
+  return record;
+}

@@ -1,0 +1,22 @@
+// Queue depth per queue and state, as an observable gauge: read from Redis when metrics are
+// collected (a Prometheus scrape), never on a timer.
+import type { Meter } from '@opentelemetry/api';
+import type { Queue } from 'bullmq';
+
+export const QUEUE_DEPTH_METRIC = 'voxq.queue.depth';
+export const QUEUE_DEPTH_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'failed', 'completed'] as const;
+
+/** Registers the gauge; the returned function stops observing. */
+export function observeQueueDepth(meter: Meter, queues: readonly Queue[]): () => void {
+  const gauge = meter.createObservableGauge(QUEUE_DEPTH_METRIC, { description: 'jobs in each voxq queue, by state (queue depth)' });
+  const callback = async (result: { observe(value: number, attributes: Record<string, string>): void }) => {
+    const counts = await Promise.all(queues.map((q) => q.getJobCounts(...QUEUE_DEPTH_STATES).catch(() => undefined)));
+    queues.forEach((queue, i) => {
+      const byState = counts[i];
+      if (!byState) return; // Redis unreachable: no sample rather than a false zero
+      for (const state of QUEUE_DEPTH_STATES) result.observe(byState[state] ?? 0, { queue: queue.name, state });
+    });
+  };
+  gauge.addCallback(callback);
+  return () => gauge.removeCallback(callback);
+}

@@ -1,0 +1,156 @@
+// Traces across processes: the built `voxq api` and `voxq worker` (fake providers) export OTLP to
+// a receiver run here. Each API-submitted turn is one trace: the API's request span at the root,
+// the queue hop, a span per stage on the worker, provider calls inside, store writes as events.
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { MongoApiKeyStore } from '../../src/shared/store/mongo-api-key-store.js';
+import { openMongoStores, type MongoStores } from '../../src/shared/store/mongo-stores.js';
+import { testMongoUrl, uniqueDbName } from '../support/mongo.js';
+import { spanTree, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver.js';
+import { spawnVoxq, type VoxqProcess } from '../support/voxq-process.js';
+import { makeWav } from '../support/wav.js';
+
+const SECRET_TEXT = 'Minha senha secreta é abacaxi';
+
+let otlp: OtlpReceiver;
+let stores: MongoStores;
+let prefix: string;
+let api: VoxqProcess;
+let worker: VoxqProcess;
+let url: string;
+let key: string;
+
+beforeAll(async () => {
+  otlp = await startOtlpReceiver();
+  prefix = `vh${randomBytes(4).toString('hex')}`;
+  const dbName = uniqueDbName('trace');
+  stores = await openMongoStores(testMongoUrl(), dbName);
+  key = (await new MongoApiKeyStore(stores.db).create({ scopes: ['turns:read', 'turns:write'] })).key;
+  const env = {
+    REDIS_URL: inject('redisUrl'),
+    MONGO_URL: testMongoUrl(),
+    VOXQ_MONGO_DB: dbName,
+    VOXQ_PREFIX: prefix,
+    VOXQ_STT: 'fake',
+    VOXQ_LLM: 'fake',
+    VOXQ_TTS: 'fake',
+    VOXQ_LOG_LEVEL: 'info',
+    OTEL_SDK_DISABLED: 'false',
+    OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    OTEL_BSP_SCHEDULE_DELAY: '200',
+    OTEL_METRICS_EXPORTER: 'none',
+    OTEL_LOGS_EXPORTER: 'none',
+  };
+  api = spawnVoxq(['api', '--port', '0', '--host', '127.0.0.1'], env);
+  worker = spawnVoxq(['worker', '--concurrency', '2'], env);
+  const [listening] = await Promise.all([api.waitForLog('api listening'), worker.waitForLog('workers started')]);
+  url = `http://127.0.0.1:${String(listening.port)}`;
+});
+
+afterAll(async () => {
+  for (const p of [api, worker]) if (p && p.child.exitCode === null && p.child.signalCode === null) p.kill('SIGKILL');
+  await Promise.all([api?.exited, worker?.exited]);
+  const redis = new Redis(inject('redisUrl'));
+  const keys = await redis.keys(`${prefix}:*`);
+  if (keys.length) await redis.del(...keys);
+  await redis.quit();
+  await stores?.db.dropDatabase();
+  await stores?.close();
+  await otlp?.close();
+});
+
+async function submit(body: FormData | object): Promise<string> {
+  const init: RequestInit =
+    body instanceof FormData
+      ? { method: 'POST', body, headers: { authorization: `Bearer ${key}` } }
+      : { method: 'POST', body: JSON.stringify(body), headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' } };
+  const res = await fetch(`${url}/v1/turns`, init);
+  const json = (await res.json()) as { turnId: string };
+  expect(res.status, JSON.stringify(json)).toBe(202);
+  const done = (await (await fetch(`${url}/v1/turns/${json.turnId}/wait?timeoutMs=30000`, { headers: { authorization: `Bearer ${key}` } })).json()) as { status: string };
+  expect(done.status).toBe('completed');
+  return json.turnId;
+}
+
+const requestSpanOf = (turnId: string) => (s: ReceivedSpan) =>
+  s.name === 'POST /v1/turns' && s.events.some((e) => e.name === 'voxq.turn.enqueued' && e.attributes['voxq.turn.id'] === turnId);
+const stageSpanOf = (turnId: string, stage: string) => (s: ReceivedSpan) => s.name === `process ${stage}` && s.attributes['voxq.turn.id'] === turnId;
+
+describe('traces of API-submitted turns', () => {
+  it('one trace per turn, rooted at the API request, with every stage, provider call and store write inside', async () => {
+    const sessionRes = await fetch(`${url}/v1/sessions`, { method: 'POST', body: JSON.stringify({ userId: 'trace' }), headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' } });
+    const { sessionId } = (await sessionRes.json()) as { sessionId: string };
+    const form = new FormData();
+    form.append('sessionId', sessionId);
+    form.append('audio', new Blob([makeWav({ durationMs: 600 })], { type: 'audio/wav' }), 'a.wav');
+    const audioTurn = await submit(form);
+    const textTurn = await submit({ sessionId, text: SECRET_TEXT });
+
+    await otlp.waitFor(
+      (spans) =>
+        spans.some(requestSpanOf(audioTurn)) && spans.some(requestSpanOf(textTurn)) && spans.some(stageSpanOf(audioTurn, 'tts')) && spans.some(stageSpanOf(textTurn, 'tts')),
+      20_000,
+    );
+
+    const request = otlp.spans.find(requestSpanOf(audioTurn))!;
+    const tree = spanTree(otlp.spans, request.traceId);
+    // One root: the API's request span (kind server), in the API's service.
+    expect(tree.roots.map((r) => r.span.name), tree.render()).toEqual(['POST /v1/turns']);
+    expect(request).toMatchObject({ kind: 'server', serviceName: 'voxq-api', parentSpanId: undefined });
+    expect(request.attributes).toMatchObject({ 'http.request.method': 'POST', 'http.route': '/v1/turns', 'http.response.status_code': 202 });
+    expect(new Set(tree.spans.map((s) => s.serviceName))).toEqual(new Set(['voxq-api', 'voxq-worker']));
+
+    // Every span that names this turn is in this trace; the other turn has its own trace.
+    const turnSpans = otlp.spans.filter((s) => s.attributes['voxq.turn.id'] === audioTurn);
+    expect(new Set(turnSpans.map((s) => s.traceId))).toEqual(new Set([request.traceId]));
+    expect(otlp.spans.find(requestSpanOf(textTurn))?.traceId).not.toBe(request.traceId);
+
+    // The queue hop: the worker's first stage span is a child of the API's request, across
+    // processes (directly, or through BullMQ's `add` producer span where that is kept); then
+    // each stage under the one before.
+    const stt = tree.spans.find(stageSpanOf(audioTurn, 'stt'))!;
+    const llm = tree.spans.find(stageSpanOf(audioTurn, 'llm'))!;
+    const tts = tree.spans.find(stageSpanOf(audioTurn, 'tts'))!;
+    expect(tree.isDescendant(stt, request), tree.render()).toBe(true);
+    expect(tree.ancestors(stt).every((s) => s.serviceName === 'voxq-api'), tree.render()).toBe(true);
+    expect(tree.isDescendant(llm, stt)).toBe(true);
+    expect(tree.isDescendant(tts, llm)).toBe(true);
+    for (const [stage, span] of [['stt', stt], ['llm', llm], ['tts', tts]] as const) {
+      expect(span.serviceName).toBe('voxq-worker');
+      expect(span.attributes).toMatchObject({
+        'voxq.session.id': sessionId,
+        'voxq.stage': stage,
+        'messaging.system': 'bullmq',
+        'messaging.operation.type': 'process',
+        'messaging.destination.name': stage,
+        'messaging.message.id': `${audioTurn}.${stage}`,
+      });
+      expect(typeof span.attributes['voxq.stage.queue_wait_ms']).toBe('number');
+      // The store write of the stage's output.
+      expect(span.events.map((e) => e.name)).toContain('voxq.store.stage_recorded');
+    }
+
+    // Provider calls: children of their stage, gen_ai attributes.
+    expect(tree.parent(tree.one('stt.transcribe'))?.spanId).toBe(stt.spanId);
+    const chat = tree.one('llm.chat');
+    expect(tree.parent(chat)?.spanId).toBe(llm.spanId);
+    expect(chat.attributes).toMatchObject({ 'gen_ai.operation.name': 'chat', 'gen_ai.system': 'fake' });
+    expect(typeof chat.attributes['gen_ai.request.model']).toBe('string');
+    expect(tree.parent(tree.one('tts.synthesize'))?.spanId).toBe(tts.spanId);
+
+    // Never message text (nor audio) in attributes or events.
+    const textTree = spanTree(otlp.spans, otlp.spans.find(requestSpanOf(textTurn))!.traceId);
+    const everything = JSON.stringify([...tree.spans, ...textTree.spans].map((s) => [s.attributes, s.events]));
+    expect(everything).not.toContain('abacaxi');
+    console.log(`spans per turn: audio ${tree.spans.length} (${tree.spans.filter((s) => s.serviceName === 'voxq-api').length} in the API), text ${textTree.spans.length}`);
+    console.log(tree.render());
+  });
+
+  it('`voxq api` closes cleanly on SIGTERM', async () => {
+    api.kill('SIGTERM');
+    expect(await api.exited).toBe(0);
+    expect(api.stderr()).toContain('api stopped');
+  });
+});
