@@ -1,0 +1,14 @@
+// The SDK's form of batch transcription: a run that emits `discovered`, `file` and `progress`
+// events and resolves `done` with the summary. Listeners attached right after the call see
+// everything (the run starts on the next tick).
+import { BatchRunner, type BatchRunnerDeps, type BatchSummary, type TranscribeFolderOptions } from './batch-runner.js';
+
+export interface TranscribeFolderRun extends BatchRunner {
+  done: Promise<BatchSummary>;
+}
+
+export function startTranscribeFolder(deps: BatchRunnerDeps, options: TranscribeFolderOptions): TranscribeFolderRun {
+  const runner = new BatchRunner(deps);
+  const done = new Promise<void>((resolve) => setImmediate(resolve)).then(() => runner.run(options));
+  return Object.assign(runner, { done });
+}

@@ -1,0 +1,17 @@
+// The record of what batch transcription has done, keyed by content + options. First write wins,
+// so a chunk merged twice (a re-delivered job, two runs at once) is recorded once.
+import type { BatchRecord } from '../contracts/batch.js';
+import { hasMethods } from './has-methods.js';
+
+export interface BatchRecordStore {
+  /** Records a transcript; when the key is already recorded the stored one is kept and returned. */
+  save(record: BatchRecord): Promise<BatchRecord>;
+  get(key: string): Promise<BatchRecord | null>;
+  /** The records among `keys` (any order; unknown keys are left out). */
+  getMany(keys: readonly string[]): Promise<BatchRecord[]>;
+  count(): Promise<number>;
+}
+
+export function isBatchRecordStore(value: unknown): value is BatchRecordStore {
+  return hasMethods(value, ['save', 'get', 'getMany', 'count']);
+}

@@ -1,0 +1,164 @@
+// The parts of batch transcription on their own: output formats, output paths, discovery,
+// chunk planning at silences, the request limiter's spacing and the shared audio budget.
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { planChunks, speechRegions } from '../../src/shared/audio/speech-chunks.js';
+import { VAD_FRAME_MS } from '../../src/shared/audio/silero-vad.js';
+import { AudioBudget } from '../../src/shared/rate-limit/audio-budget.js';
+import { requestLimiter } from '../../src/shared/rate-limit/stt-limits.js';
+import { discover } from '../../src/producers/batch/discover.js';
+import { outputPath } from '../../src/producers/batch/output-paths.js';
+import { progressLine } from '../../src/producers/batch/progress-bar.js';
+import { toJson, toSrt, toTxt, toVtt } from '../../src/producers/batch/transcript-formats.js';
+import { sampleRecord } from './batch-record-store.contract.js';
+
+const prefix = `vp${randomBytes(5).toString('hex')}`;
+const redis = new Redis(inject('redisUrl'));
+afterAll(async () => {
+  const keys = await redis.keys(`${prefix}:*`);
+  if (keys.length) await redis.del(...keys);
+  await redis.quit();
+});
+
+describe('transcript formats', () => {
+  const record = sampleRecord({
+    segments: [
+      { startMs: 0, endMs: 1500, text: 'olá', confidence: 0.91234 },
+      { startMs: 3_725_010, endMs: 3_726_999, text: 'até logo' },
+    ],
+    text: 'olá até logo',
+  });
+  it('SRT: numbered cues, HH:MM:SS,mmm', () => {
+    expect(toSrt(record)).toBe('1\n00:00:00,000 --> 00:00:01,500\nolá\n\n2\n01:02:05,010 --> 01:02:06,999\naté logo\n');
+  });
+  it('WebVTT: header, HH:MM:SS.mmm', () => {
+    expect(toVtt(record)).toBe('WEBVTT\n\n00:00:00.000 --> 00:00:01.500\nolá\n\n01:02:05.010 --> 01:02:06.999\naté logo\n');
+  });
+  it('JSON: segments with start, end, text and confidence where given; plain text', () => {
+    const json = JSON.parse(toJson(record, 'a/b.wav')) as { source: string; segments: Record<string, unknown>[] };
+    expect(json.source).toBe('a/b.wav');
+    expect(json.segments).toEqual([
+      { start: 0, end: 1.5, text: 'olá', confidence: 0.912 },
+      { start: 3725.01, end: 3726.999, text: 'até logo' },
+    ]);
+    expect(toTxt(record)).toBe('olá até logo\n');
+    expect(toTxt({ ...record, text: '' })).toBe('');
+  });
+});
+
+describe('output paths', () => {
+  it('mirror the input under --out with the format extension, and never leave it', () => {
+    const out = resolve('/tmp/saida');
+    expect(outputPath(out, 'a b/ção.mp3', 'srt')).toBe(join(out, 'a b', 'ção.srt'));
+    expect(outputPath(out, 'sem extensão', 'txt')).toBe(join(out, 'sem extensão.txt'));
+    expect(() => outputPath(out, '../fora.wav', 'txt')).toThrow(/leave the output folder/);
+    expect(() => outputPath(out, 'a/../../fora.wav', 'txt')).toThrow(/leave the output folder/);
+    expect(outputPath(out, '/etc/passwd', 'txt')).toBe(join(out, 'etc', 'passwd.txt'));
+  });
+});
+
+describe('discovery', () => {
+  it('walks nested odd names, follows links inside the tree to files only, lists the rest as skipped', async () => {
+    const base = await mkdtemp(join(tmpdir(), 'voxq-disc-'));
+    try {
+      const root = join(base, 'raiz');
+      await mkdir(join(root, 'ç d/e f'), { recursive: true });
+      await writeFile(join(root, 'ç d/e f/ã.bin'), 'x');
+      await writeFile(join(base, 'fora.bin'), 'x');
+      await symlink(join(base, 'fora.bin'), join(root, 'fora-link'));
+      await symlink(join(root, 'ç d'), join(root, 'pasta-link'));
+      await symlink(join(root, 'ç d/e f/ã.bin'), join(root, 'dentro-link'));
+      await symlink(join(root, 'nada'), join(root, 'quebrado-link'));
+      const found = await discover(root);
+      expect(found.files.map((f) => f.relPath)).toEqual(['dentro-link', 'ç d/e f/ã.bin']);
+      expect(Object.fromEntries(found.skipped.map((s) => [s.relPath, s.reason]))).toEqual({
+        'fora-link': 'symbolic link to outside the folder (not followed)',
+        'pasta-link': 'symbolic link to a folder (not followed)',
+        'quebrado-link': 'broken symbolic link',
+      });
+    } finally {
+      await rm(base, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('speech regions and chunks', () => {
+  const probsOf = (pattern: [number, number][]) => {
+    const values: number[] = [];
+    for (const [p, ms] of pattern) for (let i = 0; i < ms / VAD_FRAME_MS; i += 1) values.push(p);
+    return Float32Array.from(values);
+  };
+
+  it('finds speech, pads it, and cuts chunks only at silences under the limit', () => {
+    // 1.6 s silence, 3.2 s speech, 1.6 s silence, 3.2 s speech, 3.2 s silence, 1.6 s speech
+    const probs = probsOf([[0.01, 1600], [0.95, 3200], [0.02, 1600], [0.9, 3200], [0.01, 3200], [0.9, 1600]]);
+    const totalMs = probs.length * VAD_FRAME_MS;
+    const regions = speechRegions(probs, totalMs);
+    expect(regions).toEqual([
+      { startMs: 1400, endMs: 5000 },
+      { startMs: 6200, endMs: 9800 },
+      { startMs: 12600, endMs: totalMs },
+    ]);
+    const chunks = planChunks(regions, probs, 9000);
+    expect(chunks).toEqual([{ startMs: 1400, endMs: 9800 }, { startMs: 12600, endMs: totalMs }]);
+    expect(planChunks(regions, probs, 5000)).toEqual(regions);
+    for (const c of chunks) expect(c.endMs - c.startMs).toBeLessThanOrEqual(9000);
+  });
+
+  it('silence gives no region at all', () => {
+    expect(speechRegions(probsOf([[0.05, 5000]]), 5000)).toEqual([]);
+  });
+
+  it('cuts speech longer than the limit at its least speech-like frame', () => {
+    const probs = probsOf([[0.9, 3200], [0.6, 64], [0.9, 3200]]);
+    const [region] = speechRegions(probs, probs.length * VAD_FRAME_MS, { padMs: 0 });
+    const chunks = planChunks(region ? [region] : [], probs, 4000);
+    expect(chunks[0]?.startMs).toBe(0);
+    expect(chunks[0]?.endMs).toBeGreaterThanOrEqual(3200);
+    expect(chunks[0]?.endMs).toBeLessThanOrEqual(3264);
+    expect(chunks.every((c) => c.endMs - c.startMs <= 4000)).toBe(true);
+  });
+});
+
+describe('rate limits', () => {
+  it('spaces requests so that no 60 s holds more than the limit', () => {
+    for (const limit of [20, 240, 1000]) {
+      const limiter = requestLimiter(limit);
+      expect(limiter?.max).toBe(1);
+      expect(Math.floor(60_000 / (limiter?.duration ?? 1)) + 1).toBeLessThanOrEqual(limit);
+    }
+    expect(requestLimiter(0)).toBeUndefined();
+  });
+
+  it('shares the audio-seconds budget across workers and says how long to wait', async () => {
+    let now = 1_000_000;
+    const clock = () => now;
+    const a = new AudioBudget({ redis, prefix, audioSecondsPerHour: 10, windowMs: 60_000, now: clock });
+    const b = new AudioBudget({ redis, prefix, audioSecondsPerHour: 10, windowMs: 60_000, now: clock });
+    expect((await a.reserve('j1', 6000)).waitMs).toBe(0);
+    now += 10_000;
+    expect((await b.reserve('j2', 3000)).waitMs).toBe(0);
+    now += 10_000;
+    const refused = await b.reserve('j3', 4000);
+    expect(refused.waitMs).toBe(40_000); // j1's 6 s leave the window 60 s after it was taken
+    expect(await a.usedMs()).toBe(9000);
+    const taken = await a.reserve('j4', 1000);
+    expect(taken.waitMs).toBe(0);
+    await taken.release();
+    expect(await a.usedMs()).toBe(9000);
+    now += 40_000;
+    expect((await b.reserve('j3', 4000)).waitMs).toBe(0);
+    await expect(a.reserve('huge', 11_000)).rejects.toThrow(RangeError);
+  });
+});
+
+describe('progress line', () => {
+  it('shows files, audio hours, throughput, ETA and failures', () => {
+    const line = progressLine({ filesTotal: 10, filesDone: 4, filesFailed: 1, audioTotalMs: 7_200_000, audioDoneMs: 3_600_000, elapsedMs: 60_000 });
+    expect(line).toBe('[############------------] 5/10 files · 1.00/2.00 h audio · 60.0× real time · ETA 1m00s · 1 failed');
+  });
+});

@@ -1,0 +1,103 @@
+// `voxq transcribe` as a user runs it (dist/cli.js, its own STT workers, the Groq stand-in):
+// SIGKILL mid-run, then run again: it completes, every transcript right, each file recorded
+// once, no chunk transcribed more than the one that was in flight at the kill.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MongoClient } from 'mongodb';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { BATCH_RECORDS_COLLECTION } from '../../src/shared/store/mongo-batch-record-store.js';
+import { STANDIN_API_KEY, type GroqStandin } from '../support/groq-standin.js';
+import { testMongoUrl, uniqueDbName } from '../support/mongo.js';
+import { spawnVoxq } from '../support/voxq-process.js';
+import { buildSpeechTree, type SpeechTree } from './support/speech-tree.js';
+import { deletePrefix, expectedText, readOut, recognizingStandin, transcriptionCalls } from './support/batch-harness.js';
+
+let tree: SpeechTree;
+let standin: GroqStandin;
+let out: string;
+const prefix = `vk${randomBytes(5).toString('hex')}`;
+const dbName = uniqueDbName('batchcli');
+
+beforeAll(async () => {
+  [tree, standin] = await Promise.all([buildSpeechTree(), recognizingStandin()]);
+  out = await mkdtemp(join(tmpdir(), 'voxq-batch-cli-'));
+}, 120_000);
+
+afterAll(async () => {
+  await standin?.close();
+  const client = new MongoClient(testMongoUrl());
+  await client.db(dbName).dropDatabase();
+  await client.close();
+  await deletePrefix(prefix);
+  await tree?.cleanup();
+  if (out) await rm(out, { recursive: true, force: true });
+});
+
+async function listFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+}
+
+describe('voxq transcribe', () => {
+  it('after SIGKILL mid-run, a re-run does what is left: all transcripts right, no duplicates', async () => {
+    const env = {
+      REDIS_URL: inject('redisUrl'),
+      MONGO_URL: testMongoUrl(),
+      VOXQ_MONGO_DB: dbName,
+      VOXQ_PREFIX: prefix,
+      VOXQ_STT: 'groq',
+      GROQ_API_KEY: STANDIN_API_KEY,
+      GROQ_BASE_URL: standin.url,
+      VOXQ_STT_REQUESTS_PER_MINUTE: '6000',
+      VOXQ_LOCK_DURATION_MS: '3000',
+      VOXQ_LOG_LEVEL: 'warn',
+      OTEL_SDK_DISABLED: 'true',
+    };
+    const args = ['transcribe', tree.root, '--out', out, '--format', 'srt,txt,json', '--workers', '1', '--max-chunk-seconds', '8'];
+    // Slow answers, so the kill lands mid-run.
+    standin.failNext(...Array.from({ length: 40 }, () => ({ hangMs: 150, endpoint: 'transcriptions' as const })));
+    const killed = spawnVoxq(args, env);
+    await new Promise<void>((resolve) => {
+      const check = () => {
+        if (standin.requests.filter((r) => r.path.endsWith('/audio/transcriptions') && r.status === 200).length >= 3) {
+          standin.events.off('request', check);
+          resolve();
+        }
+      };
+      standin.events.on('request', check);
+    });
+    killed.kill('SIGKILL');
+    expect(await killed.exited).toBe('SIGKILL');
+    const callsBefore = transcriptionCalls(standin);
+
+    const rerun = spawnVoxq(args, env);
+    const code = await rerun.exited;
+    expect(code, rerun.stderr()).toBe(1); // the corrupt file fails, and only it
+    const stdout = rerun.stdout();
+    expect(stdout).toMatch(/FAILED quebrado\.wav: audio_corrupt/);
+    expect(stdout).toMatch(/skipped notas\.txt/);
+    expect(rerun.stderr()).toMatch(/files · .* h audio · .*× real time · ETA/);
+
+    for (const file of tree.audio) {
+      expect((await readOut(out, file.relPath, 'txt')).trim(), file.relPath).toBe(expectedText(file));
+    }
+    const client = new MongoClient(testMongoUrl());
+    try {
+      const records = await client.db(dbName).collection(BATCH_RECORDS_COLLECTION).find({}).toArray();
+      const distinct = tree.audio.length - Object.keys(tree.duplicateOf).length;
+      expect(records).toHaveLength(distinct);
+      const chunks = records.reduce((n, r) => n + (r.chunkCount as number), 0);
+      // Each chunk once, plus at most the one in flight when the process died (one worker).
+      expect(transcriptionCalls(standin)).toBeGreaterThanOrEqual(chunks);
+      expect(transcriptionCalls(standin)).toBeLessThanOrEqual(chunks + 1);
+      expect(callsBefore).toBeLessThan(chunks);
+    } finally {
+      await client.close();
+    }
+    const files = await listFiles(out);
+    expect(files.filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    expect(files.filter((f) => f.endsWith('.txt'))).toHaveLength(tree.audio.length);
+  });
+});

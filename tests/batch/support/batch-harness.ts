@@ -1,0 +1,67 @@
+// Shared set-up for batch tests: the speech tree, the phrase recogniser behind the Groq stand-in,
+// a unique Redis prefix and database, and the expected text of each file.
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { inject } from 'vitest';
+import { decodeWithVad } from '../../../src/shared/audio/prepare-audio.js';
+import { fixWavHeader } from '../../../src/shared/audio/wav.js';
+import { speakPtBr } from '../../support/speech.js';
+import { startGroqStandin, type GroqStandin } from '../../support/groq-standin.js';
+import { islandsOf, PhraseRecognizer, type Island } from './phrase-recognizer.js';
+import { PHRASES, type TreeFile } from './speech-tree.js';
+
+export async function decodedIslands(path: string): Promise<Island[]> {
+  const { samples } = await decodeWithVad(path, undefined);
+  return islandsOf(samples, 16_000);
+}
+
+/** Island length of each phrase, as the pipeline's decoding gives it. */
+export async function phraseRecognizer(): Promise<PhraseRecognizer> {
+  const dir = await mkdtemp(join(tmpdir(), 'voxq-phr-'));
+  try {
+    const lengths: number[] = [];
+    for (const [i, phrase] of PHRASES.entries()) {
+      const path = join(dir, `${i}.wav`);
+      await writeFile(path, fixWavHeader(await speakPtBr(phrase)));
+      const islands = await decodedIslands(path);
+      if (islands.length !== 1) throw new Error(`phrase ${i} reads as ${islands.length} islands`);
+      const [island] = islands;
+      lengths.push((island?.endMs ?? 0) - (island?.startMs ?? 0));
+    }
+    return new PhraseRecognizer(PHRASES, lengths);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export async function recognizingStandin(): Promise<GroqStandin> {
+  const recognizer = await phraseRecognizer();
+  return startGroqStandin({ segments: (audio) => recognizer.segments(audio) });
+}
+
+export function expectedText(file: TreeFile): string {
+  return file.phrases.map((p) => PHRASES[p]).join(' ');
+}
+
+export function transcriptionCalls(standin: GroqStandin): number {
+  return standin.requests.filter((r) => r.path.endsWith('/audio/transcriptions')).length;
+}
+
+export async function readOut(out: string, relPath: string, ext: string): Promise<string> {
+  const dot = relPath.lastIndexOf('.');
+  const slash = relPath.lastIndexOf('/');
+  const base = dot > slash ? relPath.slice(0, dot) : relPath;
+  return readFile(join(out, `${base}.${ext}`), 'utf8');
+}
+
+export async function deletePrefix(prefix: string): Promise<void> {
+  const redis = new Redis(inject('redisUrl'));
+  try {
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+  } finally {
+    await redis.quit();
+  }
+}
