@@ -1,7 +1,9 @@
 // `npm run bench [-- <part> [options]]`: runs benchmark parts; no part runs them all. Each part's
 // stdout ends with one JSON line of figures; logs and tables go to stderr.
 import { benchLogger, printFigures } from './support/log.js';
+import { GPU_HELP, runGpu } from './gpu.js';
 import { runSpine, SPINE_HELP } from './spine.js';
+import { BATCH_HELP, runBatch } from './batch.js';
 
 interface Part {
   help: string;
@@ -10,6 +12,8 @@ interface Part {
 
 const PARTS: Record<string, Part> = {
   spine: { help: SPINE_HELP, run: runSpine },
+  gpu: { help: GPU_HELP, run: runGpu },
+  batch: { help: BATCH_HELP, run: runBatch },
 };
 
 const USAGE = `voxq benchmarks

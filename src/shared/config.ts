@@ -34,6 +34,10 @@ export const configSchema = z.object({
   VOXQ_LLM: providerName.default('groq'),
   VOXQ_TTS: providerName.default('espeak'),
   VOXQ_STT_MODEL: z.string().min(1).default('whisper-large-v3-turbo'),
+  /** The STT provider's limits (Groq's free tier); 0 turns a limit off. Applied to every STT call of a non-fake provider. */
+  VOXQ_STT_REQUESTS_PER_MINUTE: z.coerce.number().int().min(0).default(20),
+  VOXQ_STT_AUDIO_SECONDS_PER_HOUR: z.coerce.number().int().min(0).default(7200),
+  VOXQ_STT_MAX_FILE_BYTES: positiveInt(25 * 1024 * 1024),
   VOXQ_LLM_MODEL: z.string().min(1).default('openai/gpt-oss-20b'),
   VOXQ_LLM_REASONING_EFFORT: z.enum(['low', 'medium', 'high']).default('low'),
   GROQ_API_KEY: optionalString,
@@ -50,8 +54,16 @@ export const configSchema = z.object({
   VOXQ_STAGE_TIMEOUT_MS: positiveInt(60_000),
   VOXQ_LOCK_DURATION_MS: positiveInt(30_000),
   VOXQ_GPUS: optionalString,
+  /** model:residentMb:jobMb,… added to (or overriding) the built-in GPU memory profiles. */
+  VOXQ_GPU_PROFILES: optionalString.pipe(
+    z.string().regex(/^[^,:]+(:[^,:]+)*:\d+:\d+(,[^,:]+(:[^,:]+)*:\d+:\d+)*$/, 'must be model:residentMb:jobMb[,…]').optional(),
+  ),
+  VOXQ_GPU_LEASE_TTL_MS: positiveInt(15_000),
   VOXQ_KOKORO_MODEL_DIR: optionalString,
   VOXQ_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  VOXQ_API_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+  VOXQ_API_HOST: z.string().min(1).default('127.0.0.1'),
+  VOXQ_API_BODY_LIMIT_BYTES: positiveInt(1_048_576),
 });
 
 export type Config = z.infer<typeof configSchema>;

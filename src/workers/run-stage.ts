@@ -44,9 +44,9 @@ function isRetryable(error: unknown): boolean {
 }
 
 export function createStageProcessor<S extends StageName>(stage: Stage<S>, deps: StageDeps): Processor<StageJobData> {
-  const { turns, metrics, events, log } = deps;
+  const { turns, metrics, log } = deps;
 
-  return async (job) => {
+  return async (job, token) => {
     const startedAt = new Date();
     const parsed = stageJobSchema.safeParse(job.data);
     if (!parsed.success) {
@@ -60,12 +60,20 @@ export function createStageProcessor<S extends StageName>(stage: Stage<S>, deps:
       'voxq.session.id': sessionId,
       'voxq.stage': stage.name,
       'voxq.attempt': job.attemptsMade + 1,
+      'voxq.stage.queue_wait_ms': Math.max(0, startedAt.getTime() - job.timestamp),
+      'messaging.system': 'bullmq',
+      'messaging.operation.type': 'process',
+      'messaging.destination.name': stage.name,
+      'messaging.message.id': job.id ?? '',
     });
 
     const turn = await turns.get(turnId);
     if (!turn) throw new UnrecoverableError(`turn ${turnId} does not exist`);
     if (turn.status === 'failed' || turn.status === 'completed') return { skipped: turn.status };
 
+    // A GPU-pinned worker reserves the job's working memory first; when the card is short the
+    // job goes back to the queue (DelayedError, no attempt spent) before anything is recorded.
+    const gpuLease = turn.stages[stage.name] ? undefined : await deps.gpu?.reserveForJob(job, token, stage.name);
     const run: StageRun = { job, signal: AbortSignal.timeout(deps.settings.stageTimeoutMs), deps };
     let current = turn;
     try {
@@ -85,13 +93,14 @@ export function createStageProcessor<S extends StageName>(stage: Stage<S>, deps:
         spanEvent('voxq.store.stage_recorded');
         metrics.timing('voxq.stage.duration', timing.workMs, { stage: stage.name });
         metrics.timing('voxq.stage.queue_wait', timing.queueWaitMs, { stage: stage.name });
-        await events.publish({ turnId, status: 'running', stage: stage.name });
       }
       await stage.handOff(current, run);
     } catch (caught) {
       const error = asTimeout(caught, run.signal);
       await onStageError(stage.name, job, turnId, error, deps);
       throw error;
+    } finally {
+      await gpuLease?.release().catch((error: unknown) => log.warn({ turnId, stage: stage.name, err: error }, 'gpu lease release failed; it expires on its own'));
     }
     return { recorded: stage.name };
   };

@@ -1,5 +1,6 @@
 // Everything a stage needs, injected once when the worker starts.
 import type { Config } from '../shared/config.js';
+import type { PinnedGpu } from '../shared/gpu/pinned-gpu.js';
 import type { Logger } from '../shared/logger.js';
 import type { AudioStore } from '../shared/ports/audio-store.js';
 import type { ConversationStore } from '../shared/ports/conversation-store.js';
@@ -30,6 +31,8 @@ export interface StageDeps {
   events: TurnEventPublisher;
   settings: StageSettings;
   log: Logger;
+  /** Set when the worker is pinned to a GPU: reserves each job's working memory. */
+  gpu?: Pick<PinnedGpu, 'reserveForJob'> | undefined;
 }
 
 export function stageSettingsFrom(config: Config): StageSettings {

@@ -1,9 +1,10 @@
 // One BullMQ worker for one stage queue, running that stage through the stage runner.
 import { hostname } from 'node:os';
-import { Worker, type Telemetry } from 'bullmq';
+import { Worker, type Processor, type Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { StageJobData } from '../shared/contracts/jobs.js';
 import type { StageName } from '../shared/contracts/turn.js';
+import { createBatchProcessor, isBatchJob, type BatchWorkerDeps } from './batch-stt.js';
 import { createStageProcessor, stageBackoff, type Stage } from './run-stage.js';
 import type { StageDeps } from './stage-deps.js';
 import { sttStage } from './stt-stage.js';
@@ -20,10 +21,21 @@ export interface StageWorkerOptions {
   telemetry?: Telemetry | undefined;
   /** Start paused (tests and benchmarks that queue work first). */
   autorun?: boolean;
+  /** `stt` only: also run batch jobs (src/workers/batch-stt.ts). */
+  batch?: BatchWorkerDeps;
+  /** The provider's request limit, queue-wide (BullMQ limiter). */
+  limiter?: { max: number; duration: number };
 }
 
 export function createStageWorker(stage: StageName, deps: StageDeps, options: StageWorkerOptions): Worker<StageJobData> {
-  const worker = new Worker<StageJobData>(stage, createStageProcessor(STAGE_DEFINITIONS[stage] as Stage<StageName>, deps), {
+  const stageProcessor = createStageProcessor(STAGE_DEFINITIONS[stage] as Stage<StageName>, deps);
+  const self: { worker?: Worker } = {};
+  const batch = stage === 'stt' && options.batch ? createBatchProcessor(options.batch, () => self.worker) : undefined;
+  // Batch jobs share the stt queue (and its limiter) with live turns; the job name tells them apart.
+  const processor: Processor<StageJobData> = batch
+    ? (job, token) => (isBatchJob(job.name) ? batch(job) : stageProcessor(job, token))
+    : stageProcessor;
+  const worker = new Worker<StageJobData>(stage, processor, {
     connection: options.connection,
     prefix: options.prefix,
     concurrency: options.concurrency,
@@ -34,8 +46,10 @@ export function createStageWorker(stage: StageName, deps: StageDeps, options: St
     name: `${hostname()}:${process.pid}`,
     settings: { backoffStrategy: stageBackoff },
     autorun: options.autorun ?? true,
+    ...(options.limiter ? { limiter: options.limiter } : {}),
     ...(options.telemetry ? { telemetry: options.telemetry } : {}),
   });
+  self.worker = worker as Worker;
   worker.on('error', (error) => deps.log.error({ stage, err: error }, 'worker error'));
   return worker;
 }

@@ -46,6 +46,9 @@ export const ttsStage: Stage<'tts'> = {
     if (await deps.turns.complete(turn.turnId, new Date())) {
       deps.metrics.increment('voxq.turns', 1, { outcome: 'completed' });
       deps.metrics.timing('voxq.turn.duration', Date.now() - turn.createdAt.getTime());
+      // Enqueue → reply audio stored (one TTS job per turn today; the first sentence's once streaming lands).
+      const audioAt = turn.stages.tts?.timing.finishedAt;
+      if (audioAt) deps.metrics.timing('voxq.turn.time_to_first_audio', audioAt.getTime() - turn.createdAt.getTime());
       await deps.events.publish({ turnId: turn.turnId, status: 'completed' });
     }
   },

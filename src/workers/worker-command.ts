@@ -2,8 +2,13 @@
 import { loadConfig, requireMongoUrl } from '../shared/config.js';
 import { stageNameSchema, type StageName } from '../shared/contracts/turn.js';
 import { InputError } from '../shared/errors.js';
+import { pinProcessToGpu, resolveGpuSelector } from '../shared/gpu/open-gpu-manager.js';
+import { runWorkerPerCard } from '../shared/gpu/per-card-workers.js';
+import type { PinnedGpu } from '../shared/gpu/pinned-gpu.js';
 import { createLogger } from '../shared/logger.js';
-import { createProviders } from '../shared/providers/create-providers.js';
+import { OtelMetrics } from '../shared/telemetry/otel-metrics.js';
+import { createProviders, type Providers } from '../shared/providers/create-providers.js';
+import type { GpuCard } from '../shared/ports/gpu-manager.js';
 import { onShutdownSignals } from '../shared/shutdown.js';
 import { openMongoStores } from '../shared/store/mongo-stores.js';
 import { startTracing } from '../shared/telemetry/tracing.js';
@@ -18,14 +23,30 @@ export function parseStages(value: string): StageName[] {
   return [...new Set(stages)] as StageName[];
 }
 
-export async function runWorkerCommand(options: { stages: string; concurrency: number }): Promise<void> {
+export async function runWorkerCommand(options: { stages: string; concurrency: number; gpu?: string }): Promise<void> {
   const config = loadConfig();
   const stages = parseStages(options.stages);
   const log = createLogger('voxq-worker', config.VOXQ_LOG_LEVEL);
   // Fail before connecting anything when a provider is misconfigured (e.g. no GROQ_API_KEY).
   const providers = createProviders(config, stages);
+  let gpu: PinnedGpu | undefined;
+  if (options.gpu !== undefined) {
+    const cards = await resolveGpuSelector(config, options.gpu);
+    if (cards.length > 1) {
+      // --gpu all: one worker process per card, each pinned with CUDA_VISIBLE_DEVICES.
+      process.exitCode = await runWorkerPerCard(cards, ['--stages', stages.join(','), '--concurrency', String(options.concurrency)], log);
+      return;
+    }
+    const models = stages.map((stage) => ({ service: stage, ...modelOf(providers, stage) }));
+    gpu = await pinProcessToGpu(config, cards[0] as GpuCard, models, { log, metrics: new OtelMetrics() });
+  }
   const tracing = startTracing('voxq-worker');
   const stores = await openMongoStores(requireMongoUrl(config), config.VOXQ_MONGO_DB);
-  const worker = startWorkerProcess({ config, stages, concurrency: options.concurrency, stores, providers, tracing, log });
+  const worker = startWorkerProcess({ config, stages, concurrency: options.concurrency, stores, providers, tracing, log, ...(gpu ? { gpu } : {}) });
   onShutdownSignals(() => worker.close(), log);
+}
+
+function modelOf(providers: Partial<Providers>, stage: StageName): { model: string; provider: string } {
+  const info = providers[stage]?.info();
+  return { model: info?.model ?? 'unknown', provider: info?.provider ?? 'unknown' };
 }

@@ -3,6 +3,7 @@
 // finish, then queues, connections, stores and tracing.
 import type { Worker } from 'bullmq';
 import type { Config } from '../shared/config.js';
+import type { PinnedGpu } from '../shared/gpu/pinned-gpu.js';
 import type { StageName } from '../shared/contracts/turn.js';
 import { createLogger, type Logger } from '../shared/logger.js';
 import type { Metrics } from '../shared/ports/metrics.js';
@@ -13,6 +14,7 @@ import type { StoreSet } from '../shared/store/store-set.js';
 import { OtelMetrics } from '../shared/telemetry/otel-metrics.js';
 import type { TracingHandle } from '../shared/telemetry/tracing.js';
 import { TurnEventPublisher } from '../shared/turn-events.js';
+import { batchSttWorkerOptions } from './batch-worker.js';
 import { stageSettingsFrom, type StageDeps } from './stage-deps.js';
 import { createStageWorker } from './stage-worker.js';
 
@@ -27,6 +29,8 @@ export interface WorkerProcessOptions {
   metrics?: Metrics;
   log?: Logger;
   autorun?: boolean;
+  /** Pinned to a GPU: each job reserves its working memory first (released when the process closes). */
+  gpu?: PinnedGpu;
 }
 
 export interface WorkerProcess {
@@ -55,7 +59,10 @@ export function startWorkerProcess(options: WorkerProcessOptions): WorkerProcess
     events: new TurnEventPublisher(producer, config.VOXQ_PREFIX),
     settings: stageSettingsFrom(config),
     log,
+    gpu: options.gpu,
   };
+  // Batch transcription rides on the stt workers (src/workers/batch-worker.ts).
+  const batch = stages.includes('stt') ? batchSttWorkerOptions({ config, stores, providers, log, metrics: deps.metrics, redis: producer }) : undefined;
   const workers = stages.map((stage) =>
     createStageWorker(stage, deps, {
       connection: blocking,
@@ -64,9 +71,11 @@ export function startWorkerProcess(options: WorkerProcessOptions): WorkerProcess
       lockDurationMs: config.VOXQ_LOCK_DURATION_MS,
       telemetry,
       autorun: options.autorun ?? true,
+      ...(stage === 'stt' && batch ? batch : {}),
     }),
   );
-  log.info({ stages, concurrency: options.concurrency, prefix: config.VOXQ_PREFIX }, 'workers started');
+  for (const worker of workers) options.gpu?.attach(worker);
+  log.info({ stages, concurrency: options.concurrency, prefix: config.VOXQ_PREFIX, gpuUuid: options.gpu?.card.uuid }, 'workers started');
 
   let closing: Promise<void> | undefined;
   return {
@@ -75,6 +84,7 @@ export function startWorkerProcess(options: WorkerProcessOptions): WorkerProcess
     close: () =>
       (closing ??= (async () => {
         await Promise.all(workers.map((w) => w.close()));
+        await options.gpu?.close();
         await queues.close();
         await Promise.all([closeRedis(producer), closeRedis(blocking)]);
         await stores.close();

@@ -86,6 +86,16 @@ export interface GroqStandinOptions {
   thinkTagsInContent?: boolean;
   /** Stream the answer in pieces of this many characters (default: word by word). */
   chunkChars?: number;
+  /** Enforce a transcription request limit over any 60 s (as Groq does): beyond it, 429 with retry-after. */
+  requestsPerMinute?: number;
+  /** verbose_json segments of an audio file (seconds); default: the text spread over the duration. */
+  segments?: (audio: Uint8Array, meta: TranscriptMeta) => StandinSegment[] | undefined;
+}
+
+export interface StandinSegment {
+  start: number;
+  end: number;
+  text: string;
 }
 
 export interface GroqStandin {
@@ -99,6 +109,8 @@ export interface GroqStandin {
   /** `request` (StandinRequest, on arrival) and `client-gone` (StandinRequest, the client left before the answer). */
   readonly events: EventEmitter;
   failNext(...failures: StandinFailure[]): void;
+  /** Transcription requests answered 429 by the requestsPerMinute limit. */
+  readonly rateLimited: number;
   setTranscript(audio: Uint8Array, text: string): void;
   close(): Promise<void>;
 }
@@ -152,6 +164,8 @@ class Standin implements GroqStandin {
   readonly events = new EventEmitter();
   readonly apiKey: string;
   url = '';
+  rateLimited = 0;
+  private readonly transcriptionTimes: number[] = [];
   private readonly failures: StandinFailure[] = [];
   private readonly transcriptsBySha = new Map<string, string>();
   private readonly server: Server;
@@ -245,6 +259,17 @@ class Standin implements GroqStandin {
       sendError(res, parsed);
       return;
     }
+    if (parsed.endpoint === 'transcriptions' && this.options.requestsPerMinute !== undefined) {
+      const now = Date.now();
+      while (this.transcriptionTimes.length > 0 && (this.transcriptionTimes[0] ?? 0) <= now - 60_000) this.transcriptionTimes.shift();
+      if (this.transcriptionTimes.length >= this.options.requestsPerMinute) {
+        this.rateLimited += 1;
+        const waitS = Math.max(1, Math.ceil(((this.transcriptionTimes[0] ?? now) + 60_000 - now) / 1000));
+        sendScriptedFailure(res, { status: 429, retryAfterS: waitS });
+        return;
+      }
+      this.transcriptionTimes.push(now);
+    }
     switch (parsed.endpoint) {
       case 'models':
         sendJson(res, 200, modelList());
@@ -276,12 +301,15 @@ class Standin implements GroqStandin {
     }
     const wav = readWavInfo(audio);
     const durationS = wav ? wav.durationMs / 1000 : audio.byteLength / 32_000;
+    const given = this.options.segments?.(audio, { model, language, fileName, sha256 });
     sendJson(res, 200, {
       task: 'transcribe',
       language: WHISPER_LANGUAGES[language ?? 'pt'] ?? language,
       duration: durationS,
-      text: ` ${text}`,
-      segments: whisperSegments(text, durationS),
+      text: ` ${given ? given.map((g) => g.text).join(' ') : text}`,
+      segments: given
+        ? given.map((g, i) => ({ id: i, seek: 0, start: g.start, end: g.end, text: ` ${g.text}`, tokens: [], temperature: 0, avg_logprob: -0.1, compression_ratio: 1.2, no_speech_prob: 0.01 }))
+        : whisperSegments(text, durationS),
       x_groq: { id: requestId },
     });
   }

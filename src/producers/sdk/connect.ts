@@ -33,6 +33,12 @@ export async function connect(options: ConnectOptions = {}): Promise<VoxqClient>
     queues,
     subscriber,
     prefix: config.VOXQ_PREFIX,
+    batch: {
+      redisUrl: config.REDIS_URL,
+      attempts: config.VOXQ_STAGE_ATTEMPTS,
+      model: config.VOXQ_STT === 'fake' ? 'fake-stt' : config.VOXQ_STT_MODEL,
+      maxChunkBytes: config.VOXQ_STT_MAX_FILE_BYTES,
+    },
     defaults: {
       voice: config.VOXQ_VOICE,
       language: config.VOXQ_LANGUAGE,

@@ -15,6 +15,9 @@ import { TurnEventSubscriber } from '../../shared/turn-events.js';
 import { inputErrorFrom } from '../../shared/zod-error.js';
 import { TurnWaiter } from './turn-waiter.js';
 import { TurnFailedError, timingOf, type TurnResult } from './turn-result.js';
+import { createLogger } from '../../shared/logger.js';
+import { startTranscribeFolder, type TranscribeFolderRun } from '../batch/transcribe-folder.js';
+import type { TranscriptFormat } from '../batch/transcript-formats.js';
 
 export interface VoxqClientDefaults {
   voice: string;
@@ -34,6 +37,18 @@ export interface VoxqClientDeps {
   onClose?: () => Promise<void>;
   /** ffprobe by default; injectable so tests of other parts need not spawn it. */
   probe?: typeof probeAudio;
+  /** What transcribeFolder needs beyond the above (connect() fills it in). */
+  batch?: { redisUrl: string; attempts: number; model: string; maxChunkBytes: number };
+}
+
+export interface TranscribeFolderRequest {
+  input: string;
+  out: string;
+  /** Default all four: srt, vtt, json, txt. */
+  formats?: readonly TranscriptFormat[];
+  language?: string;
+  maxChunkMs?: number;
+  signal?: AbortSignal;
 }
 
 export interface TurnHandle {
@@ -182,6 +197,29 @@ export class VoxqClient {
   async statistics(sessionId: string): Promise<ConversationStatistics> {
     await this.getSession(sessionId);
     return this.deps.stores.conversations.statistics(sessionId);
+  }
+
+  /**
+   * Transcribes every audio file of a folder tree into `out` (as `voxq transcribe`), on the
+   * workers running the stt stage. Listen for `discovered`, `file` and `progress`; await `done`.
+   */
+  transcribeFolder(request: TranscribeFolderRequest): TranscribeFolderRun {
+    const { batch } = this.deps;
+    const records = this.deps.stores.batches;
+    if (!batch || !records) throw new VoxqError('batch_unavailable', 'batch transcription needs a client from connect() (Redis URL and batch record store)');
+    return startTranscribeFolder(
+      { redisUrl: batch.redisUrl, prefix: this.deps.prefix, records, audio: this.deps.stores.audio, attempts: batch.attempts, log: createLogger('voxq-sdk', 'warn') },
+      {
+        input: request.input,
+        out: request.out,
+        formats: request.formats ?? ['srt', 'vtt', 'json', 'txt'],
+        language: request.language ?? this.deps.defaults.language,
+        model: batch.model,
+        maxChunkBytes: batch.maxChunkBytes,
+        ...(request.maxChunkMs !== undefined ? { maxChunkMs: request.maxChunkMs } : {}),
+        ...(request.signal ? { signal: request.signal } : {}),
+      },
+    );
   }
 
   /** Releases every connection the client holds; idempotent. */

@@ -2,10 +2,12 @@
 import { MongoClient, type Db } from 'mongodb';
 import { ensureIndexes } from './indexes.js';
 import { MemoryAudioStore } from './memory-audio-store.js';
+import { MemoryBatchRecordStore } from './memory-batch-record-store.js';
 import { MemoryConversationStore } from './memory-conversation-store.js';
 import { MemorySessionManager } from './memory-session-manager.js';
 import { MemoryTurnStore } from './memory-turn-store.js';
 import { MongoAudioStore } from './mongo-audio-store.js';
+import { MongoBatchRecordStore } from './mongo-batch-record-store.js';
 import { MongoConversationStore } from './mongo-conversation-store.js';
 import { MongoSessionManager } from './mongo-session-manager.js';
 import { MongoTurnStore } from './mongo-turn-store.js';
@@ -33,6 +35,7 @@ export async function openMongoStores(url: string, dbName: string): Promise<Mong
       audio: new MongoAudioStore(db),
       conversations,
       sessions: new MongoSessionManager(db, conversations),
+      batches: new MongoBatchRecordStore(db),
       db,
       client,
       close: () => (closing ??= client.close()),
@@ -50,6 +53,7 @@ export function createMemoryStores(): StoreSet {
     audio: new MemoryAudioStore(),
     conversations,
     sessions: new MemorySessionManager(conversations),
+    batches: new MemoryBatchRecordStore(),
     close: () => Promise.resolve(),
   };
 }
