@@ -14,7 +14,7 @@ import { discover } from '../../src/producers/batch/discover.js';
 import { outputPath } from '../../src/producers/batch/output-paths.js';
 import { progressLine } from '../../src/producers/batch/progress-bar.js';
 import { toJson, toSrt, toTxt, toVtt } from '../../src/producers/batch/transcript-formats.js';
-import { sampleRecord } from './batch-record-store.contract.js';
+import { sampleRecord } from '../contracts/batch-record-store.contract.js';
 
 const prefix = `vp${randomBytes(5).toString('hex')}`;
 const redis = new Redis(inject('redisUrl'));
