@@ -7,6 +7,7 @@ import type { ConversationStore } from '../shared/ports/conversation-store.js';
 import type { Metrics } from '../shared/ports/metrics.js';
 import type { SessionManager } from '../shared/ports/session-manager.js';
 import type { Providers } from '../shared/providers/create-providers.js';
+import type { AudioBudget } from '../shared/rate-limit/audio-budget.js';
 import type { TurnStore } from '../shared/ports/turn-store.js';
 import type { StageQueues } from '../shared/queues.js';
 import type { TurnEventPublisher } from '../shared/turn-events.js';
@@ -31,6 +32,8 @@ export interface StageDeps {
   events: TurnEventPublisher;
   settings: StageSettings;
   log: Logger;
+  /** The STT provider's audio-seconds-per-hour budget, shared with batch work (absent for fakes). */
+  audioBudget?: AudioBudget | undefined;
   /** Set when the worker is pinned to a GPU: reserves each job's working memory. */
   gpu?: Pick<PinnedGpu, 'reserveForJob'> | undefined;
 }

@@ -63,6 +63,8 @@ export function startWorkerProcess(options: WorkerProcessOptions): WorkerProcess
   };
   // Batch transcription rides on the stt workers (src/workers/batch-worker.ts).
   const batch = stages.includes('stt') ? batchSttWorkerOptions({ config, stores, providers, log, metrics: deps.metrics, redis: producer }) : undefined;
+  // Live turns draw on the same hourly audio budget as batch work: one limit for the provider.
+  deps.audioBudget = batch?.batch.budget;
   const workers = stages.map((stage) =>
     createStageWorker(stage, deps, {
       connection: blocking,
