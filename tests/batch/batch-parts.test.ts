@@ -1,7 +1,7 @@
 // The parts of batch transcription on their own: output formats, output paths, discovery,
 // chunk planning at silences, the request limiter's spacing and the shared audio budget.
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
@@ -11,7 +11,7 @@ import { VAD_FRAME_MS } from '../../src/shared/audio/silero-vad.js';
 import { AudioBudget } from '../../src/shared/rate-limit/audio-budget.js';
 import { requestLimiter } from '../../src/shared/rate-limit/stt-limits.js';
 import { discover } from '../../src/producers/batch/discover.js';
-import { outputPath } from '../../src/producers/batch/output-paths.js';
+import { outputPath, removeStaleTemps } from '../../src/producers/batch/output-paths.js';
 import { progressLine } from '../../src/producers/batch/progress-bar.js';
 import { toJson, toSrt, toTxt, toVtt } from '../../src/producers/batch/transcript-formats.js';
 import { sampleRecord } from '../contracts/batch-record-store.contract.js';
@@ -58,6 +58,22 @@ describe('output paths', () => {
     expect(() => outputPath(out, '../fora.wav', 'txt')).toThrow(/leave the output folder/);
     expect(() => outputPath(out, 'a/../../fora.wav', 'txt')).toThrow(/leave the output folder/);
     expect(outputPath(out, '/etc/passwd', 'txt')).toBe(join(out, 'etc', 'passwd.txt'));
+  });
+
+  it('lose the temp files of a run that died mid-write, and keep a live run\'s', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'voxq-temps-'));
+    try {
+      await mkdir(join(out, 'a'));
+      // A pid no process has (above Linux's pid_max) and this process's own.
+      await writeFile(join(out, 'a', 'x.txt.4194999.tmp'), 'half');
+      await writeFile(join(out, 'a', `y.txt.${process.pid}.tmp`), 'mine');
+      await writeFile(join(out, 'a', 'z.txt'), 'done');
+      expect(await removeStaleTemps(out)).toBe(1);
+      expect((await readdir(join(out, 'a'))).sort()).toEqual([`y.txt.${process.pid}.tmp`, 'z.txt']);
+      expect(await removeStaleTemps(join(out, 'missing'))).toBe(0);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
   });
 });
 

@@ -41,7 +41,7 @@ async function listFiles(dir: string): Promise<string[]> {
 }
 
 describe('voxq transcribe', () => {
-  it('after SIGKILL mid-run, a re-run does what is left: all transcripts right, no duplicates', async () => {
+  it('after SIGKILL mid-run, a re-run does what is left: all transcripts right, no duplicates', { timeout: 150_000 }, async () => {
     const env = {
       REDIS_URL: inject('redisUrl'),
       MONGO_URL: testMongoUrl(),
@@ -59,15 +59,20 @@ describe('voxq transcribe', () => {
     // Slow answers, so the kill lands mid-run.
     standin.failNext(...Array.from({ length: 40 }, () => ({ hangMs: 150, endpoint: 'transcriptions' as const })));
     const killed = spawnVoxq(args, env);
-    await new Promise<void>((resolve) => {
+    // Kill it once three chunks are through (one worker: the fourth request arrives only after
+    // the third was answered); if it ended before that, say how.
+    const threeThrough = new Promise<void>((resolve) => {
       const check = () => {
-        if (standin.requests.filter((r) => r.path.endsWith('/audio/transcriptions') && r.status === 200).length >= 3) {
+        if (standin.requests.filter((r) => r.path.endsWith('/audio/transcriptions')).length >= 4) {
           standin.events.off('request', check);
           resolve();
         }
       };
       standin.events.on('request', check);
+      check();
     });
+    const endedEarly = await Promise.race([threeThrough.then(() => false), killed.exited.then(() => true)]);
+    expect(endedEarly, `voxq transcribe ended before the kill:\n${killed.stderr().slice(-3000)}`).toBe(false);
     killed.kill('SIGKILL');
     expect(await killed.exited).toBe('SIGKILL');
     const callsBefore = transcriptionCalls(standin);

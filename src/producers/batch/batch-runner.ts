@@ -30,7 +30,7 @@ import { STAGE_BACKOFF_TYPE } from '../../shared/queues.js';
 import { createRedis, closeRedis } from '../../shared/redis.js';
 import { batchKey, sha256File } from './content-key.js';
 import { discover, type FoundFile, type SkippedFile } from './discover.js';
-import { outputPath, writeWhole } from './output-paths.js';
+import { outputPath, removeStaleTemps, writeWhole } from './output-paths.js';
 import { render, type TranscriptFormat } from './transcript-formats.js';
 
 export const FAILURES_FILE = 'voxq-failures.tsv';
@@ -131,6 +131,8 @@ export class BatchRunner extends EventEmitter<BatchRunnerEvents> {
       emitProgress();
     };
 
+    const staleTemps = await removeStaleTemps(options.out);
+    if (staleTemps > 0) log.info({ files: staleTemps }, 'removed temp files left by an interrupted run');
     const discovery = await discover(options.input);
     const skipped = [...discovery.skipped];
     progress.filesTotal = discovery.files.length;

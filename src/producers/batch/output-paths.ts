@@ -1,7 +1,7 @@
 // Where a transcript goes: the file's path relative to the input folder, mirrored under --out,
 // with the format's extension. Whatever the name, the result stays inside --out (checked, not
 // assumed), and files are written whole (temp file, then rename) so a kill leaves none half done.
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, extname, join, resolve } from 'node:path';
 import { VoxqError } from '../../shared/errors.js';
 import { isInside } from './discover.js';
@@ -22,4 +22,32 @@ export async function writeWhole(path: string, content: string): Promise<void> {
   const temp = `${path}.${process.pid}.tmp`;
   await writeFile(temp, content, 'utf8');
   await rename(temp, path);
+}
+
+const TEMP_NAME = /\.(\d+)\.tmp$/;
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes the temp files of runs that died mid-write (their process is gone); returns how many. */
+export async function removeStaleTemps(outRoot: string): Promise<number> {
+  let entries;
+  try {
+    entries = await readdir(resolve(outRoot), { recursive: true, withFileTypes: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw error;
+  }
+  const stale = entries.filter((e) => {
+    const pid = TEMP_NAME.exec(e.name)?.[1];
+    return e.isFile() && pid !== undefined && Number(pid) !== process.pid && !isAlive(Number(pid));
+  });
+  await Promise.all(stale.map((e) => rm(join(e.parentPath, e.name), { force: true })));
+  return stale.length;
 }
