@@ -216,9 +216,15 @@ export class BatchRunner extends EventEmitter<BatchRunnerEvents> {
     const pending = new Map<string, Group>();
     const byJobId = (jobId: string) => (/^batch\.[0-9a-f]{40}$/.test(jobId) ? pending.get(jobId.slice('batch.'.length)) : undefined);
     let wake: (() => void) | undefined;
+    // A group leaves `pending` only once its outputs are written, so the run cannot end while
+    // the last file is still being settled; `settling` keeps a group from being settled twice.
+    const settling = new Set<string>();
     const settle = async (group: Group, work: () => Promise<void>) => {
-      if (!pending.delete(group.key)) return;
+      if (!pending.has(group.key) || settling.has(group.key)) return;
+      settling.add(group.key);
       await work().catch((error: unknown) => on.failGroup(group, reasonOf(error)));
+      pending.delete(group.key);
+      settling.delete(group.key);
       wake?.();
     };
     const completed = (group: Group) =>
