@@ -1,6 +1,7 @@
 // LLM: the user's words + the session's last messages → the assistant's reply text.
 import { InputError } from '../shared/errors.js';
 import type { Turn } from '../shared/contracts/turn.js';
+import type { TokenUsage } from '../shared/ports/llm-provider.js';
 import { withSpan } from '../shared/telemetry/span-helpers.js';
 import type { Stage } from './run-stage.js';
 import { providerFor } from './stage-deps.js';
@@ -28,7 +29,9 @@ export const llmStage: Stage<'llm'> = {
       maxTokens: turn.llm.maxTokens ?? settings.maxTokens,
       history,
       signal,
+      onUsage: (reported: TokenUsage) => (usage = reported),
     };
+    let usage: TokenUsage | undefined;
     const text = await withSpan(
       'llm.chat',
       {
@@ -45,11 +48,18 @@ export const llmStage: Stage<'llm'> = {
           if (answer === '') span.setAttribute('voxq.llm.first_token_ms', performance.now() - started);
           answer += token;
         }
+        if (usage) span.setAttributes({ 'gen_ai.usage.input_tokens': usage.inputTokens, 'gen_ai.usage.output_tokens': usage.outputTokens });
         return answer.trim();
       },
     );
     if (text === '') throw new InputError('llm_empty_reply', `${info.provider} returned an empty reply`);
-    return { text, provider: info.provider, model: info.model, contextMessages: history.length };
+    return {
+      text,
+      provider: info.provider,
+      model: info.model,
+      contextMessages: history.length,
+      ...(usage ? { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens } : {}),
+    };
   },
 
   async handOff(turn, { deps }) {

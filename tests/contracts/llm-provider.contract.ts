@@ -1,6 +1,6 @@
 // One suite for every LlmProvider: the fake must pass what Groq passes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isLlmProvider, type ChatMessage, type GenerateOptions, type LlmProvider } from '../../src/shared/ports/llm-provider.js';
+import { isLlmProvider, type ChatMessage, type GenerateOptions, type LlmProvider, type TokenUsage } from '../../src/shared/ports/llm-provider.js';
 import { isProviderError, type ProviderError } from '../../src/shared/providers/provider-error.js';
 
 /** What the backend last received, as far as the harness can see it. */
@@ -101,6 +101,15 @@ export function describeLlmContract(name: string, makeHarness: () => Promise<Llm
       const pieces = await collect(h.provider.stream('Conte até cinco.', options));
       expect(pieces.length).toBeGreaterThan(1);
       expect(pieces.join('')).toBe(whole.text);
+    });
+
+    it('reports the token usage of a stream once it ends, as generate does', async () => {
+      const options: GenerateOptions = { systemPrompt: SYSTEM_PROMPT, history: HISTORY };
+      const whole = await h.provider.generate('Conte até cinco.', options);
+      const reported: TokenUsage[] = [];
+      await collect(h.provider.stream('Conte até cinco.', { ...options, onUsage: (u) => reported.push(u) }));
+      expect(reported).toEqual([whole.usage]);
+      expect(reported[0]?.outputTokens).toBeGreaterThan(0);
     });
 
     it('stops a stream when its signal aborts', async () => {

@@ -122,6 +122,9 @@ describe('voxq across processes', () => {
       expect(turn?.stages.stt?.output.segments.length).toBeGreaterThan(0);
       expect(turn?.stages.tts?.output.provider).toBe('espeak-ng');
       expect(turn?.stages.llm?.timing.workMs).toBeGreaterThanOrEqual(0);
+      // Token counts from the streamed reply's usage.
+      expect(turn?.stages.llm?.output.outputTokens).toBeGreaterThan(0);
+      expect(turn?.stages.llm?.output.inputTokens).toBeGreaterThan(0);
       const session = await stores.sessions.getSession(turn?.sessionId ?? '');
       expect(session?.userId).toBe('ana');
       const stats = await stores.conversations.statistics(turn?.sessionId ?? '');
@@ -146,6 +149,7 @@ describe('voxq across processes', () => {
     const chatSpan = tree.spans.find((s) => s.name === 'llm.chat');
     expect(tree.parent(chatSpan!)?.name).toBe('process llm');
     expect(chatSpan?.attributes['gen_ai.request.model']).toBe('openai/gpt-oss-20b');
+    expect(chatSpan?.attributes['gen_ai.usage.output_tokens']).toBeGreaterThan(0);
     expect(tree.spans.some((s) => s.name === 'stt.transcribe')).toBe(true);
     expect(tree.spans.some((s) => s.name === 'tts.synthesize')).toBe(true);
     expect(stageOf('tts')?.events.map((e) => e.name)).toContain('voxq.store.stage_recorded');

@@ -15,6 +15,8 @@ export interface GenerateOptions {
   /** Earlier messages of the session, oldest first; the prompt is appended as the last user message. */
   history?: readonly ChatMessage[];
   signal?: AbortSignal;
+  /** stream() only: called once when the stream ends, with the token counts the provider reported. */
+  onUsage?: (usage: TokenUsage) => void;
 }
 
 export interface TokenUsage {

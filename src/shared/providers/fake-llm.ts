@@ -69,6 +69,7 @@ export class FakeLlmProvider implements LlmProvider {
       yield token;
     }
     if (options.signal?.aborted) throw aborted();
+    options.onUsage?.({ inputTokens: inputTokens(prompt, options), outputTokens: tokens.length });
   }
 
   supportsTranscription(): boolean {

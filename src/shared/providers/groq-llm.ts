@@ -97,12 +97,16 @@ export class GroqLlmProvider implements LlmProvider {
         { ...this.body(prompt, options), stream: true },
         signal ? { signal } : undefined,
       );
+      let usage: { prompt_tokens: number; completion_tokens: number } | null | undefined;
       for await (const chunk of chunks) {
         throwIfAborted(signal);
+        // Groq reports usage in the last chunk's x_groq.
+        usage = chunk.x_groq?.usage ?? usage;
         // Only `delta.content`: `delta.reasoning` is dropped on purpose.
         const text = filter.push(chunk.choices[0]?.delta.content ?? '');
         if (text !== '') yield text;
       }
+      if (usage) options.onUsage?.({ inputTokens: usage.prompt_tokens, outputTokens: usage.completion_tokens });
       // groq-sdk ends an aborted stream quietly; the caller must still learn it was cut short.
       throwIfAborted(signal);
       const rest = filter.flush();
