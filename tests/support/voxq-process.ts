@@ -1,9 +1,10 @@
 // Runs the built `voxq` command (dist/cli.js, what users run after npm ci) as a child process,
 // with its stdout/stderr captured and its pino log lines readable as events.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
 import { EventEmitter, once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 
 export const CLI = join(import.meta.dirname, '..', '..', 'dist', 'cli.js');
 
@@ -20,14 +21,18 @@ export interface VoxqProcess {
 
 export function spawnVoxq(args: string[], env: Record<string, string>): VoxqProcess {
   if (!existsSync(CLI)) throw new Error('dist/cli.js is missing: run `npm run build` (npm test does it first)');
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return watchProcess(spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
+}
+
+/** Captures a child's stdout and stderr and reads its pino log lines (JSON on stderr) as events. */
+export function watchProcess(child: ChildProcessByStdio<null, Readable, Readable>): VoxqProcess {
   let out = '';
   let err = '';
   let partial = '';
   const logs = new EventEmitter();
   const seen: Record<string, unknown>[] = [];
-  child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => {
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => {
     const text = chunk.toString();
     err += text;
     partial += text;
@@ -68,7 +73,7 @@ export function spawnVoxq(args: string[], env: Record<string, string>): VoxqProc
         void exited.then(() => {
           clearTimeout(timer);
           logs.off('log', listener);
-          reject(new Error(`voxq exited before logging "${msg}"; stderr:\n${err.slice(-2000)}`));
+          reject(new Error(`process exited before logging "${msg}"; stderr:\n${err.slice(-2000)}`));
         });
       });
     },
