@@ -73,6 +73,8 @@ describe('GPU-pinned stage workers', () => {
     expect(await waiting?.getState()).toMatch(/^(delayed|wait|waiting|prioritized|active)$/);
     expect((await handle.turn()).status).not.toBe('failed');
     expect(pipeline.llm.script.calls).toBe(0);
+    // Concurrency follows memory: while nothing fits, each worker takes one job at a time.
+    expect(pipeline.worker.workers.map((w) => w.concurrency)).toEqual([1, 1, 1]);
 
     await blocker.lease.release();
     const result = await handle.result({ timeoutMs: 20_000 });
@@ -80,6 +82,8 @@ describe('GPU-pinned stage workers', () => {
     expect(result.timing.llm?.attempts).toBe(1);
     expect(result.timing.tts?.attempts).toBe(1);
     expect(pipeline.metrics.calls.some((c) => c.name === 'voxq.gpu.reserved_mb' && c.tags?.gpu_uuid === card.uuid)).toBe(true);
+    // Freed memory lets the workers take more jobs again, up to their configured concurrency.
+    await expect.poll(() => pipeline.worker?.workers.map((w) => w.concurrency), { timeout: 5_000 }).toEqual([2, 2, 2]);
 
     // Job leases are gone; closing the worker gives the resident memory back.
     expect(await reservedMb(pipeline.redis, pipeline.prefix, hostname(), 1)).toBe(300);

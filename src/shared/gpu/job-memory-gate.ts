@@ -24,7 +24,9 @@ export interface JobMemoryGateOptions {
 }
 
 export class JobMemoryGate {
-  private readonly workers = new Set<Worker>();
+  private readonly workers = new Map<Worker, number>();
+  /** Leases this gate granted and that are not released yet: the jobs that fit. */
+  private held = 0;
   private pausedUntilFreed = false;
   private readonly unsubscribe: () => void;
   private wakeTimer: NodeJS.Timeout | undefined;
@@ -37,8 +39,9 @@ export class JobMemoryGate {
     });
   }
 
+  /** Concurrency follows memory: a worker takes at most its configured concurrency, fewer while memory is short. */
   attach(worker: Worker): void {
-    this.workers.add(worker);
+    this.workers.set(worker, worker.concurrency);
   }
 
   /** The job's lease, or (when short) the job is put back and this throws BullMQ's DelayedError. */
@@ -49,12 +52,25 @@ export class JobMemoryGate {
     this.options.onAllocate?.(performance.now() - started, result.ok);
     if (result.ok) {
       this.shortStreak = 0;
-      return result.lease;
+      this.held += 1;
+      const lease = result.lease;
+      const release = lease.release.bind(lease);
+      let released = false;
+      lease.release = async () => {
+        if (!released) {
+          released = true;
+          this.held -= 1;
+        }
+        await release();
+      };
+      return lease;
     }
     this.shortCount += 1;
     this.shortStreak += 1;
     this.options.log.debug({ jobId: job.id, requiredMb, freeMb: result.freeMb, code: result.code }, 'gpu memory short: job back to the queue');
     if (result.code !== 'insufficient_memory') throw new Error(result.reason);
+    // Take no more jobs at once than fit now; a release on the card lets one more in (wake()).
+    for (const worker of this.workers.keys()) worker.concurrency = Math.max(1, this.held);
     await job.moveToDelayed(Date.now() + (this.options.retryDelayMs ?? 25), token);
     if (this.shortStreak >= (this.options.shortStreakToPause ?? 3)) this.pauseFetching();
     throw new DelayedError();
@@ -63,17 +79,18 @@ export class JobMemoryGate {
   private pauseFetching(): void {
     if (this.pausedUntilFreed) return;
     this.pausedUntilFreed = true;
-    for (const worker of this.workers) if (!worker.isPaused()) void worker.pause(true);
+    for (const worker of this.workers.keys()) if (!worker.isPaused()) void worker.pause(true);
     this.wakeTimer = setTimeout(() => this.wake(), this.options.maxPauseMs ?? 250);
   }
 
   private wake(): void {
     this.shortStreak = 0;
+    for (const [worker, max] of this.workers) if (worker.concurrency < max) worker.concurrency = Math.min(max, worker.concurrency + 1);
     if (!this.pausedUntilFreed) return;
     this.pausedUntilFreed = false;
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     this.wakeTimer = undefined;
-    for (const worker of this.workers) if (worker.isPaused()) void worker.resume();
+    for (const worker of this.workers.keys()) if (worker.isPaused()) void worker.resume();
   }
 
   close(): void {
