@@ -1,7 +1,8 @@
 // LlmProvider on Groq's chat completions (groq-sdk). gpt-oss models reason before answering:
 // voxq asks Groq to hide that reasoning and, defensively, drops any that still arrives (a
 // `reasoning` field, or `<think>…</think>` in the text), so it never reaches TTS or the history.
-import { Groq } from 'groq-sdk';
+import type { Groq } from 'groq-sdk';
+import { createGroqClient, groqServesModel, type GroqClientOptions } from './groq-client.js';
 import type { AudioInput } from '../ports/audio.js';
 import type { ChatMessage, GenerateOptions, Generation, LlmInfo, LlmProvider } from '../ports/llm-provider.js';
 import type { TranscribeOptions, Transcription } from '../ports/stt-provider.js';
@@ -10,18 +11,11 @@ import { ProviderError } from './provider-error.js';
 
 export type ReasoningEffort = 'low' | 'medium' | 'high';
 
-export interface GroqLlmOptions {
-  apiKey: string;
-  /** Without `/openai/v1`: groq-sdk appends it. Unset → the SDK's default. */
-  baseURL?: string;
+export interface GroqLlmOptions extends GroqClientOptions {
   /** Default `openai/gpt-oss-20b`. */
   model?: string;
   /** For reasoning models (gpt-oss); default `low`: voice wants a quick answer. */
   reasoningEffort?: ReasoningEffort;
-  /** Per request, until the response headers arrive (groq-sdk's `timeout`). Default 60 000. */
-  timeoutMs?: number;
-  /** groq-sdk's own retries; default 0 because voxq's stage runner retries. */
-  maxRetries?: number;
 }
 
 const PROVIDER = 'groq';
@@ -38,17 +32,9 @@ export class GroqLlmProvider implements LlmProvider {
   private readonly reasoningEffort: ReasoningEffort;
 
   constructor(options: GroqLlmOptions) {
-    if (!options.apiKey) {
-      throw new ProviderError('groq: no API key (set GROQ_API_KEY)', { kind: 'auth', provider: PROVIDER });
-    }
+    this.client = createGroqClient(options);
     this.model = options.model ?? DEFAULT_MODEL;
     this.reasoningEffort = options.reasoningEffort ?? 'low';
-    this.client = new Groq({
-      apiKey: options.apiKey,
-      ...(options.baseURL ? { baseURL: options.baseURL } : {}),
-      ...(options.timeoutMs !== undefined ? { timeout: options.timeoutMs } : {}),
-      maxRetries: options.maxRetries ?? 0,
-    });
   }
 
   info(): LlmInfo {
@@ -56,13 +42,8 @@ export class GroqLlmProvider implements LlmProvider {
   }
 
   /** True when the key works and the configured model is served. */
-  async isAvailable(): Promise<boolean> {
-    try {
-      const list = await this.client.models.list();
-      return list.data.some((m) => m.id === this.model);
-    } catch {
-      return false;
-    }
+  isAvailable(): Promise<boolean> {
+    return groqServesModel(this.client, this.model);
   }
 
   async generate(prompt: string, options: GenerateOptions = {}): Promise<Generation> {

@@ -1,5 +1,6 @@
 // SttProvider on Groq's Whisper transcriptions (groq-sdk), verbose_json for segment times.
-import { Groq, toFile } from 'groq-sdk';
+import { toFile, type Groq } from 'groq-sdk';
+import { createGroqClient, groqServesModel, type GroqClientOptions } from './groq-client.js';
 import { z } from 'zod';
 import { MAX_AUDIO_BYTES } from '../audio/probe.js';
 import type { AudioInput } from '../ports/audio.js';
@@ -8,16 +9,9 @@ import { classifyGroqError } from './groq-errors.js';
 import { fromWhisperLanguageName, toIso6391 } from './language.js';
 import { ProviderError } from './provider-error.js';
 
-export interface GroqSttOptions {
-  apiKey: string;
-  /** Without `/openai/v1`: groq-sdk appends it. Unset → the SDK's default. */
-  baseURL?: string;
+export interface GroqSttOptions extends GroqClientOptions {
   /** Default `whisper-large-v3-turbo`. */
   model?: string;
-  /** Per request, until the response headers arrive (groq-sdk's `timeout`). Default 60 000. */
-  timeoutMs?: number;
-  /** groq-sdk's own retries; default 0 because voxq's stage runner retries. */
-  maxRetries?: number;
 }
 
 const PROVIDER = 'groq';
@@ -62,16 +56,8 @@ export class GroqSttProvider implements SttProvider {
   private readonly model: string;
 
   constructor(options: GroqSttOptions) {
-    if (!options.apiKey) {
-      throw new ProviderError('groq: no API key (set GROQ_API_KEY)', { kind: 'auth', provider: PROVIDER });
-    }
+    this.client = createGroqClient(options);
     this.model = options.model ?? DEFAULT_MODEL;
-    this.client = new Groq({
-      apiKey: options.apiKey,
-      ...(options.baseURL ? { baseURL: options.baseURL } : {}),
-      ...(options.timeoutMs !== undefined ? { timeout: options.timeoutMs } : {}),
-      maxRetries: options.maxRetries ?? 0,
-    });
   }
 
   info(): SttInfo {
@@ -79,13 +65,8 @@ export class GroqSttProvider implements SttProvider {
   }
 
   /** True when the key works and the configured model is served. */
-  async isAvailable(): Promise<boolean> {
-    try {
-      const list = await this.client.models.list();
-      return list.data.some((m) => m.id === this.model);
-    } catch {
-      return false;
-    }
+  isAvailable(): Promise<boolean> {
+    return groqServesModel(this.client, this.model);
   }
 
   async transcribe(audio: AudioInput, options: TranscribeOptions): Promise<Transcription> {
