@@ -1,4 +1,4 @@
-// Turn progress over Redis pub/sub: workers publish, waiters in any process listen. Pub/sub
+// A turn's end over Redis pub/sub: workers publish completed/failed, waiters in any process listen. Pub/sub
 // loses messages nobody hears, so a waiter always re-reads the turn document after it
 // subscribes; the event only says "look now".
 import type { Redis } from 'ioredis';
