@@ -5,7 +5,9 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends espeak-ng ffmpeg \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-COPY package.json package-lock.json .npmrc tsconfig.json tsconfig.build.json ./
+# onnxruntime-node (Silero VAD) ships its CPU runtime; its install script would fetch CUDA libraries.
+ENV ONNXRUNTIME_NODE_INSTALL=skip
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY assets ./assets
 COPY tests/support/ferretdb ./tests/support/ferretdb
