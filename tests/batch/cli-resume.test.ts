@@ -105,4 +105,56 @@ describe('voxq transcribe', () => {
     expect(files.filter((f) => f.endsWith('.tmp'))).toEqual([]);
     expect(files.filter((f) => f.endsWith('.txt'))).toHaveLength(tree.audio.length);
   });
+
+  it('on Ctrl-C stops with exit 130 and says so; a re-run finishes what was left', { timeout: 150_000 }, async () => {
+    const intPrefix = `vi${randomBytes(5).toString('hex')}`;
+    const intDb = uniqueDbName('batchint');
+    const intOut = await mkdtemp(join(tmpdir(), 'voxq-batch-int-'));
+    const env = {
+      REDIS_URL: inject('redisUrl'),
+      MONGO_URL: testMongoUrl(),
+      VOXQ_MONGO_DB: intDb,
+      VOXQ_PREFIX: intPrefix,
+      VOXQ_STT: 'groq',
+      GROQ_API_KEY: STANDIN_API_KEY,
+      GROQ_BASE_URL: standin.url,
+      VOXQ_STT_REQUESTS_PER_MINUTE: '6000',
+      VOXQ_LOCK_DURATION_MS: '3000',
+      VOXQ_LOG_LEVEL: 'warn',
+      OTEL_SDK_DISABLED: 'true',
+    };
+    try {
+      const args = ['transcribe', tree.root, '--out', intOut, '--format', 'txt', '--workers', '1', '--max-chunk-seconds', '8'];
+      standin.failNext(...Array.from({ length: 40 }, () => ({ hangMs: 150, endpoint: 'transcriptions' as const })));
+      const before = transcriptionCalls(standin);
+      const interrupted = spawnVoxq(args, env);
+      const firstCall = new Promise<void>((resolve) => {
+        const check = () => {
+          if (transcriptionCalls(standin) > before) {
+            standin.events.off('request', check);
+            resolve();
+          }
+        };
+        standin.events.on('request', check);
+      });
+      const endedEarly = await Promise.race([firstCall.then(() => false), interrupted.exited.then(() => true)]);
+      expect(endedEarly, interrupted.stderr().slice(-3000)).toBe(false);
+      interrupted.kill('SIGINT');
+      expect(await interrupted.exited, interrupted.stderr().slice(-3000)).toBe(130);
+      expect(interrupted.stderr()).toContain('interrupted: stopping');
+      expect(interrupted.stdout()).toContain('INTERRUPTED');
+
+      const rerun = spawnVoxq(args, env);
+      expect(await rerun.exited, rerun.stderr().slice(-3000)).toBe(1); // only the corrupt file fails
+      for (const file of tree.audio) {
+        expect((await readOut(intOut, file.relPath, 'txt')).trim(), file.relPath).toBe(expectedText(file));
+      }
+    } finally {
+      const client = new MongoClient(testMongoUrl());
+      await client.db(intDb).dropDatabase();
+      await client.close();
+      await deletePrefix(intPrefix);
+      await rm(intOut, { recursive: true, force: true });
+    }
+  });
 });
