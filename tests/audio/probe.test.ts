@@ -9,6 +9,8 @@ import { speakPtBr } from '../support/speech.js';
 import { makeWav } from '../support/wav.js';
 
 const SENTENCE = 'Olá, tudo bem? Eu gostaria de saber a previsão do tempo para amanhã.';
+/** These tests check what ffprobe itself reads, also for WAV. */
+const FFPROBE = { trustWavHeader: false } as const;
 
 async function inputError(bytes: Uint8Array): Promise<InputError> {
   const error = await probeAudio(bytes).then(
@@ -20,6 +22,16 @@ async function inputError(bytes: Uint8Array): Promise<InputError> {
 }
 
 describe('probeAudio', () => {
+  it('reads a 16-bit PCM WAV from its header, without running ffprobe', async () => {
+    const bytes = await speakPtBr(SENTENCE, { sampleRateHz: 16_000 });
+    const byHeader = await probeAudio(bytes, { ffprobe: '/nonexistent/ffprobe' });
+    const byFfprobe = await probeAudio(bytes, FFPROBE);
+    expect(byHeader).toEqual({ ...byFfprobe, durationMs: readWavInfo(bytes)?.durationMs });
+    expect(Math.abs(byHeader.durationMs - byFfprobe.durationMs)).toBeLessThan(1);
+    // A WAV header with no audio after it still goes to ffprobe (here: one that cannot start).
+    await expect(probeAudio(bytes.subarray(0, 44), { ffprobe: '/nonexistent/ffprobe' })).rejects.toMatchObject({ code: 'ffprobe_unavailable' });
+  });
+
   it.each([
     ['wav', 'wav', 'pcm_s16le', 'audio/wav'],
     ['mp3', 'mp3', 'mp3', 'audio/mpeg'],
@@ -28,7 +40,7 @@ describe('probeAudio', () => {
   ] as const)('reads real speech as %s', async (format, container, codec, mimeType) => {
     const reference = readWavInfo(await speakPtBr(SENTENCE));
     const bytes = await speakPtBr(SENTENCE, { format, sampleRateHz: 16_000 });
-    const probed = await probeAudio(bytes);
+    const probed = await probeAudio(bytes, FFPROBE);
     expect(probed).toMatchObject({ container, codec, mimeType, sampleRateHz: 16_000, channels: 1 });
     // Lossy encoders pad a few frames; the length still matches the spoken sentence.
     expect(Math.abs(probed.durationMs - (reference?.durationMs ?? 0))).toBeLessThan(100);
@@ -39,7 +51,7 @@ describe('probeAudio', () => {
     const streamed = fixed.slice();
     new DataView(streamed.buffer).setUint32(4, 0x7ffff024, true);
     new DataView(streamed.buffer).setUint32(40, 0x7ffff000, true);
-    const probed = await probeAudio(streamed);
+    const probed = await probeAudio(streamed, FFPROBE);
     expect(probed.durationMs).toBe(Math.round(readWavInfo(fixed)?.durationMs ?? 0));
   });
 
@@ -85,7 +97,7 @@ describe('probeAudio', () => {
 describe('wav', () => {
   it('round-trips PCM and repairs placeholder sizes', () => {
     const wav = encodeWavPcm16(new Int16Array(8000), 16_000);
-    expect(readWavInfo(wav)).toEqual({ sampleRateHz: 16_000, channels: 1, bitsPerSample: 16, dataBytes: 16_000, durationMs: 500 });
+    expect(readWavInfo(wav)).toEqual({ formatTag: 1, sampleRateHz: 16_000, channels: 1, bitsPerSample: 16, dataBytes: 16_000, durationMs: 500 });
     const broken = new Uint8Array([...wav, 7]); // a stray byte, and sizes as espeak-ng streams them
     new DataView(broken.buffer).setUint32(4, 0x7fffffff, true);
     new DataView(broken.buffer).setUint32(40, 0x7fffffff, true);
@@ -116,7 +128,7 @@ describe('FakeTtsProvider scripting', () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(45);
     expect(audio.durationMs).toBe(1000);
     expect((await tts.synthesize('x'.repeat(50), { ...PT_BR, speed: 2 })).durationMs).toBe(500);
-    const probed = await probeAudio(audio.bytes);
+    const probed = await probeAudio(audio.bytes, { trustWavHeader: false });
     expect(probed).toMatchObject({ container: 'wav', sampleRateHz: 8000, channels: 1, durationMs: 1000 });
   });
 });

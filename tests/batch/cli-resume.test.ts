@@ -35,6 +35,23 @@ afterAll(async () => {
   if (out) await rm(out, { recursive: true, force: true });
 });
 
+/** `voxq transcribe` against the stand-in, with its own Redis prefix and database. */
+function transcribeEnv(keyPrefix: string, db: string): Record<string, string> {
+  return {
+    REDIS_URL: inject('redisUrl'),
+    MONGO_URL: testMongoUrl(),
+    VOXQ_MONGO_DB: db,
+    VOXQ_PREFIX: keyPrefix,
+    VOXQ_STT: 'groq',
+    GROQ_API_KEY: STANDIN_API_KEY,
+    GROQ_BASE_URL: standin.url,
+    VOXQ_STT_REQUESTS_PER_MINUTE: '6000',
+    VOXQ_LOCK_DURATION_MS: '3000',
+    VOXQ_LOG_LEVEL: 'warn',
+    OTEL_SDK_DISABLED: 'true',
+  };
+}
+
 async function listFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
@@ -42,19 +59,7 @@ async function listFiles(dir: string): Promise<string[]> {
 
 describe('voxq transcribe', () => {
   it('after SIGKILL mid-run, a re-run does what is left: all transcripts right, no duplicates', { timeout: 150_000 }, async () => {
-    const env = {
-      REDIS_URL: inject('redisUrl'),
-      MONGO_URL: testMongoUrl(),
-      VOXQ_MONGO_DB: dbName,
-      VOXQ_PREFIX: prefix,
-      VOXQ_STT: 'groq',
-      GROQ_API_KEY: STANDIN_API_KEY,
-      GROQ_BASE_URL: standin.url,
-      VOXQ_STT_REQUESTS_PER_MINUTE: '6000',
-      VOXQ_LOCK_DURATION_MS: '3000',
-      VOXQ_LOG_LEVEL: 'warn',
-      OTEL_SDK_DISABLED: 'true',
-    };
+    const env = transcribeEnv(prefix, dbName);
     const args = ['transcribe', tree.root, '--out', out, '--format', 'srt,txt,json', '--workers', '1', '--max-chunk-seconds', '8'];
     // Slow answers, so the kill lands mid-run.
     standin.failNext(...Array.from({ length: 40 }, () => ({ hangMs: 150, endpoint: 'transcriptions' as const })));
@@ -110,19 +115,7 @@ describe('voxq transcribe', () => {
     const intPrefix = `vi${randomBytes(5).toString('hex')}`;
     const intDb = uniqueDbName('batchint');
     const intOut = await mkdtemp(join(tmpdir(), 'voxq-batch-int-'));
-    const env = {
-      REDIS_URL: inject('redisUrl'),
-      MONGO_URL: testMongoUrl(),
-      VOXQ_MONGO_DB: intDb,
-      VOXQ_PREFIX: intPrefix,
-      VOXQ_STT: 'groq',
-      GROQ_API_KEY: STANDIN_API_KEY,
-      GROQ_BASE_URL: standin.url,
-      VOXQ_STT_REQUESTS_PER_MINUTE: '6000',
-      VOXQ_LOCK_DURATION_MS: '3000',
-      VOXQ_LOG_LEVEL: 'warn',
-      OTEL_SDK_DISABLED: 'true',
-    };
+    const env = transcribeEnv(intPrefix, intDb);
     try {
       const args = ['transcribe', tree.root, '--out', intOut, '--format', 'txt', '--workers', '1', '--max-chunk-seconds', '8'];
       standin.failNext(...Array.from({ length: 40 }, () => ({ hangMs: 150, endpoint: 'transcriptions' as const })));

@@ -1,7 +1,7 @@
 // One suite for every LlmProvider: the fake must pass what Groq passes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLlmProvider, type ChatMessage, type GenerateOptions, type LlmProvider, type TokenUsage } from '../../src/shared/ports/llm-provider.js';
-import { isProviderError, type ProviderError } from '../../src/shared/providers/provider-error.js';
+import { rejection, collect } from '../support/provider-calls.js';
 
 /** What the backend last received, as far as the harness can see it. */
 export interface SeenLlmRequest {
@@ -27,22 +27,6 @@ const HISTORY: readonly ChatMessage[] = [
   { role: 'assistant', content: 'Recife é linda.' },
 ];
 const SYSTEM_PROMPT = 'Você é um assistente de voz. Responda em português do Brasil.';
-
-async function rejection(promise: Promise<unknown>): Promise<ProviderError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isProviderError(error)) return error;
-    throw new Error(`expected a ProviderError, got ${String(error)}`, { cause: error });
-  }
-  throw new Error('expected the call to fail');
-}
-
-async function collect(stream: AsyncIterable<string>): Promise<string[]> {
-  const pieces: string[] = [];
-  for await (const piece of stream) pieces.push(piece);
-  return pieces;
-}
 
 export function describeLlmContract(name: string, makeHarness: () => Promise<LlmHarness>): void {
   describe(`LlmProvider contract: ${name}`, () => {

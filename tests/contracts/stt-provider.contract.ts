@@ -1,24 +1,14 @@
 // One suite for every SttProvider: the fake must pass what Groq passes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSttProvider, type SttProvider } from '../../src/shared/ports/stt-provider.js';
-import { isProviderError, type ProviderError } from '../../src/shared/providers/provider-error.js';
 import { makeWav } from '../support/wav.js';
+import { rejection } from '../support/provider-calls.js';
 
 export interface SttHarness {
   provider: SttProvider;
   /** The next call fails this way: 429 with a retry-after of 2 s, a 5xx, or no answer in time. */
   failNext(kind: 'rate_limited' | 'server' | 'timeout'): void;
   close(): Promise<void>;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<ProviderError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isProviderError(error)) return error;
-    throw new Error(`expected a ProviderError, got ${String(error)}`, { cause: error });
-  }
-  throw new Error('expected the call to fail');
 }
 
 const words = (text: string): string => text.replace(/\s+/g, ' ').trim();

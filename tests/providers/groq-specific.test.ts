@@ -16,25 +16,9 @@ import { isSttProvider, type SttProvider } from '../../src/shared/ports/stt-prov
 import { classifyGroqError, retryAfterFromHeaders } from '../../src/shared/providers/groq-errors.js';
 import { GroqLlmProvider, ThinkTagFilter } from '../../src/shared/providers/groq-llm.js';
 import { GroqSttProvider } from '../../src/shared/providers/groq-stt.js';
-import { isProviderError, type ProviderError } from '../../src/shared/providers/provider-error.js';
 import { STANDIN_REASONING, startGroqStandin, type GroqStandin } from '../support/groq-standin.js';
 import { makeWav } from '../support/wav.js';
-
-async function rejection(promise: Promise<unknown>): Promise<ProviderError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isProviderError(error)) return error;
-    throw new Error(`expected a ProviderError, got ${String(error)}`, { cause: error });
-  }
-  throw new Error('expected the call to fail');
-}
-
-async function collect(stream: AsyncIterable<string>): Promise<string[]> {
-  const pieces: string[] = [];
-  for await (const piece of stream) pieces.push(piece);
-  return pieces;
-}
+import { rejection, collect } from '../support/provider-calls.js';
 
 function without(object: object, key: string): Record<string, unknown> {
   return Object.fromEntries(Object.entries(object).filter(([k]) => k !== key));

@@ -5,6 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError, TimeoutError, VoxqError } from '../errors.js';
+import { readWavInfo } from './wav.js';
 
 /** Groq's per-file limit for transcription; enforcing it is the caller's job (`audio_too_large`). */
 export const MAX_AUDIO_BYTES = 25 * 1024 * 1024;
@@ -25,6 +26,9 @@ export interface ProbeOptions {
   ffprobe?: string;
   /** Per ffprobe run (default 15 000 ms). */
   timeoutMs?: number;
+  /** Read 16-bit PCM WAV from its header instead of running ffprobe (default true). Tests that
+   *  check a WAV is playable set false, so ffprobe itself parses it. */
+  trustWavHeader?: boolean;
 }
 
 interface Container {
@@ -57,6 +61,12 @@ export function mimeTypeFor(container: string): string {
 /** Probes audio bytes. Throws InputError (`audio_empty`, `audio_not_audio`, `audio_corrupt`) for input that is not usable audio. */
 export async function probeAudio(bytes: Uint8Array, options: ProbeOptions = {}): Promise<ProbedAudio> {
   if (bytes.byteLength === 0) throw new InputError('audio_empty', 'The audio is empty (0 bytes).');
+  // 16-bit PCM WAV (what microphones, espeak-ng and most clients send) is read from its header:
+  // no ffprobe process per turn. Anything else, or a WAV with no audio, goes to ffprobe.
+  const wav = options.trustWavHeader === false ? null : readWavInfo(bytes);
+  if (wav && wav.formatTag === 1 && wav.bitsPerSample === 16 && wav.dataBytes > 0) {
+    return { durationMs: wav.durationMs, container: 'wav', codec: 'pcm_s16le', sampleRateHz: wav.sampleRateHz, channels: wav.channels, mimeType: 'audio/wav' };
+  }
   const binary = options.ffprobe ?? 'ffprobe';
   const timeoutMs = options.timeoutMs ?? 15_000;
   const args = ['-v', 'error', '-show_format', '-show_streams', '-of', 'json'];

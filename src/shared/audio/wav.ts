@@ -5,6 +5,8 @@ export interface WavInfo {
   sampleRateHz: number;
   channels: number;
   bitsPerSample: number;
+  /** 1 = integer PCM, 3 = float, 0xFFFE = extensible (its sub-format is not read). */
+  formatTag: number;
   /** Audio bytes actually present (a declared size past the end of the file is clamped). */
   dataBytes: number;
   durationMs: number;
@@ -37,6 +39,7 @@ export function encodeWavPcm16(samples: Int16Array, sampleRateHz: number, channe
 }
 
 interface Layout {
+  formatTag: number;
   sampleRateHz: number;
   channels: number;
   bitsPerSample: number;
@@ -50,7 +53,7 @@ interface Layout {
 function parse(bytes: Uint8Array): Layout | null {
   if (bytes.length < 12 || readAscii(bytes, 0) !== 'RIFF' || readAscii(bytes, 8) !== 'WAVE') return null;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let fmt: Pick<Layout, 'sampleRateHz' | 'channels' | 'bitsPerSample' | 'blockAlign'> | null = null;
+  let fmt: Pick<Layout, 'formatTag' | 'sampleRateHz' | 'channels' | 'bitsPerSample' | 'blockAlign'> | null = null;
   let offset = 12;
   while (offset + 8 <= bytes.length) {
     const id = readAscii(bytes, offset);
@@ -59,6 +62,7 @@ function parse(bytes: Uint8Array): Layout | null {
     if (id === 'fmt ') {
       if (size < 16 || body + 16 > bytes.length) return null;
       fmt = {
+        formatTag: view.getUint16(body, true),
         channels: view.getUint16(body + 2, true),
         sampleRateHz: view.getUint32(body + 4, true),
         blockAlign: view.getUint16(body + 12, true),
@@ -80,9 +84,9 @@ function parse(bytes: Uint8Array): Layout | null {
 export function readWavInfo(bytes: Uint8Array): WavInfo | null {
   const layout = parse(bytes);
   if (!layout) return null;
-  const { sampleRateHz, channels, bitsPerSample, blockAlign, dataBytes } = layout;
+  const { formatTag, sampleRateHz, channels, bitsPerSample, blockAlign, dataBytes } = layout;
   const frames = dataBytes / blockAlign;
-  return { sampleRateHz, channels, bitsPerSample, dataBytes, durationMs: (frames / sampleRateHz) * 1000 };
+  return { formatTag, sampleRateHz, channels, bitsPerSample, dataBytes, durationMs: (frames / sampleRateHz) * 1000 };
 }
 
 /**
