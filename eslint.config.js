@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'tests/support/ferretdb/', 'coverage/', 'eslint.config.js', '.voxq/', 'tests/output/'] },
+  { ignores: ['dist/', 'node_modules/', 'tests/support/ferretdb/', 'coverage/', 'eslint.config.js', '.voxq/', 'tests/output/', '.scratch/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -4,6 +4,7 @@ import { benchLogger, printFigures } from './support/log.js';
 import { GPU_HELP, runGpu } from './gpu.js';
 import { runSpine, SPINE_HELP } from './spine.js';
 import { BATCH_HELP, runBatch } from './batch.js';
+import { runTts, TTS_HELP } from './tts.js';
 
 interface Part {
   help: string;
@@ -14,6 +15,7 @@ const PARTS: Record<string, Part> = {
   spine: { help: SPINE_HELP, run: runSpine },
   gpu: { help: GPU_HELP, run: runGpu },
   batch: { help: BATCH_HELP, run: runBatch },
+  tts: { help: TTS_HELP, run: runTts },
 };
 
 const USAGE = `voxq benchmarks

@@ -4,7 +4,7 @@ export { VoxqClient, type TurnHandle, type ConversationRequest, type Conversatio
 export { TurnFailedError, type TurnResult, type TurnTiming, type StageTimingSummary } from './producers/sdk/turn-result.js';
 export { loadConfig, ConfigError, type Config } from './shared/config.js';
 export { VoxqError, InputError, NotFoundError, TimeoutError } from './shared/errors.js';
-export type { Turn, StageName, TurnStatus } from './shared/contracts/turn.js';
+export type { Turn, StageName, TurnStatus, TurnRoute } from './shared/contracts/turn.js';
 export type { TurnRequest } from './shared/contracts/turn-request.js';
 export { ProviderError, type ProviderErrorKind } from './shared/providers/provider-error.js';
 export { isLlmProvider, type LlmProvider, type ChatMessage, type GenerateOptions, type Generation } from './shared/ports/llm-provider.js';

@@ -1,5 +1,7 @@
 // Every environment variable voxq reads, validated once at start (zod). The README's
 // configuration table lists the same variables; keep the two in step.
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { z } from 'zod';
 
 export const DEFAULT_SYSTEM_PROMPT =
@@ -12,6 +14,19 @@ const optionalString = z
   .string()
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+/** true/false (also 1/0, yes/no); unset or empty → the fallback. */
+const envBoolean = (fallback: boolean) =>
+  z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+    z
+      .string()
+      .trim()
+      .toLowerCase()
+      .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no'], 'must be true or false'))
+      .transform((v) => v === 'true' || v === '1' || v === 'yes')
+      .default(fallback),
+  );
 
 const positiveInt = (fallback: number) =>
   z.coerce.number().int().positive().default(fallback);
@@ -32,7 +47,8 @@ export const configSchema = z.object({
     .default('voxq'),
   VOXQ_STT: providerName.default('groq'),
   VOXQ_LLM: providerName.default('groq'),
-  VOXQ_TTS: providerName.default('espeak'),
+  /** Unset: Kokoro when its model is on this machine (VOXQ_KOKORO_MODEL_DIR or a cached download), else espeak-ng. */
+  VOXQ_TTS: optionalString.pipe(providerName.optional()),
   VOXQ_STT_MODEL: z.string().min(1).default('whisper-large-v3-turbo'),
   /** The STT provider's limits (Groq's free tier); 0 turns a limit off. Applied to every STT call of a non-fake provider. */
   VOXQ_STT_REQUESTS_PER_MINUTE: z.coerce.number().int().min(0).default(20),
@@ -44,6 +60,25 @@ export const configSchema = z.object({
   GROQ_BASE_URL: optionalString.pipe(z.url().optional()),
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: optionalString.pipe(z.url().optional()),
+  /** VOXQ_STT/LLM/TTS=openai: one model and (optionally) one server per role; an unset base URL → OPENAI_BASE_URL. */
+  VOXQ_OPENAI_STT_MODEL: z.string().min(1).default('whisper-1'),
+  VOXQ_OPENAI_STT_BASE_URL: optionalString.pipe(z.url().optional()),
+  VOXQ_OPENAI_LLM_MODEL: z.string().min(1).default('gpt-4o-mini'),
+  VOXQ_OPENAI_LLM_BASE_URL: optionalString.pipe(z.url().optional()),
+  VOXQ_OPENAI_TTS_MODEL: z.string().min(1).default('tts-1'),
+  VOXQ_OPENAI_TTS_BASE_URL: optionalString.pipe(z.url().optional()),
+  VOXQ_OPENAI_TTS_FORMAT: z.enum(['wav', 'mp3', 'opus']).default('wav'),
+  VOXQ_OPENAI_TTS_SAMPLE_RATE_HZ: positiveInt(24_000),
+  /** voxqVoice:serverVoice,… ; a voice not listed is sent as it is (Kokoro-FastAPI takes pf_dora). */
+  VOXQ_OPENAI_TTS_VOICE_MAP: optionalString.pipe(
+    z.string().regex(/^[^,:\s]+:[^,:\s]+(,[^,:\s]+:[^,:\s]+)*$/, 'must be voxqVoice:serverVoice[,…]').optional(),
+  ),
+  /** VOXQ_LLM=speech-native: a model that takes the turn's audio in the chat request (audio → llm → tts). */
+  VOXQ_SPEECH_LLM_MODEL: z.string().min(1).default('fixie-ai/ultravox-v0_5-llama-3_1-8b'),
+  /** Unset → OPENAI_BASE_URL. */
+  VOXQ_SPEECH_LLM_BASE_URL: optionalString.pipe(z.url().optional()),
+  /** The server also serves audio/transcriptions for that model: the LLM stage records the transcript, no STT job. */
+  VOXQ_SPEECH_LLM_TRANSCRIBES: envBoolean(false),
   VOXQ_LANGUAGE: z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a BCP-47 tag such as pt-BR').default('pt-BR'),
   VOXQ_VOICE: z.string().min(1).default('pf_dora'),
   VOXQ_SYSTEM_PROMPT: z.string().min(1).default(DEFAULT_SYSTEM_PROMPT),
@@ -59,7 +94,16 @@ export const configSchema = z.object({
     z.string().regex(/^[^,:]+(:[^,:]+)*:\d+:\d+(,[^,:]+(:[^,:]+)*:\d+:\d+)*$/, 'must be model:residentMb:jobMb[,…]').optional(),
   ),
   VOXQ_GPU_LEASE_TTL_MS: positiveInt(15_000),
+  VOXQ_KOKORO_MODEL: z.string().min(1).default('onnx-community/Kokoro-82M-v1.0-ONNX'),
   VOXQ_KOKORO_MODEL_DIR: optionalString,
+  VOXQ_KOKORO_CACHE_DIR: z.string().min(1).default(join(homedir(), '.cache', 'voxq', 'models')),
+  VOXQ_KOKORO_HUB_URL: optionalString.pipe(z.url().optional()),
+  VOXQ_KOKORO_DTYPE: z.enum(['fp32', 'fp16', 'q8', 'q4']).default('q8'),
+  VOXQ_KOKORO_DEVICE: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
+  VOXQ_KOKORO_THREADS: z.coerce.number().int().min(0).max(64).default(1),
+  /** onnxruntime intra-op threads per synthesis thread; unset: the cores but one, shared by the synthesis threads. */
+  VOXQ_KOKORO_INTRA_OP_THREADS: z.coerce.number().int().min(1).max(256).optional(),
+  VOXQ_KOKORO_FORMAT: z.enum(['wav', 'opus', 'mp3']).default('wav'),
   VOXQ_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   VOXQ_API_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
   VOXQ_API_HOST: z.string().min(1).default('127.0.0.1'),

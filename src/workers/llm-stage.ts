@@ -1,28 +1,26 @@
-// LLM: the user's words + the session's last messages → the assistant's reply text.
+// LLM: the user's words (or, on the audio-llm-tts route, their audio) + the session's last
+// messages → the assistant's reply text.
 import { InputError } from '../shared/errors.js';
-import type { Turn } from '../shared/contracts/turn.js';
+import { routeOf } from '../shared/contracts/turn.js';
 import type { TokenUsage } from '../shared/ports/llm-provider.js';
 import { withSpan } from '../shared/telemetry/span-helpers.js';
 import type { Stage } from './run-stage.js';
 import { providerFor } from './stage-deps.js';
-
-/** What the user said: the transcription of their audio, or the text they sent. */
-export function userText(turn: Turn): string {
-  if (turn.input.kind === 'text') return turn.input.text;
-  const stt = turn.stages.stt;
-  if (!stt) throw new InputError('stt_missing', `turn ${turn.turnId} reached the LLM stage without a transcription`);
-  return stt.output.text;
-}
+import { llmInput, transcribeAlongside } from './user-input.js';
 
 export const llmStage: Stage<'llm'> = {
   name: 'llm',
 
-  async run(turn, { deps, signal }) {
+  async run(turn, run) {
+    const { deps } = run;
     const llm = providerFor(deps, 'llm');
-    const prompt = userText(turn);
+    const input = await llmInput(turn, llm, run);
     const { settings } = deps;
     const history = await deps.sessions.context(turn.sessionId, { maxMessages: settings.contextMessages });
     const info = llm.info();
+    // The reply and a side transcription share one signal: when either fails, the other stops.
+    const sibling = new AbortController();
+    const signal = AbortSignal.any([run.signal, sibling.signal]);
     const options = {
       systemPrompt: turn.llm.systemPrompt ?? settings.systemPrompt,
       temperature: turn.llm.temperature ?? settings.temperature,
@@ -30,9 +28,10 @@ export const llmStage: Stage<'llm'> = {
       history,
       signal,
       onUsage: (reported: TokenUsage) => (usage = reported),
+      ...(input.audio ? { audio: input.audio } : {}),
     };
     let usage: TokenUsage | undefined;
-    const text = await withSpan(
+    const reply = withSpan(
       'llm.chat',
       {
         'gen_ai.operation.name': 'chat',
@@ -40,11 +39,12 @@ export const llmStage: Stage<'llm'> = {
         'gen_ai.request.model': info.model,
         'gen_ai.request.temperature': options.temperature,
         'gen_ai.request.max_tokens': options.maxTokens,
+        'voxq.llm.audio_input': input.audio !== undefined,
       },
       async (span) => {
         const started = performance.now();
         let answer = '';
-        for await (const token of llm.stream(prompt, options)) {
+        for await (const token of llm.stream(input.prompt, options)) {
           if (answer === '') span.setAttribute('voxq.llm.first_token_ms', performance.now() - started);
           answer += token;
         }
@@ -52,6 +52,11 @@ export const llmStage: Stage<'llm'> = {
         return answer.trim();
       },
     );
+    const transcript = input.audio ? transcribeAlongside(turn, llm, input.audio, run, signal) : Promise.resolve();
+    const [text] = await Promise.all([reply, transcript]).catch((error: unknown) => {
+      sibling.abort();
+      throw error;
+    });
     if (text === '') throw new InputError('llm_empty_reply', `${info.provider} returned an empty reply`);
     return {
       text,
@@ -63,6 +68,11 @@ export const llmStage: Stage<'llm'> = {
   },
 
   async handOff(turn, { deps }) {
-    await deps.queues.add('tts', { turnId: turn.turnId, sessionId: turn.sessionId });
+    const job = { turnId: turn.turnId, sessionId: turn.sessionId };
+    await deps.queues.add('tts', job);
+    // audio-llm-tts with no transcript yet: make sure an STT job is making one (a no-op when the
+    // producer already added it; the turn completes only once the transcript is recorded).
+    if (routeOf(turn) === 'audio-llm-tts' && !turn.stages.stt) await deps.queues.add('stt', job);
   },
 };
+

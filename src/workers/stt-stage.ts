@@ -1,9 +1,13 @@
-// STT: the user's audio (by reference) → text with timed segments.
+// STT: the user's audio (by reference) → text with timed segments. On the audio-llm-tts route
+// the LLM hears the audio itself and this job only records the transcript.
+import { routeOf } from '../shared/contracts/turn.js';
 import { InputError } from '../shared/errors.js';
 import { ProviderError } from '../shared/providers/provider-error.js';
 import { withSpan } from '../shared/telemetry/span-helpers.js';
 import type { Stage } from './run-stage.js';
+import { finishTurn } from './finish-turn.js';
 import { providerFor } from './stage-deps.js';
+import { sttOutputOf } from './user-input.js';
 
 export const sttStage: Stage<'stt'> = {
   name: 'stt',
@@ -31,20 +35,12 @@ export const sttStage: Stage<'stt'> = {
       await reservation?.release();
       throw error;
     });
-    if (transcription.text.trim() === '') {
-      throw new InputError('no_speech', 'no speech was recognised in the audio');
-    }
-    return {
-      text: transcription.text.trim(),
-      segments: transcription.segments,
-      language: transcription.language,
-      durationMs: transcription.durationMs,
-      provider: info.provider,
-      model: info.model,
-    };
+    return sttOutputOf(transcription, info);
   },
 
   async handOff(turn, { deps }) {
+    // Transcribe-only: the LLM already has the audio; the transcript may be what completes the turn.
+    if (routeOf(turn) === 'audio-llm-tts') return finishTurn(turn, deps);
     await deps.queues.add('llm', { turnId: turn.turnId, sessionId: turn.sessionId });
   },
 };

@@ -1,10 +1,10 @@
 // TTS: the reply text → audio in the database; then the turn completes and its two messages
-// are saved, once, whatever retries happened.
+// are saved, once, whatever retries happened (finish-turn.ts).
 import { InputError } from '../shared/errors.js';
 import { withSpan } from '../shared/telemetry/span-helpers.js';
 import type { Stage } from './run-stage.js';
 import { providerFor } from './stage-deps.js';
-import { userText } from './llm-stage.js';
+import { finishTurn } from './finish-turn.js';
 
 export function replyAudioId(turnId: string): string {
   return `${turnId}.reply`;
@@ -33,23 +33,6 @@ export const ttsStage: Stage<'tts'> = {
   },
 
   async handOff(turn, { deps }) {
-    const reply = turn.stages.llm?.output.text ?? '';
-    const tts = turn.stages.tts?.output;
-    await deps.sessions.addInteraction({
-      sessionId: turn.sessionId,
-      userMessage: userText(turn),
-      assistantResponse: reply,
-      audioDurationMs: tts?.audio.durationMs,
-      voiceUsed: turn.voice,
-      turnId: turn.turnId,
-    });
-    if (await deps.turns.complete(turn.turnId, new Date())) {
-      deps.metrics.increment('voxq.turns', 1, { outcome: 'completed' });
-      deps.metrics.timing('voxq.turn.duration', Date.now() - turn.createdAt.getTime());
-      // Enqueue → reply audio stored (one TTS job per turn today; the first sentence's once streaming lands).
-      const audioAt = turn.stages.tts?.timing.finishedAt;
-      if (audioAt) deps.metrics.timing('voxq.turn.time_to_first_audio', audioAt.getTime() - turn.createdAt.getTime());
-      await deps.events.publish({ turnId: turn.turnId, status: 'completed' });
-    }
+    await finishTurn(turn, deps);
   },
 };

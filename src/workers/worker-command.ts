@@ -5,7 +5,8 @@ import { InputError } from '../shared/errors.js';
 import { pinProcessToGpu, resolveGpuSelector } from '../shared/gpu/open-gpu-manager.js';
 import { runWorkerPerCard } from '../shared/gpu/per-card-workers.js';
 import type { PinnedGpu } from '../shared/gpu/pinned-gpu.js';
-import { createLogger } from '../shared/logger.js';
+import { createLogger, type Logger } from '../shared/logger.js';
+import { logLoadProgress } from '../shared/providers/kokoro/load-progress-log.js';
 import { OtelMetrics } from '../shared/telemetry/otel-metrics.js';
 import { createProviders, type Providers } from '../shared/providers/create-providers.js';
 import type { GpuCard } from '../shared/ports/gpu-manager.js';
@@ -28,7 +29,7 @@ export async function runWorkerCommand(options: { stages: string; concurrency: n
   const stages = parseStages(options.stages);
   const log = createLogger('voxq-worker', config.VOXQ_LOG_LEVEL);
   // Fail before connecting anything when a provider is misconfigured (e.g. no GROQ_API_KEY).
-  const providers = createProviders(config, stages);
+  const providers = createProviders(config, stages, { onModelProgress: logLoadProgress(log) });
   let gpu: PinnedGpu | undefined;
   if (options.gpu !== undefined) {
     const cards = await resolveGpuSelector(config, options.gpu);
@@ -40,10 +41,25 @@ export async function runWorkerCommand(options: { stages: string; concurrency: n
     const models = stages.map((stage) => ({ service: stage, ...modelOf(providers, stage) }));
     gpu = await pinProcessToGpu(config, cards[0] as GpuCard, models, { log, metrics: new OtelMetrics() });
   }
+  // A local model loads only once its GPU memory is reserved, and before the first job.
+  await loadModels(providers, gpu, log);
   const tracing = startTracing('voxq-worker');
   const stores = await openMongoStores(requireMongoUrl(config), config.VOXQ_MONGO_DB);
   const worker = startWorkerProcess({ config, stages, concurrency: options.concurrency, stores, providers, tracing, log, ...(gpu ? { gpu } : {}) });
   onShutdownSignals(() => worker.close(), log);
+}
+
+async function loadModels(providers: Partial<Providers>, gpu: PinnedGpu | undefined, log: Logger): Promise<void> {
+  const tts = providers.tts;
+  if (!tts?.load) return;
+  const started = performance.now();
+  try {
+    await tts.load({ onGpu: gpu !== undefined && !gpu.card.simulated });
+  } catch (error) {
+    await gpu?.close();
+    throw error;
+  }
+  log.info({ model: tts.info().model, loadMs: Math.round(performance.now() - started) }, 'model loaded');
 }
 
 function modelOf(providers: Partial<Providers>, stage: StageName): { model: string; provider: string } {

@@ -86,6 +86,7 @@ export function startWorkerProcess(options: WorkerProcessOptions): WorkerProcess
     close: () =>
       (closing ??= (async () => {
         await Promise.all(workers.map((w) => w.close()));
+        await providers.tts?.close?.();
         await options.gpu?.close();
         await queues.close();
         await Promise.all([closeRedis(producer), closeRedis(blocking)]);

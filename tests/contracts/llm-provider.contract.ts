@@ -1,6 +1,7 @@
 // One suite for every LlmProvider: the fake must pass what Groq passes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLlmProvider, type ChatMessage, type GenerateOptions, type LlmProvider, type TokenUsage } from '../../src/shared/ports/llm-provider.js';
+import { encodeWavPcm16 } from '../../src/shared/audio/wav.js';
 import { rejection, collect } from '../support/provider-calls.js';
 
 /** What the backend last received, as far as the harness can see it. */
@@ -27,6 +28,8 @@ const HISTORY: readonly ChatMessage[] = [
   { role: 'assistant', content: 'Recife é linda.' },
 ];
 const SYSTEM_PROMPT = 'Você é um assistente de voz. Responda em português do Brasil.';
+/** A quarter second of a 440 Hz tone, 16 kHz mono: audio for providers that take it. */
+const TONE_WAV = encodeWavPcm16(Int16Array.from({ length: 4000 }, (_, i) => Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 16_000))), 16_000);
 
 export function describeLlmContract(name: string, makeHarness: () => Promise<LlmHarness>): void {
   describe(`LlmProvider contract: ${name}`, () => {
@@ -159,6 +162,25 @@ export function describeLlmContract(name: string, makeHarness: () => Promise<Llm
       );
       expect(error.kind).toBe('unsupported');
       expect(error.retryable).toBe(false);
+    });
+
+    it('transcribes when it says it does', async () => {
+      if (!h.provider.supportsTranscription()) return;
+      const result = await h.provider.transcribe({ bytes: TONE_WAV, mimeType: 'audio/wav' }, { language: 'pt-BR' });
+      expect(result.text.trim()).not.toBe('');
+      expect(result.durationMs).toBeGreaterThan(0);
+    });
+
+    it('answers a turn given as audio, after system prompt and history, when info() says it takes audio', async () => {
+      if (!h.provider.info().acceptsAudio) return;
+      const options: GenerateOptions = { systemPrompt: SYSTEM_PROMPT, history: HISTORY, audio: { bytes: TONE_WAV, mimeType: 'audio/wav' } };
+      const whole = await h.provider.generate('', options);
+      expect(whole.text.trim()).not.toBe('');
+      const seen = h.lastRequest();
+      expect(seen?.systemPrompt).toBe(SYSTEM_PROMPT);
+      expect(seen?.messages.slice(0, HISTORY.length)).toEqual(HISTORY);
+      expect(seen?.messages).toHaveLength(HISTORY.length + 1);
+      expect((await collect(h.provider.stream('', options))).join('')).toBe(whole.text);
     });
   });
 }

@@ -1,6 +1,8 @@
-// The SttProvider contract, run against the fake and against Groq (groq-sdk → local stand-in).
+// The SttProvider contract, run against the fake, Groq (groq-sdk) and an OpenAI-compatible server
+// (openai: verbose_json, and a text-only model), both on the local stand-in.
 import { FakeSttProvider } from '../../src/shared/providers/fake-stt.js';
 import { GroqSttProvider } from '../../src/shared/providers/groq-stt.js';
+import { OpenAiSttProvider } from '../../src/shared/providers/openai-stt.js';
 import { describeSttContract } from '../contracts/stt-provider.contract.js';
 import { startGroqStandin, type StandinFailure } from '../support/groq-standin.js';
 
@@ -38,6 +40,35 @@ const FAILURES: Record<'rate_limited' | 'server' | 'timeout', StandinFailure> = 
 describeSttContract('groq (stand-in)', async () => {
   const standin = await startGroqStandin();
   const provider = new GroqSttProvider({ apiKey: standin.apiKey, baseURL: standin.url, timeoutMs: 1000 });
+  return {
+    provider,
+    failNext(kind) {
+      standin.failNext(FAILURES[kind]);
+    },
+    close: () => standin.close(),
+  };
+});
+
+describeSttContract('openai (stand-in)', async () => {
+  const standin = await startGroqStandin();
+  const provider = new OpenAiSttProvider({ apiKey: standin.apiKey, baseURL: standin.openaiUrl, model: 'whisper-1', timeoutMs: 1000 });
+  return {
+    provider,
+    failNext(kind) {
+      standin.failNext(FAILURES[kind]);
+    },
+    close: () => standin.close(),
+  };
+});
+
+describeSttContract('openai text-only model (stand-in)', async () => {
+  const standin = await startGroqStandin();
+  const provider = new OpenAiSttProvider({
+    apiKey: standin.apiKey,
+    baseURL: standin.openaiUrl,
+    model: 'gpt-4o-mini-transcribe',
+    timeoutMs: 1000,
+  });
   return {
     provider,
     failNext(kind) {

@@ -1,16 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import { EspeakTtsProvider, espeakVoiceFor } from '../../src/shared/providers/espeak-tts.js';
 import { FakeTtsProvider } from '../../src/shared/providers/fake-tts.js';
+import { OpenAiTtsProvider } from '../../src/shared/providers/openai-tts.js';
 import { isTtsProvider } from '../../src/shared/ports/tts-provider.js';
 import { isProviderError } from '../../src/shared/providers/provider-error.js';
 import { readWavInfo } from '../../src/shared/audio/wav.js';
 import { describeTtsContract } from '../contracts/tts-provider.contract.js';
+import { startGroqStandin } from '../support/groq-standin.js';
 
 describeTtsContract('fake', () => Promise.resolve({ provider: new FakeTtsProvider(), close: () => Promise.resolve() }));
 describeTtsContract('fake with latency', () =>
   Promise.resolve({ provider: new FakeTtsProvider({ latencyMs: 5, sampleRateHz: 24_000 }), close: () => Promise.resolve() }),
 );
 describeTtsContract('espeak-ng', () => Promise.resolve({ provider: new EspeakTtsProvider(), close: () => Promise.resolve() }));
+describeTtsContract('openai (stand-in)', async () => {
+  const standin = await startGroqStandin();
+  return { provider: new OpenAiTtsProvider({ apiKey: standin.apiKey, baseURL: standin.openaiUrl, timeoutMs: 5000 }), close: () => standin.close() };
+});
 
 describe('isTtsProvider', () => {
   it('rejects an object missing a method', () => {

@@ -2,17 +2,24 @@
 // (multipart, verbose_json), chat completions (plain and SSE) and the model list. It rejects what
 // Groq rejects, answers deterministically, and can be told to fail the next requests (429 with
 // retry-after, 5xx, a hang, an error mid-stream). Give the SDK `s.url`: it appends /openai/v1/….
+// The same server speaks OpenAI's API under /v1/… (`s.openaiUrl` for the openai package): the
+// same endpoints with OpenAI's models and answer shapes, plus audio/speech (standin-speech.ts).
 import { createHash, randomUUID } from 'node:crypto';
 import { EventEmitter, once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readWavInfo } from '../../src/shared/audio/wav.js';
+import { speechProblem, synthesizeSpeech, TTS_MODELS, type SpeechRequest } from './standin-speech.js';
+import { contentText, readContentParts, SPEECH_LLM_MODELS, type ChatAudio, type StandinInputAudio } from './standin-audio-chat.js';
 
 export const STANDIN_API_KEY = 'gsk_standin_test_key';
 /** Groq's per-file limit for transcription (free tier). */
 export const STANDIN_MAX_FILE_BYTES = 25 * 1024 * 1024;
 export const STT_MODELS: readonly string[] = ['whisper-large-v3-turbo', 'whisper-large-v3'];
 export const CHAT_MODELS: readonly string[] = ['openai/gpt-oss-20b', 'openai/gpt-oss-120b'];
+export const OPENAI_STT_MODELS: readonly string[] = ['whisper-1', 'gpt-4o-mini-transcribe'];
+export const OPENAI_CHAT_MODELS: readonly string[] = ['gpt-4o-mini', 'gpt-4o'];
+export { TTS_MODELS, SPEECH_LLM_MODELS };
 export const DEFAULT_STANDIN_TRANSCRIPT = 'Olá, tudo bem? Eu queria saber a previsão do tempo para amanhã.';
 /** What the stand-in's gpt-oss "thinks": a marker that must never reach an answer. */
 export const STANDIN_REASONING = 'RACIOCINIO-INTERNO: o usuário quer uma resposta curta em português.';
@@ -27,7 +34,11 @@ export interface StandinRequest {
   path: string;
   /** The status answered; 0 while pending or when the client went away first. */
   status: number;
+  /** Which API the path belongs to: Groq's /openai/v1/… or OpenAI's /v1/…. */
+  flavor: Flavor;
   authorized: boolean;
+  /** Whether an Authorization header came at all (a keyless client sends none). */
+  hasAuthorization: boolean;
   bodyBytes: number;
   model?: string;
   // chat completions
@@ -35,6 +46,9 @@ export interface StandinRequest {
   stream?: boolean;
   temperature?: number;
   maxCompletionTokens?: number;
+  /** Which name carried it: max_completion_tokens or max_tokens. */
+  maxTokensField?: string;
+  includeUsage?: boolean;
   reasoningEffort?: string;
   reasoningFormat?: string;
   // transcriptions
@@ -44,6 +58,12 @@ export interface StandinRequest {
   fileName?: string;
   fileType?: string;
   fileBytes?: number;
+  // speech
+  input?: string;
+  voice?: string;
+  speed?: number;
+  /** Chat: the `input_audio` parts of the messages (speech-native models). */
+  inputAudio?: StandinInputAudio[];
 }
 
 export interface TranscriptMeta {
@@ -70,7 +90,13 @@ export interface StandinFailure {
   endpoint?: Endpoint;
 }
 
-type Endpoint = 'chat' | 'transcriptions' | 'models';
+type Endpoint = 'chat' | 'transcriptions' | 'models' | 'speech';
+export type Flavor = 'groq' | 'openai';
+
+const MODELS: Readonly<Record<Flavor, Readonly<Record<'chat' | 'transcriptions' | 'speech', readonly string[]>>>> = {
+  groq: { chat: CHAT_MODELS, transcriptions: STT_MODELS, speech: [] },
+  openai: { chat: [...OPENAI_CHAT_MODELS, ...SPEECH_LLM_MODELS], transcriptions: [...OPENAI_STT_MODELS, ...SPEECH_LLM_MODELS], speech: TTS_MODELS },
+};
 
 export interface GroqStandinOptions {
   apiKey?: string;
@@ -88,6 +114,8 @@ export interface GroqStandinOptions {
   chunkChars?: number;
   /** Enforce a transcription request limit over any 60 s (as Groq does): beyond it, 429 with retry-after. */
   requestsPerMinute?: number;
+  /** Answer requests that carry no Authorization header at all, as a local server without a key does. */
+  keyless?: boolean;
   /** verbose_json segments of an audio file (seconds); default: the text spread over the duration. */
   segments?: (audio: Uint8Array, meta: TranscriptMeta) => StandinSegment[] | undefined;
 }
@@ -101,6 +129,8 @@ export interface StandinSegment {
 export interface GroqStandin {
   /** Base URL for groq-sdk (`baseURL`). */
   readonly url: string;
+  /** Base URL for the openai package (`baseURL`): `url` + `/v1`. */
+  readonly openaiUrl: string;
   readonly apiKey: string;
   /** Every request received, in order. */
   readonly requests: StandinRequest[];
@@ -164,6 +194,7 @@ class Standin implements GroqStandin {
   readonly events = new EventEmitter();
   readonly apiKey: string;
   url = '';
+  openaiUrl = '';
   rateLimited = 0;
   private readonly transcriptionTimes: number[] = [];
   private readonly failures: StandinFailure[] = [];
@@ -187,6 +218,7 @@ class Standin implements GroqStandin {
     await once(this.server, 'listening');
     const { port } = this.server.address() as AddressInfo;
     this.url = `http://127.0.0.1:${port}`;
+    this.openaiUrl = `${this.url}/v1`;
   }
 
   failNext(...failures: StandinFailure[]): void {
@@ -214,21 +246,24 @@ class Standin implements GroqStandin {
     const path = new URL(req.url ?? '/', 'http://standin').pathname;
     const method = req.method ?? 'GET';
     const body = await readBody(req);
+    const route = routeOf(method, path);
     const entry: StandinRequest = {
       method,
       path,
       status: 0,
+      flavor: route.flavor,
       authorized: req.headers.authorization === `Bearer ${this.apiKey}`,
+      hasAuthorization: req.headers.authorization !== undefined,
       bodyBytes: body.byteLength,
     };
     res.once('finish', () => {
       entry.status = res.statusCode;
     });
-    const endpoint = endpointOf(method, path);
+    const { endpoint } = route;
     // Fill the log entry before anything can fail, so tests see what arrived.
     let parsed: ParsedRequest | HttpFailure;
     try {
-      parsed = await parseRequest(endpoint, req, body, entry);
+      parsed = await parseRequest(endpoint, req, body, entry, route.flavor);
     } catch (error) {
       parsed = error instanceof HttpFailure ? error : new HttpFailure(400, 'could not parse the request body');
     }
@@ -247,7 +282,7 @@ class Standin implements GroqStandin {
       sendScriptedFailure(res, failure);
       return;
     }
-    if (!entry.authorized) {
+    if (!entry.authorized && !(this.options.keyless === true && !entry.hasAuthorization)) {
       sendError(res, new HttpFailure(401, 'Invalid API Key', 'invalid_api_key'));
       return;
     }
@@ -272,18 +307,23 @@ class Standin implements GroqStandin {
     }
     switch (parsed.endpoint) {
       case 'models':
-        sendJson(res, 200, modelList());
+        sendJson(res, 200, modelList(route.flavor));
         return;
+      case 'speech': {
+        const audio = await synthesizeSpeech(parsed);
+        res.writeHead(200, { 'content-type': audio.contentType, 'content-length': String(audio.bytes.byteLength) }).end(audio.bytes);
+        return;
+      }
       case 'transcriptions':
-        this.transcribe(res, parsed);
+        this.transcribe(res, parsed, route.flavor);
         return;
       case 'chat':
-        await this.chat(res, parsed, failure);
+        await this.chat(res, parsed, failure, route.flavor);
         return;
     }
   }
 
-  private transcribe(res: ServerResponse, request: TranscriptionRequest): void {
+  private transcribe(res: ServerResponse, request: TranscriptionRequest, flavor: Flavor): void {
     const { audio, fileName, model, language, responseFormat } = request;
     const sha256 = sha256Hex(audio);
     const text =
@@ -291,12 +331,13 @@ class Standin implements GroqStandin {
       this.transcriptsBySha.get(sha256) ??
       DEFAULT_STANDIN_TRANSCRIPT;
     const requestId = `req_${randomUUID()}`;
+    const groqExtra = flavor === 'groq' ? { x_groq: { id: requestId } } : {};
     if (responseFormat === 'text') {
       res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end(text);
       return;
     }
     if (responseFormat === 'json') {
-      sendJson(res, 200, { text: ` ${text}`, x_groq: { id: requestId } });
+      sendJson(res, 200, { text: ` ${text}`, ...groqExtra });
       return;
     }
     const wav = readWavInfo(audio);
@@ -310,12 +351,23 @@ class Standin implements GroqStandin {
       segments: given
         ? given.map((g, i) => ({ id: i, seek: 0, start: g.start, end: g.end, text: ` ${g.text}`, tokens: [], temperature: 0, avg_logprob: -0.1, compression_ratio: 1.2, no_speech_prob: 0.01 }))
         : whisperSegments(text, durationS),
-      x_groq: { id: requestId },
+      ...groqExtra,
     });
   }
 
-  private async chat(res: ServerResponse, request: ChatRequest, failure: StandinFailure | undefined): Promise<void> {
-    const { messages, model } = request;
+  /** The messages as a speech-native model hears them: each audio part as its transcript, after the message's text. */
+  private heard(request: ChatRequest): StandinMessage[] {
+    return request.messages.map((m, i) => {
+      const said = request.audio
+        .filter((a) => a.message === i)
+        .map((a) => this.options.transcript?.(a.bytes, { model: request.model, language: undefined, fileName: `audio.${a.format}`, sha256: a.sha256 }) ?? this.transcriptsBySha.get(a.sha256) ?? DEFAULT_STANDIN_TRANSCRIPT);
+      return said.length === 0 ? m : { role: m.role, content: [m.content, ...said].filter((t) => t !== '').join(' ') };
+    });
+  }
+
+  private async chat(res: ServerResponse, request: ChatRequest, failure: StandinFailure | undefined, flavor: Flavor): Promise<void> {
+    const { model } = request;
+    const messages = this.heard(request);
     const reasoning = CHAT_MODELS.includes(model) ? (this.options.reasoning?.(messages) ?? STANDIN_REASONING) : undefined;
     let words = wordPieces(this.options.reply?.(messages) ?? defaultStandinReply(messages));
     let finishReason: 'stop' | 'length' = 'stop';
@@ -342,6 +394,7 @@ class Standin implements GroqStandin {
     const requestId = `req_${randomUUID()}`;
     const created = Math.floor(Date.now() / 1000);
     const base = { id, created, model, system_fingerprint: 'fp_standin' };
+    const groq = flavor === 'groq';
 
     if (!request.stream) {
       sendJson(res, 200, {
@@ -356,8 +409,7 @@ class Standin implements GroqStandin {
           },
         ],
         usage,
-        usage_breakdown: null,
-        x_groq: { id: requestId },
+        ...(groq ? { usage_breakdown: null, x_groq: { id: requestId } } : {}),
       });
       return;
     }
@@ -376,7 +428,7 @@ class Standin implements GroqStandin {
       await new Promise<void>((resolve) => setImmediate(resolve));
       return !res.destroyed;
     };
-    if (!(await send(chunk({ role: 'assistant', content: '' }, null, { x_groq: { id: requestId } })))) return;
+    if (!(await send(chunk({ role: 'assistant', content: '' }, null, groq ? { x_groq: { id: requestId } } : {})))) return;
     for (const piece of reasoning !== undefined ? wordPieces(reasoning) : []) {
       if (!(await send(chunk({ reasoning: piece }, null)))) return;
     }
@@ -389,11 +441,14 @@ class Standin implements GroqStandin {
         return;
       }
     }
-    const final = chunk({}, finishReason, {
-      x_groq: { id: requestId, usage },
-      ...(request.includeUsage ? { usage } : {}),
-    });
-    if (!(await send(final))) return;
+    if (groq) {
+      const final = chunk({}, finishReason, { x_groq: { id: requestId, usage }, ...(request.includeUsage ? { usage } : {}) });
+      if (!(await send(final))) return;
+    } else {
+      // OpenAI: the finish chunk, then (include_usage) one more chunk with no choices and the usage.
+      if (!(await send(chunk({}, finishReason, request.includeUsage ? { usage: null } : {})))) return;
+      if (request.includeUsage && !(await send({ ...base, object: 'chat.completion.chunk', choices: [], usage }))) return;
+    }
     res.end('data: [DONE]\n\n');
   }
 }
@@ -410,6 +465,8 @@ interface ChatRequest {
   endpoint: 'chat';
   model: string;
   messages: StandinMessage[];
+  /** input_audio parts, heard as their transcript when answering. */
+  audio: ChatAudio[];
   stream: boolean;
   includeUsage: boolean;
   maxCompletionTokens?: number;
@@ -425,13 +482,21 @@ interface TranscriptionRequest {
   responseFormat: string;
 }
 
-type ParsedRequest = ChatRequest | TranscriptionRequest | { endpoint: 'models' };
+type ParsedRequest = ChatRequest | TranscriptionRequest | SpeechRequest | { endpoint: 'models' };
 
-function endpointOf(method: string, path: string): Endpoint | undefined {
-  if (method === 'POST' && path === '/openai/v1/chat/completions') return 'chat';
-  if (method === 'POST' && path === '/openai/v1/audio/transcriptions') return 'transcriptions';
-  if (method === 'GET' && path === '/openai/v1/models') return 'models';
-  return undefined;
+const ROUTES: Readonly<Record<string, Endpoint>> = {
+  'POST /chat/completions': 'chat',
+  'POST /audio/transcriptions': 'transcriptions',
+  'POST /audio/speech': 'speech',
+  'GET /models': 'models',
+};
+
+/** Groq's paths under /openai/v1, OpenAI's under /v1; Groq has no speech endpoint here. */
+function routeOf(method: string, path: string): { endpoint: Endpoint | undefined; flavor: Flavor } {
+  const flavor: Flavor = path.startsWith('/openai/v1/') ? 'groq' : 'openai';
+  const prefix = flavor === 'groq' ? '/openai/v1' : '/v1';
+  const endpoint = path.startsWith(`${prefix}/`) ? ROUTES[`${method} ${path.slice(prefix.length)}`] : undefined;
+  return { endpoint: flavor === 'groq' && endpoint === 'speech' ? undefined : endpoint, flavor };
 }
 
 async function parseRequest(
@@ -439,19 +504,22 @@ async function parseRequest(
   req: IncomingMessage,
   body: Buffer,
   entry: StandinRequest,
+  flavor: Flavor,
 ): Promise<ParsedRequest | HttpFailure> {
   switch (endpoint) {
     case 'chat':
-      return parseChat(body, entry);
+      return parseChat(body, entry, flavor);
     case 'transcriptions':
-      return parseTranscription(req, body, entry);
+      return parseTranscription(req, body, entry, flavor);
+    case 'speech':
+      return parseSpeech(body, entry);
     case 'models':
     case undefined:
       return { endpoint: 'models' };
   }
 }
 
-function parseChat(body: Buffer, entry: StandinRequest): ChatRequest {
+function parseJsonObject(body: Buffer): Record<string, unknown> {
   let json: unknown;
   try {
     json = JSON.parse(body.toString('utf8'));
@@ -459,32 +527,63 @@ function parseChat(body: Buffer, entry: StandinRequest): ChatRequest {
     throw new HttpFailure(400, 'request body is not valid JSON');
   }
   if (!isRecord(json)) throw new HttpFailure(400, 'request body must be a JSON object');
+  return json;
+}
+
+function parseSpeech(body: Buffer, entry: StandinRequest): SpeechRequest {
+  const json = parseJsonObject(body);
+  const { model, input, voice, speed } = json;
+  const responseFormat = typeof json.response_format === 'string' ? json.response_format : 'mp3';
+  if (typeof model === 'string') entry.model = model;
+  if (typeof input === 'string') entry.input = input;
+  if (typeof voice === 'string') entry.voice = voice;
+  if (typeof speed === 'number') entry.speed = speed;
+  entry.responseFormat = responseFormat;
+  if (typeof model !== 'string' || model === '') throw new HttpFailure(400, "'model' is a required property");
+  checkModel(model, 'openai', 'speech');
+  const problem = speechProblem(json);
+  if (problem !== undefined) throw new HttpFailure(400, problem);
+  return { endpoint: 'speech', model, input: String(input), voice: String(voice), speed: entry.speed ?? 1, responseFormat };
+}
+
+function parseChat(body: Buffer, entry: StandinRequest, flavor: Flavor): ChatRequest {
+  const json = parseJsonObject(body);
   const model = json.model;
   if (typeof model === 'string') entry.model = model;
   const rawMessages = json.messages;
   if (Array.isArray(rawMessages)) {
-    entry.messages = rawMessages.filter(isRecord).map((m) => ({ role: String(m.role), content: String(m.content) }));
+    entry.messages = rawMessages.filter(isRecord).map((m) => ({ role: String(m.role), content: contentText(m.content) }));
   }
   entry.stream = json.stream === true;
   if (typeof json.temperature === 'number') entry.temperature = json.temperature;
-  const maxTokens = json.max_completion_tokens ?? json.max_tokens;
-  if (typeof maxTokens === 'number') entry.maxCompletionTokens = maxTokens;
+  const maxTokensField = json.max_completion_tokens !== undefined ? 'max_completion_tokens' : 'max_tokens';
+  const maxTokens = json[maxTokensField];
+  if (typeof maxTokens === 'number') {
+    entry.maxCompletionTokens = maxTokens;
+    entry.maxTokensField = maxTokensField;
+  }
   if (typeof json.reasoning_effort === 'string') entry.reasoningEffort = json.reasoning_effort;
   if (typeof json.reasoning_format === 'string') entry.reasoningFormat = json.reasoning_format;
 
   if (typeof model !== 'string' || model === '') throw new HttpFailure(400, "'model' : property 'model' is missing");
-  checkModel(model, CHAT_MODELS, 'chat completions');
+  checkModel(model, flavor, 'chat');
   if (!Array.isArray(rawMessages) || rawMessages.length === 0) {
     throw new HttpFailure(400, "'messages' : minimum number of items is 1");
   }
+  const audio: ChatAudio[] = [];
   rawMessages.forEach((m: unknown, i) => {
     if (!isRecord(m)) throw new HttpFailure(400, `'messages.${i}' : value must be an object`);
     for (const key of Object.keys(m)) {
       if (!MESSAGE_KEYS.has(key)) throw new HttpFailure(400, `'messages.${i}' : property '${key}' is unsupported`);
     }
     if (typeof m.role !== 'string' || !ROLES.has(m.role)) throw new HttpFailure(400, `'messages.${i}.role' : value is not one of the allowed values`);
-    if (typeof m.content !== 'string') throw new HttpFailure(400, `'messages.${i}.content' : value must be a string`);
+    if (typeof m.content === 'string') return;
+    if (!Array.isArray(m.content) || flavor !== 'openai') throw new HttpFailure(400, `'messages.${i}.content' : value must be a string`);
+    const parts = readContentParts(m.content, i, m.role, model);
+    if (parts.problem !== undefined) throw new HttpFailure(400, parts.problem);
+    audio.push(...parts.audio);
   });
+  if (audio.length > 0) entry.inputAudio = audio.map(({ bytes: _bytes, ...logged }) => logged);
   if (json.temperature !== undefined && !(typeof json.temperature === 'number' && json.temperature >= 0 && json.temperature <= 2)) {
     throw new HttpFailure(400, "'temperature' : number must be at most 2");
   }
@@ -505,18 +604,20 @@ function parseChat(body: Buffer, entry: StandinRequest): ChatRequest {
     }
   }
   const streamOptions = json.stream_options;
+  entry.includeUsage = isRecord(streamOptions) && streamOptions.include_usage === true;
   return {
     endpoint: 'chat',
     model,
     messages: entry.messages ?? [],
+    audio,
     stream: entry.stream,
-    includeUsage: isRecord(streamOptions) && streamOptions.include_usage === true,
+    includeUsage: entry.includeUsage,
     ...(entry.maxCompletionTokens !== undefined ? { maxCompletionTokens: entry.maxCompletionTokens } : {}),
     ...(entry.reasoningFormat !== undefined ? { reasoningFormat: entry.reasoningFormat } : {}),
   };
 }
 
-async function parseTranscription(req: IncomingMessage, body: Buffer, entry: StandinRequest): Promise<TranscriptionRequest> {
+async function parseTranscription(req: IncomingMessage, body: Buffer, entry: StandinRequest, flavor: Flavor): Promise<TranscriptionRequest> {
   const contentType = req.headers['content-type'] ?? '';
   if (!contentType.startsWith('multipart/form-data')) {
     throw new HttpFailure(400, 'request Content-Type must be multipart/form-data');
@@ -548,7 +649,7 @@ async function parseTranscription(req: IncomingMessage, body: Buffer, entry: Sta
 
   if (!(file instanceof Blob)) throw new HttpFailure(400, 'either file or url must be provided');
   if (model === undefined || model === '') throw new HttpFailure(400, 'model is required');
-  checkModel(model, STT_MODELS, 'transcriptions');
+  checkModel(model, flavor, 'transcriptions');
   if (file.size > STANDIN_MAX_FILE_BYTES) throw new HttpFailure(413, 'Request Entity Too Large', 'request_too_large');
   if (file.size === 0) throw new HttpFailure(400, 'file is empty');
   if (language !== undefined && WHISPER_LANGUAGES[language] === undefined) {
@@ -556,6 +657,9 @@ async function parseTranscription(req: IncomingMessage, body: Buffer, entry: Sta
   }
   if (!['json', 'text', 'verbose_json'].includes(responseFormat)) {
     throw new HttpFailure(400, `response_format "${responseFormat}" is not supported`);
+  }
+  if (responseFormat === 'verbose_json' && model.includes('transcribe')) {
+    throw new HttpFailure(400, `response_format 'verbose_json' is not compatible with model '${model}'. Use 'json' or 'text' instead.`);
   }
   if (temperature !== undefined && !(Number(temperature) >= 0 && Number(temperature) <= 1)) {
     throw new HttpFailure(400, 'temperature must be between 0 and 1');
@@ -570,19 +674,24 @@ async function parseTranscription(req: IncomingMessage, body: Buffer, entry: Sta
   };
 }
 
-function checkModel(model: string, servedHere: readonly string[], what: string): void {
-  if (!STT_MODELS.includes(model) && !CHAT_MODELS.includes(model)) {
+function checkModel(model: string, flavor: Flavor, what: 'chat' | 'transcriptions' | 'speech'): void {
+  const served = MODELS[flavor];
+  if (!Object.values(served).some((models) => models.includes(model))) {
     throw new HttpFailure(404, `The model \`${model}\` does not exist or you do not have access to it.`, 'model_not_found');
   }
-  if (!servedHere.includes(model)) {
-    throw new HttpFailure(400, `model \`${model}\` does not support ${what}`, 'model_not_supported');
+  if (!served[what].includes(model)) {
+    throw new HttpFailure(400, `model \`${model}\` does not support ${what === 'chat' ? 'chat completions' : what}`, 'model_not_supported');
   }
 }
 
 // ── responses ───────────────────────────────────────────────────────────────────────────────
 
-function modelList(): unknown {
+function modelList(flavor: Flavor): unknown {
   const created = 1_700_000_000;
+  if (flavor === 'openai') {
+    const all = Object.values(MODELS.openai).flat();
+    return { object: 'list', data: all.map((id) => ({ id, object: 'model', created, owned_by: 'system' })) };
+  }
   const entry = (id: string, ownedBy: string, contextWindow: number) => ({
     id,
     object: 'model',

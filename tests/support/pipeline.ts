@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import { configSchema, type Config } from '../../src/shared/config.js';
 import { createLogger } from '../../src/shared/logger.js';
 import type { Metrics, Tags } from '../../src/shared/ports/metrics.js';
+import type { Providers } from '../../src/shared/providers/create-providers.js';
 import { FakeLlmProvider, type FakeLlmOptions } from '../../src/shared/providers/fake-llm.js';
 import { FakeSttProvider, type FakeSttOptions } from '../../src/shared/providers/fake-stt.js';
 import { FakeTtsProvider, type FakeTtsOptions } from '../../src/shared/providers/fake-tts.js';
@@ -14,6 +15,7 @@ import { createMemoryStores, openMongoStores } from '../../src/shared/store/mong
 import type { StoreSet } from '../../src/shared/store/store-set.js';
 import { startWorkerProcess, type WorkerProcess } from '../../src/workers/worker-process.js';
 import { VoxqClient } from '../../src/producers/sdk/voxq-client.js';
+import { audioRoutingFrom } from '../../src/producers/sdk/turn-routing.js';
 import { testMongoUrl, uniqueDbName } from './mongo.js';
 import { inject } from 'vitest';
 
@@ -39,6 +41,8 @@ export interface PipelineOptions {
   stt?: FakeSttOptions;
   llm?: FakeLlmOptions;
   tts?: FakeTtsOptions;
+  /** A real provider in place of a fake (e.g. Kokoro for the TTS stage). */
+  providers?: Partial<Providers>;
   env?: Record<string, string>;
   concurrency?: number;
   /** Start without workers (call startWorkers later). */
@@ -100,6 +104,8 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
     subscriber,
     prefix,
     defaults: { voice: config.VOXQ_VOICE, language: config.VOXQ_LANGUAGE, speed: 1, resultTimeoutMs: 30_000 },
+    // As connect() does: env VOXQ_LLM=speech-native routes audio turns audio → llm → tts.
+    routing: audioRoutingFrom(config),
   });
 
   const pipeline: Pipeline = {
@@ -122,7 +128,7 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
         concurrency: options.concurrency ?? 2,
         // The worker closes its stores; keep ours open until the pipeline closes.
         stores: { ...stores, close: () => Promise.resolve() },
-        providers: { stt, llm, tts },
+        providers: { stt, llm, tts, ...options.providers },
         metrics,
         log: createLogger('voxq-test', 'silent'),
       });

@@ -6,6 +6,7 @@ import { closeRedis, createRedis } from '../../shared/redis.js';
 import { openMongoStores } from '../../shared/store/mongo-stores.js';
 import type { StoreSet } from '../../shared/store/store-set.js';
 import type { TracingHandle } from '../../shared/telemetry/tracing.js';
+import { audioRoutingFrom } from './turn-routing.js';
 import { VoxqClient } from './voxq-client.js';
 
 export interface ConnectOptions {
@@ -33,6 +34,7 @@ export async function connect(options: ConnectOptions = {}): Promise<VoxqClient>
     queues,
     subscriber,
     prefix: config.VOXQ_PREFIX,
+    routing: audioRoutingFrom(config),
     batch: {
       redisUrl: config.REDIS_URL,
       attempts: config.VOXQ_STAGE_ATTEMPTS,

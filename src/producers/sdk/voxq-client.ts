@@ -17,6 +17,7 @@ import { TurnWaiter } from './turn-waiter.js';
 import { TurnFailedError, timingOf, type TurnResult } from './turn-result.js';
 import { createLogger } from '../../shared/logger.js';
 import { startTranscribeFolder, type TranscribeFolderRun } from '../batch/transcribe-folder.js';
+import { firstStages, routeFor, STT_ROUTING, type AudioRouting } from './turn-routing.js';
 import type { TranscriptFormat } from '../batch/transcript-formats.js';
 
 export interface VoxqClientDefaults {
@@ -33,6 +34,8 @@ export interface VoxqClientDeps {
   subscriber: Redis;
   prefix: string;
   defaults: VoxqClientDefaults;
+  /** How audio turns are routed (connect() derives it from VOXQ_LLM); default stt → llm → tts. */
+  routing?: AudioRouting;
   /** Closes what the client owns beyond the parts above (connections, tracing). */
   onClose?: () => Promise<void>;
   /** ffprobe by default; injectable so tests of other parts need not spawn it. */
@@ -117,12 +120,15 @@ export class VoxqClient {
     }
 
     const input = req.audio ? await this.storeAudio(req.audio, turnId) : textInput(req.text ?? '');
+    const routing = this.deps.routing ?? STT_ROUTING;
+    const route = routeFor(input, routing);
     const turn: Turn = {
       turnId,
       sessionId: session.sessionId,
       userId: session.userId,
       status: 'queued',
       input,
+      route,
       voice: req.voice ?? this.deps.defaults.voice,
       language: req.language ?? this.deps.defaults.language,
       speed: req.speed ?? this.deps.defaults.speed,
@@ -131,7 +137,7 @@ export class VoxqClient {
       createdAt: new Date(),
     };
     await this.deps.stores.turns.create(turn);
-    await this.deps.queues.add(input.kind === 'audio' ? 'stt' : 'llm', { turnId, sessionId: session.sessionId });
+    for (const stage of firstStages(route, routing)) await this.deps.queues.add(stage, { turnId, sessionId: session.sessionId });
     return this.handle(turnId, session.sessionId);
   }
 

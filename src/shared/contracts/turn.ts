@@ -33,6 +33,18 @@ export const audioRefSchema = z.object({
 });
 export type AudioRef = z.infer<typeof audioRefSchema>;
 
+/**
+ * The stages a turn goes through, chosen by the producer when it writes the turn:
+ * - `stt-llm-tts`: audio, transcribed by the STT stage, whose text goes to the LLM;
+ * - `audio-llm-tts`: audio sent straight to a speech-native LLM; the transcript is recorded on
+ *   the side (by the LLM stage when its provider transcribes, else by an STT job run in
+ *   parallel that hands nothing on), and the turn completes once reply audio and transcript are in;
+ * - `text-llm-tts`: text, straight to the LLM.
+ */
+export const TURN_ROUTES = ['stt-llm-tts', 'audio-llm-tts', 'text-llm-tts'] as const;
+export const turnRouteSchema = z.enum(TURN_ROUTES);
+export type TurnRoute = z.infer<typeof turnRouteSchema>;
+
 export const turnInputSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('audio'), audio: audioRefSchema }),
   z.object({ kind: z.literal('text'), text: z.string().min(1) }),
@@ -109,6 +121,8 @@ export const turnSchema = z.object({
   userId: z.string(),
   status: turnStatusSchema,
   input: turnInputSchema,
+  /** Absent on turns stored before routes existed: read it with routeOf(). */
+  route: turnRouteSchema.optional(),
   voice: z.string().min(1),
   language: languageSchema,
   speed: z.number().min(0.5).max(2),
@@ -123,6 +137,11 @@ export const turnSchema = z.object({
   completedAt: z.date().optional(),
 });
 export type Turn = z.infer<typeof turnSchema>;
+
+/** The route a turn took; turns stored before routes existed took the one their input implies. */
+export function routeOf(turn: Pick<Turn, 'route' | 'input'>): TurnRoute {
+  return turn.route ?? (turn.input.kind === 'audio' ? 'stt-llm-tts' : 'text-llm-tts');
+}
 export type StageOutputs = {
   stt: SttOutput;
   llm: LlmOutput;

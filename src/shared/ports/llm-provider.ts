@@ -15,6 +15,11 @@ export interface GenerateOptions {
   /** Earlier messages of the session, oldest first; the prompt is appended as the last user message. */
   history?: readonly ChatMessage[];
   signal?: AbortSignal;
+  /**
+   * The user's turn as audio, for providers whose info().acceptsAudio is true (speech-native
+   * models): sent in the chat request instead of a transcript; `prompt` may then be empty.
+   */
+  audio?: AudioInput;
   /** stream() only: called once when the stream ends, with the token counts the provider reported. */
   onUsage?: (usage: TokenUsage) => void;
 }
@@ -36,6 +41,8 @@ export interface LlmInfo {
   provider: string;
   model: string;
   supportsStreaming: boolean;
+  /** True when generate()/stream() accept `options.audio` (speech-native: audio in, text out). */
+  acceptsAudio: boolean;
 }
 
 export interface LlmProvider {

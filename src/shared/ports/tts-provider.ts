@@ -16,11 +16,20 @@ export interface TtsInfo {
   model: string;
 }
 
+export interface LoadOptions {
+  /** The worker is pinned to a real (not simulated) GPU and has reserved the model's memory on it. */
+  onGpu?: boolean;
+}
+
 export interface TtsProvider {
   info(): TtsInfo;
   isAvailable(): Promise<boolean>;
   synthesize(text: string, options: SynthesizeOptions): Promise<SynthesizedAudio>;
   audioFormat(): AudioFormat;
+  /** Engines with a local model load it here, once, before the first job (else on first use). */
+  load?(options?: LoadOptions): Promise<void>;
+  /** Frees what load() took (threads, model memory). */
+  close?(): Promise<void>;
 }
 
 export function isTtsProvider(value: unknown): value is TtsProvider {

@@ -10,6 +10,13 @@ import { FakeSttProvider } from './fake-stt.js';
 import { FakeTtsProvider } from './fake-tts.js';
 import { GroqLlmProvider } from './groq-llm.js';
 import { GroqSttProvider } from './groq-stt.js';
+import { isOpenAiHosted, type OpenAiClientOptions } from './openai-client.js';
+import { OpenAiLlmProvider } from './openai-llm.js';
+import { OpenAiSttProvider } from './openai-stt.js';
+import { OpenAiTtsProvider, parseVoiceMap } from './openai-tts.js';
+import { SpeechNativeLlmProvider } from './speech-native-llm.js';
+import { kokoroModelPresent, type KokoroModelOptions, type LoadProgress } from './kokoro/kokoro-model.js';
+import { KokoroTtsProvider } from './kokoro/kokoro-tts.js';
 
 export interface Providers {
   stt: SttProvider;
@@ -24,6 +31,17 @@ function groqKey(config: Config, variable: string): string {
   return config.GROQ_API_KEY;
 }
 
+/** One role's OpenAI-compatible server: its own base URL, else OPENAI_BASE_URL, else OpenAI (which needs a key). */
+function openAiServer(config: Config, variable: string, baseUrlVariable: string, roleBaseUrl: string | undefined): OpenAiClientOptions {
+  const baseURL = roleBaseUrl ?? config.OPENAI_BASE_URL;
+  if (!config.OPENAI_API_KEY && isOpenAiHosted(baseURL)) {
+    throw new ConfigError(
+      `${variable}=openai needs OPENAI_API_KEY for OpenAI's API (or set ${baseUrlVariable} or OPENAI_BASE_URL to a local OpenAI-compatible server, which needs no key)`,
+    );
+  }
+  return { ...(config.OPENAI_API_KEY ? { apiKey: config.OPENAI_API_KEY } : {}), ...(baseURL ? { baseURL } : {}) };
+}
+
 function notYet(variable: string, name: string): never {
   throw new ConfigError(`${variable}=${name} is not available in this version of voxq`);
 }
@@ -35,6 +53,12 @@ export function createSttProvider(config: Config): SttProvider {
         apiKey: groqKey(config, 'VOXQ_STT'),
         model: config.VOXQ_STT_MODEL,
         ...(config.GROQ_BASE_URL ? { baseURL: config.GROQ_BASE_URL } : {}),
+      });
+    case 'openai':
+      return new OpenAiSttProvider({
+        ...openAiServer(config, 'VOXQ_STT', 'VOXQ_OPENAI_STT_BASE_URL', config.VOXQ_OPENAI_STT_BASE_URL),
+        model: config.VOXQ_OPENAI_STT_MODEL,
+        maxFileBytes: config.VOXQ_STT_MAX_FILE_BYTES,
       });
     case 'fake':
       return new FakeSttProvider();
@@ -52,6 +76,17 @@ export function createLlmProvider(config: Config): LlmProvider {
         reasoningEffort: config.VOXQ_LLM_REASONING_EFFORT,
         ...(config.GROQ_BASE_URL ? { baseURL: config.GROQ_BASE_URL } : {}),
       });
+    case 'openai':
+      return new OpenAiLlmProvider({
+        ...openAiServer(config, 'VOXQ_LLM', 'VOXQ_OPENAI_LLM_BASE_URL', config.VOXQ_OPENAI_LLM_BASE_URL),
+        model: config.VOXQ_OPENAI_LLM_MODEL,
+      });
+    case 'speech-native':
+      return new SpeechNativeLlmProvider({
+        ...openAiServer(config, 'VOXQ_LLM', 'VOXQ_SPEECH_LLM_BASE_URL', config.VOXQ_SPEECH_LLM_BASE_URL),
+        model: config.VOXQ_SPEECH_LLM_MODEL,
+        transcribes: config.VOXQ_SPEECH_LLM_TRANSCRIBES,
+      });
     case 'fake':
       return new FakeLlmProvider();
     default:
@@ -59,22 +94,59 @@ export function createLlmProvider(config: Config): LlmProvider {
   }
 }
 
-export function createTtsProvider(config: Config): TtsProvider {
-  switch (config.VOXQ_TTS) {
+/** VOXQ_TTS unset: Kokoro when its model needs no download (a local folder or a cached copy), else espeak-ng. */
+export function defaultTtsName(config: Config): 'kokoro' | 'espeak' {
+  return kokoroModelPresent(kokoroModelOptions(config)) ? 'kokoro' : 'espeak';
+}
+
+function kokoroModelOptions(config: Config): Omit<KokoroModelOptions, 'device'> {
+  return {
+    model: config.VOXQ_KOKORO_MODEL,
+    cacheDir: config.VOXQ_KOKORO_CACHE_DIR,
+    dtype: config.VOXQ_KOKORO_DTYPE,
+    ...(config.VOXQ_KOKORO_MODEL_DIR ? { modelDir: config.VOXQ_KOKORO_MODEL_DIR } : {}),
+    ...(config.VOXQ_KOKORO_HUB_URL ? { hubUrl: config.VOXQ_KOKORO_HUB_URL } : {}),
+    ...(config.VOXQ_KOKORO_INTRA_OP_THREADS ? { intraOpThreads: config.VOXQ_KOKORO_INTRA_OP_THREADS } : {}),
+  };
+}
+
+export function createTtsProvider(config: Config, onProgress?: (progress: LoadProgress) => void): TtsProvider {
+  const name = config.VOXQ_TTS ?? defaultTtsName(config);
+  switch (name) {
+    case 'kokoro':
+      return new KokoroTtsProvider({
+        model: kokoroModelOptions(config),
+        device: config.VOXQ_KOKORO_DEVICE,
+        threads: config.VOXQ_KOKORO_THREADS,
+        format: config.VOXQ_KOKORO_FORMAT,
+        ...(onProgress ? { onProgress } : {}),
+      });
     case 'espeak':
       return new EspeakTtsProvider();
+    case 'openai':
+      return new OpenAiTtsProvider({
+        ...openAiServer(config, 'VOXQ_TTS', 'VOXQ_OPENAI_TTS_BASE_URL', config.VOXQ_OPENAI_TTS_BASE_URL),
+        model: config.VOXQ_OPENAI_TTS_MODEL,
+        format: config.VOXQ_OPENAI_TTS_FORMAT,
+        sampleRateHz: config.VOXQ_OPENAI_TTS_SAMPLE_RATE_HZ,
+        voiceMap: parseVoiceMap(config.VOXQ_OPENAI_TTS_VOICE_MAP),
+      });
     case 'fake':
       return new FakeTtsProvider();
     default:
-      return notYet('VOXQ_TTS', config.VOXQ_TTS);
+      return notYet('VOXQ_TTS', name);
   }
 }
 
 /** Only the stages a worker runs need their provider (and its key). */
-export function createProviders(config: Config, stages: readonly string[]): Partial<Providers> {
+export function createProviders(
+  config: Config,
+  stages: readonly string[],
+  hooks: { onModelProgress?: (progress: LoadProgress) => void } = {},
+): Partial<Providers> {
   return {
     ...(stages.includes('stt') ? { stt: createSttProvider(config) } : {}),
     ...(stages.includes('llm') ? { llm: createLlmProvider(config) } : {}),
-    ...(stages.includes('tts') ? { tts: createTtsProvider(config) } : {}),
+    ...(stages.includes('tts') ? { tts: createTtsProvider(config, hooks.onModelProgress) } : {}),
   };
 }

@@ -13,6 +13,10 @@ export interface FakeLlmOptions extends FakeScriptOptions {
   replies?: FakeReplies;
   /** Default `fake-llm`. */
   model?: string;
+  /** A speech-native fake: takes `options.audio` (default false: audio is refused, as a text model would). */
+  acceptsAudio?: boolean;
+  /** Set → supportsTranscription() is true and transcribe() answers this text. */
+  transcript?: string | ((audio: AudioInput) => string);
 }
 
 export interface FakeLlmCall {
@@ -22,10 +26,11 @@ export interface FakeLlmCall {
 
 const PROVIDER = 'fake-llm';
 
-/** The default reply: the prompt echoed, and how many exchanges (user + assistant) of history came with it. */
+/** The default reply: the prompt echoed (or the audio's size), and how many exchanges (user + assistant) of history came with it. */
 export function defaultFakeReply(prompt: string, options: GenerateOptions = {}): string {
   const exchanges = Math.floor((options.history?.length ?? 0) / 2);
-  return `Entendi: "${prompt}". Já conversamos ${exchanges} ${exchanges === 1 ? 'vez' : 'vezes'}.`;
+  const heard = options.audio ? `um áudio de ${options.audio.bytes.byteLength} bytes` : `"${prompt}"`;
+  return `Entendi: ${heard}. Já conversamos ${exchanges} ${exchanges === 1 ? 'vez' : 'vezes'}.`;
 }
 
 export class FakeLlmProvider implements LlmProvider {
@@ -36,16 +41,20 @@ export class FakeLlmProvider implements LlmProvider {
   available = true;
   private readonly replies: FakeReplies | undefined;
   private readonly model: string;
+  private readonly acceptsAudio: boolean;
+  private readonly transcript: FakeLlmOptions['transcript'];
   private nextReply = 0;
 
   constructor(options: FakeLlmOptions = {}) {
     this.script = new FakeScript(PROVIDER, options);
     this.replies = options.replies;
     this.model = options.model ?? 'fake-llm';
+    this.acceptsAudio = options.acceptsAudio ?? false;
+    this.transcript = options.transcript;
   }
 
   info(): LlmInfo {
-    return { provider: 'fake', model: this.model, supportsStreaming: true };
+    return { provider: 'fake', model: this.model, supportsStreaming: true, acceptsAudio: this.acceptsAudio };
   }
 
   isAvailable(): Promise<boolean> {
@@ -73,17 +82,24 @@ export class FakeLlmProvider implements LlmProvider {
   }
 
   supportsTranscription(): boolean {
-    return false;
+    return this.transcript !== undefined;
   }
 
-  transcribe(_audio: AudioInput, _options: TranscribeOptions): Promise<Transcription> {
-    return Promise.reject(new ProviderError(`${PROVIDER}: this model does not take audio`, { kind: 'unsupported', provider: PROVIDER }));
+  async transcribe(audio: AudioInput, options: TranscribeOptions): Promise<Transcription> {
+    const { transcript } = this;
+    if (transcript === undefined) throw new ProviderError(`${PROVIDER}: this model does not transcribe`, { kind: 'unsupported', provider: PROVIDER });
+    await this.script.step(options.signal);
+    if (options.signal?.aborted) throw aborted();
+    const text = typeof transcript === 'function' ? transcript(audio) : transcript;
+    const durationMs = Math.round(audio.bytes.byteLength / 32);
+    return { text, segments: [{ startMs: 0, endMs: durationMs, text }], language: options.language, durationMs };
   }
 
   private async answer(prompt: string, options: GenerateOptions): Promise<{ tokens: string[]; finishReason: string }> {
     this.lastCall = { prompt, options };
     await this.script.step(options.signal);
     if (options.signal?.aborted) throw aborted();
+    if (options.audio && !this.acceptsAudio) throw badRequest('this model does not take audio');
     // The same limits Groq enforces, so bad input fails here as it would there.
     if (options.temperature !== undefined && !(options.temperature >= 0 && options.temperature <= 2)) {
       throw badRequest('temperature must be between 0 and 2');

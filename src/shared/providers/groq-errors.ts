@@ -1,4 +1,5 @@
-// groq-sdk's errors → ProviderError, by class and HTTP status; never by message text.
+// groq-sdk's errors → ProviderError, by class and HTTP status; never by message text
+// (the classifier itself is shared with the OpenAI providers: sdk-errors.ts).
 import {
   APIConnectionError,
   APIConnectionTimeoutError,
@@ -6,57 +7,23 @@ import {
   APIUserAbortError,
   GroqError,
 } from 'groq-sdk';
-import { kindFromStatus, parseRetryAfterMs, ProviderError, type ProviderErrorKind } from './provider-error.js';
+import type { ProviderError } from './provider-error.js';
+import { classifySdkError, retryAfterFromHeaders, type SdkErrorClasses } from './sdk-errors.js';
 
-/** The wait a response asks for: `retry-after-ms` (milliseconds) wins over `retry-after` (seconds or an HTTP date). */
-export function retryAfterFromHeaders(headers: Headers | undefined, now: number = Date.now()): number | undefined {
-  if (!headers) return undefined;
-  const ms = headers.get('retry-after-ms');
-  if (ms !== null && ms.trim() !== '') {
-    const value = Number(ms);
-    if (Number.isFinite(value) && value >= 0) return Math.round(value);
-  }
-  return parseRetryAfterMs(headers.get('retry-after'), now);
-}
+export { retryAfterFromHeaders };
 
-function isAbortLike(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'AbortError';
-}
+const GROQ_ERRORS: SdkErrorClasses = {
+  base: GroqError,
+  api: APIError,
+  connection: APIConnectionError,
+  connectionTimeout: APIConnectionTimeoutError,
+  userAbort: APIUserAbortError,
+};
 
 /**
  * Classifies anything a groq-sdk call threw. `signal` is the caller's: an error that surfaces
  * after the caller aborted is an abort, whatever the SDK made of it.
  */
 export function classifyGroqError(error: unknown, provider: string, signal?: AbortSignal): ProviderError {
-  if (error instanceof ProviderError) return error;
-  if (error instanceof APIUserAbortError || signal?.aborted === true || isAbortLike(error)) {
-    return new ProviderError(`${provider}: call aborted`, { kind: 'aborted', provider, cause: error });
-  }
-  // APIConnectionTimeoutError extends APIConnectionError: test it first.
-  if (error instanceof APIConnectionTimeoutError) {
-    return new ProviderError(`${provider}: no answer in time`, { kind: 'timeout', provider, cause: error });
-  }
-  if (error instanceof APIConnectionError) {
-    return new ProviderError(`${provider}: could not reach the API`, { kind: 'connection', provider, cause: error });
-  }
-  if (error instanceof APIError) {
-    const status = typeof error.status === 'number' ? error.status : undefined;
-    // An error without a status arrived inside an SSE stream: the server gave up mid-answer.
-    const kind: ProviderErrorKind = status === undefined ? 'server' : kindFromStatus(status);
-    const headers = error.headers instanceof Headers ? error.headers : undefined;
-    const label = status === undefined ? 'stream error' : `HTTP ${status}`;
-    return new ProviderError(`${provider}: ${label} (${kind})`, {
-      kind,
-      provider,
-      status,
-      retryAfterMs: retryAfterFromHeaders(headers),
-      cause: error,
-    });
-  }
-  if (error instanceof GroqError) {
-    // Raised by the SDK before any request (bad arguments, missing key).
-    return new ProviderError(`${provider}: the client rejected the request`, { kind: 'bad_request', provider, cause: error });
-  }
-  // Anything else (a body that is not JSON, a reset socket mid-stream): treat as a server fault.
-  return new ProviderError(`${provider}: unexpected failure`, { kind: 'server', provider, cause: error });
+  return classifySdkError(error, GROQ_ERRORS, provider, signal);
 }

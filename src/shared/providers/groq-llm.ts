@@ -38,7 +38,7 @@ export class GroqLlmProvider implements LlmProvider {
   }
 
   info(): LlmInfo {
-    return { provider: PROVIDER, model: this.model, supportsStreaming: true };
+    return { provider: PROVIDER, model: this.model, supportsStreaming: true, acceptsAudio: false };
   }
 
   /** True when the key works and the configured model is served. */

@@ -1,0 +1,195 @@
+// Kokoro-82M as a TtsProvider. A reply goes: text → read-aloud text (pt-BR normalisation) →
+// espeak-ng phonemes mapped to Kokoro's vocabulary (misaki's rules) → ≤ 510-token pieces split at
+// sentence ends → token ids → inference on a synthesis thread with the voice's style vector →
+// pieces joined without clicks → WAV, Ogg Opus or MP3.
+import { readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { AudioFormat, SynthesizedAudio } from '../../ports/audio.js';
+import type { LoadOptions, SynthesizeOptions, TtsInfo, TtsProvider } from '../../ports/tts-provider.js';
+import { encodeSpeech, speechAudioFormat, type SpeechFormat } from '../../audio/encode-speech.js';
+import { joinSpeech } from '../../audio/join-speech.js';
+import { normalizePtBr } from '../../pt-br/normalize-text.js';
+import { toEspeakVoice } from '../language.js';
+import { ProviderError, type ProviderErrorKind } from '../provider-error.js';
+import { EspeakG2P } from './espeak-g2p.js';
+import { toInputIds, tokenizePhonemes } from './kokoro-vocab.js';
+import { KOKORO_SAMPLE_RATE_HZ, type KokoroDevice, type KokoroModelOptions, type LoadProgress } from './kokoro-model.js';
+import { createKokoroSynthesizer, type KokoroSynthesizer } from './kokoro-synthesizer.js';
+import { splitPhonemes } from './phoneme-chunks.js';
+
+const PROVIDER = 'kokoro';
+const MIN_SPEED = 0.5;
+const MAX_SPEED = 2;
+/** Kokoro's vocabulary numbers punctuation and the space 1–16; phonemes come after. */
+const LAST_PUNCTUATION_ID = 16;
+
+export interface KokoroTtsOptions {
+  model: Omit<KokoroModelOptions, 'device'>;
+  /** auto: cuda when the worker is pinned to a real GPU, else cpu. */
+  device: KokoroDevice | 'auto';
+  /** Synthesis threads (default 1); 0 runs inference on the calling thread. */
+  threads?: number;
+  format?: SpeechFormat;
+  espeakBinary?: string;
+  ffmpeg?: string;
+  /** Called with download/load progress (the worker logs it; the CLI draws a bar). */
+  onProgress?: (progress: LoadProgress) => void;
+}
+
+/** Voice files that ship inside kokoro-js (`voices/<name>.bin`): every Kokoro voice, pf_dora included. */
+export function kokoroVoices(): string[] {
+  const entry = createRequire(import.meta.url).resolve('kokoro-js');
+  return readdirSync(join(dirname(entry), '..', 'voices'))
+    .filter((f) => f.endsWith('.bin'))
+    .map((f) => f.slice(0, -4))
+    .sort();
+}
+
+export class KokoroTtsProvider implements TtsProvider {
+  private readonly format: SpeechFormat;
+  private readonly voices = new Set(kokoroVoices());
+  private readonly g2p = new Map<string, EspeakG2P>();
+  private synthesizer: KokoroSynthesizer | undefined;
+  private loading: Promise<void> | undefined;
+
+  constructor(private readonly options: KokoroTtsOptions) {
+    this.format = options.format ?? 'wav';
+  }
+
+  info(): TtsInfo {
+    const { model } = this.options;
+    return { provider: PROVIDER, model: `${model.modelDir ?? model.model} (${model.dtype})` };
+  }
+
+  audioFormat(): AudioFormat {
+    return speechAudioFormat(this.format, KOKORO_SAMPLE_RATE_HZ);
+  }
+
+  /** Loads the model once (downloading it on a first run). A GPU worker calls it after reserving the model's memory. */
+  load(options: LoadOptions = {}): Promise<void> {
+    this.loading ??= (async () => {
+      const device = this.options.device === 'auto' ? (options.onGpu ? 'cuda' : 'cpu') : this.options.device;
+      const threads = this.options.threads ?? 1;
+      const intraOpThreads = this.options.model.intraOpThreads ?? defaultIntraOpThreads(threads);
+      const synthesizer = createKokoroSynthesizer({ ...this.options.model, device, intraOpThreads }, threads);
+      try {
+        await synthesizer.start(this.options.onProgress);
+      } catch (cause) {
+        await synthesizer.close();
+        this.loading = undefined;
+        const hint =
+          device === 'cuda'
+            ? " (device cuda needs onnxruntime-node's CUDA provider libraries, which its install script fetches unless ONNXRUNTIME_NODE_INSTALL=skip, and CUDA 12 with cuDNN 9 on the host; VOXQ_KOKORO_DEVICE=cpu runs on the CPU)"
+            : '';
+        throw this.error('connection', `could not load the model ${this.info().model} on ${device}: ${message(cause)}${hint}`, cause);
+      }
+      this.synthesizer = synthesizer;
+    })();
+    return this.loading;
+  }
+
+  async isAvailable(): Promise<boolean> {
+    try {
+      await this.load();
+      // espeak-ng is the front end: a word must come back as phonemes.
+      return (await this.g2pFor('pt-BR').phonemize('sim')).length > 0;
+    } catch {
+      return false;
+    }
+  }
+
+  async synthesize(text: string, options: SynthesizeOptions): Promise<SynthesizedAudio> {
+    const { signal } = options;
+    if (signal?.aborted) throw this.error('aborted', 'synthesis aborted');
+    if (text.trim() === '') throw this.error('bad_request', 'nothing to say: the text is empty');
+    if (!Number.isFinite(options.speed) || options.speed <= 0) throw this.error('bad_request', `speed must be a positive number (got ${options.speed})`);
+    if (!this.voices.has(options.voice)) {
+      throw this.error('bad_request', `unknown Kokoro voice "${options.voice}" (e.g. pf_dora, pm_alex, pm_santa; ${this.voices.size} voices ship with kokoro-js)`);
+    }
+    const speed = Math.min(MAX_SPEED, Math.max(MIN_SPEED, options.speed));
+    await this.load();
+    const synthesizer = this.synthesizer;
+    if (!synthesizer) throw this.error('server', 'the model is not loaded');
+
+    const spoken = /^pt\b/i.test(options.language) ? normalizePtBr(text) : text;
+    const phonemes = await this.g2pFor(options.language).phonemize(spoken, signal);
+    const pieces: Float32Array[] = [];
+    for (const chunk of splitPhonemes(phonemes)) {
+      const { ids } = tokenizePhonemes(chunk);
+      // Punctuation and spaces alone (ids 1–16) would be a model run of silence.
+      if (!ids.some((id) => id > LAST_PUNCTUATION_ID)) continue;
+      pieces.push(await abortable(synthesizer.synthesize({ ids: toInputIds(ids), voice: options.voice, speed }), signal, () => this.error('aborted', 'synthesis aborted')));
+    }
+    if (pieces.length === 0) throw this.error('bad_request', 'nothing to say: the text has no pronounceable words');
+    const samples = joinSpeech(pieces, { sampleRateHz: KOKORO_SAMPLE_RATE_HZ });
+    const bytes = await encodeSpeech(samples, KOKORO_SAMPLE_RATE_HZ, this.format, {
+      ...(this.options.ffmpeg ? { ffmpeg: this.options.ffmpeg } : {}),
+      ...(signal ? { signal } : {}),
+    }).catch((cause: unknown) => {
+      throw signal?.aborted ? this.error('aborted', 'synthesis aborted') : this.error('server', `encoding ${this.format} failed: ${message(cause)}`, cause);
+    });
+    return { bytes, format: this.audioFormat(), durationMs: Math.round((samples.length / KOKORO_SAMPLE_RATE_HZ) * 1000) };
+  }
+
+  async close(): Promise<void> {
+    const synthesizer = this.synthesizer;
+    this.synthesizer = undefined;
+    this.loading = undefined;
+    await synthesizer?.close();
+  }
+
+  private g2pFor(language: string): EspeakG2P {
+    let voice: string;
+    try {
+      voice = toEspeakVoice(language);
+    } catch (cause) {
+      throw this.error('bad_request', `unsupported language "${language}"`, cause);
+    }
+    let g2p = this.g2p.get(voice);
+    if (!g2p) {
+      g2p = new EspeakG2P({ language: voice, ...(this.options.espeakBinary ? { binary: this.options.espeakBinary } : {}) });
+      this.g2p.set(voice, g2p);
+    }
+    return g2p;
+  }
+
+  private error(kind: ProviderErrorKind, text: string, cause?: unknown): ProviderError {
+    return new ProviderError(`kokoro: ${text}`, { kind, provider: PROVIDER, cause });
+  }
+}
+
+/**
+ * onnxruntime's default spreads one run over every core, the event loop's included: then the loop
+ * waits for the scheduler even with inference on its own thread. Synthesis threads share the
+ * other cores; inline (threads 0) has nothing to protect, so it keeps the default.
+ */
+export function defaultIntraOpThreads(threads: number, cores: number = availableParallelism()): number | undefined {
+  if (threads === 0) return undefined;
+  return Math.max(1, Math.floor((cores - 1) / threads));
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Settles with the work, or rejects as soon as the signal aborts (the thread finishes its run and the result is dropped). */
+function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined, aborted: () => Error): Promise<T> {
+  if (!signal) return work;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(aborted());
+    if (signal.aborted) onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}

@@ -1,0 +1,88 @@
+// Kokoro as a user runs it: the built `voxq worker` with VOXQ_TTS unset and a Kokoro folder
+// configured picks Kokoro, loads it (synthesis thread from dist/) before taking jobs, and a
+// `voxq turn` gets a 24 kHz reply; SIGTERM stops the threads and the process exits 0.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { probeAudio } from '../../src/shared/audio/probe.js';
+import { openMongoStores } from '../../src/shared/store/mongo-stores.js';
+import { makeKokoroFolder, type KokoroFolder } from '../support/kokoro/kokoro-folder.js';
+import { testMongoUrl, uniqueDbName } from '../support/mongo.js';
+import { spawnVoxq, type VoxqProcess } from '../support/voxq-process.js';
+
+const prefix = `vk${randomBytes(4).toString('hex')}`;
+const dbName = uniqueDbName('kokoro');
+let folder: KokoroFolder;
+let dir: string;
+const processes: VoxqProcess[] = [];
+
+beforeAll(async () => {
+  folder = await makeKokoroFolder({ layers: 2 });
+  dir = await mkdtemp(join(tmpdir(), 'voxq-kokoro-e2e-'));
+});
+afterAll(async () => {
+  for (const p of processes) if (p.child.exitCode === null && p.child.signalCode === null) p.kill('SIGKILL');
+  await Promise.all(processes.map((p) => p.exited));
+  const redis = new Redis(inject('redisUrl'));
+  const keys = await redis.keys(`${prefix}:*`);
+  if (keys.length) await redis.del(...keys);
+  await redis.quit();
+  const stores = await openMongoStores(testMongoUrl(), dbName);
+  await stores.db.dropDatabase();
+  await stores.close();
+  await folder?.remove();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('voxq worker with Kokoro', () => {
+  it('chooses Kokoro when its model is there, loads it before work, speaks a turn, and stops cleanly', async () => {
+    const env = {
+      REDIS_URL: inject('redisUrl'),
+      MONGO_URL: testMongoUrl(),
+      VOXQ_MONGO_DB: dbName,
+      VOXQ_PREFIX: prefix,
+      VOXQ_STT: 'fake',
+      VOXQ_LLM: 'fake',
+      VOXQ_TTS: '',
+      VOXQ_KOKORO_MODEL_DIR: folder.dir,
+      VOXQ_KOKORO_CACHE_DIR: join(dir, 'cache'),
+      OTEL_SDK_DISABLED: 'true',
+    };
+    const worker = spawnVoxq(['worker', '--stages', 'stt,llm,tts'], env);
+    processes.push(worker);
+    const loaded = await worker.waitForLog('model loaded');
+    expect(String(loaded.model)).toContain(folder.dir);
+    await worker.waitForLog('workers started');
+
+    const outPath = join(dir, 'resposta.wav');
+    const turn = spawnVoxq(['turn', '--text', 'Quanto custa o frete?', '--out', outPath], env);
+    processes.push(turn);
+    expect(await turn.exited, turn.stderr()).toBe(0);
+    const reply = await probeAudio(await readFile(outPath), { trustWavHeader: false });
+    expect(reply).toMatchObject({ container: 'wav', codec: 'pcm_s16le', sampleRateHz: 24_000, channels: 1 });
+    expect(reply.durationMs).toBeGreaterThan(500);
+
+    worker.kill('SIGTERM');
+    expect(await worker.exited).toBe(0);
+  }, 90_000);
+
+  it('stops with the reason when the configured model cannot load', async () => {
+    const worker = spawnVoxq(['worker', '--stages', 'tts'], {
+      REDIS_URL: inject('redisUrl'),
+      MONGO_URL: testMongoUrl(),
+      VOXQ_MONGO_DB: dbName,
+      VOXQ_PREFIX: prefix,
+      VOXQ_TTS: 'kokoro',
+      VOXQ_KOKORO_MODEL_DIR: join(dir, 'no-such-model'),
+      VOXQ_KOKORO_CACHE_DIR: join(dir, 'cache'),
+      OTEL_SDK_DISABLED: 'true',
+    });
+    processes.push(worker);
+    expect(await worker.exited).not.toBe(0);
+    expect(worker.stderr()).toContain('could not load the model');
+    expect(worker.stderr()).toContain('no-such-model');
+  }, 60_000);
+});
