@@ -9,6 +9,8 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { probeAudio } from '../../src/shared/audio/probe.js';
 import { openMongoStores } from '../../src/shared/store/mongo-stores.js';
+import { DEFAULT_KOKORO_MODEL } from '../../src/shared/providers/kokoro/kokoro-model.js';
+import { startHubServer } from '../support/kokoro/hub-server.js';
 import { makeKokoroFolder, type KokoroFolder } from '../support/kokoro/kokoro-folder.js';
 import { testMongoUrl, uniqueDbName } from '../support/mongo.js';
 import { spawnVoxq, type VoxqProcess } from '../support/voxq-process.js';
@@ -68,6 +70,36 @@ describe('voxq worker with Kokoro', () => {
     worker.kill('SIGTERM');
     expect(await worker.exited).toBe(0);
   }, 90_000);
+
+  it("a user's first `voxq demo` with VOXQ_TTS=kokoro downloads the model from the hub, showing progress", async () => {
+    const hub = await startHubServer(DEFAULT_KOKORO_MODEL, folder.files);
+    try {
+      const out = join(dir, 'demo.wav');
+      const demo = spawnVoxq(['demo', '--out', out], {
+        REDIS_URL: inject('redisUrl'),
+        MONGO_URL: testMongoUrl(),
+        VOXQ_MONGO_DB: dbName,
+        VOXQ_PREFIX: prefix,
+        GROQ_API_KEY: '',
+        VOXQ_TTS: 'kokoro',
+        VOXQ_KOKORO_HUB_URL: hub.url,
+        VOXQ_KOKORO_CACHE_DIR: join(dir, 'demo-cache'),
+        OTEL_SDK_DISABLED: 'true',
+      });
+      processes.push(demo);
+      expect(await demo.exited, demo.stderr()).toBe(0);
+      const stdout = demo.stdout();
+      expect(stdout).toContain(`loading the TTS model ${DEFAULT_KOKORO_MODEL} (q8)`);
+      // Progress as the bytes arrive (the hub sends 16 KB chunks), then the end.
+      expect(stdout).toMatch(/onnx\/model_quantized\.onnx: [1-9]0% of [\d.]+ [KM]B/);
+      expect(stdout).toMatch(/onnx\/model_quantized\.onnx: 100% of [\d.]+ [KM]B/);
+      expect(stdout).toContain('tts=kokoro');
+      const reply = await probeAudio(await readFile(out), { trustWavHeader: false });
+      expect(reply.sampleRateHz).toBe(24_000);
+    } finally {
+      await hub.close();
+    }
+  }, 120_000);
 
   it('stops with the reason when the configured model cannot load', async () => {
     const worker = spawnVoxq(['worker', '--stages', 'tts'], {

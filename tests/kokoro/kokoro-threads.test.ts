@@ -63,8 +63,10 @@ describe('Kokoro inference and the event loop', () => {
   it('a TTS job whose synthesis outlasts the lock completes on its first attempt, never stalled', async () => {
     const tts = provider(1);
     await tts.load();
-    // A 1 s lock against ~1.5 s per model run and several runs per reply.
-    const pipeline = await startPipeline({ store: 'memory', providers: { tts }, env: { VOXQ_LOCK_DURATION_MS: '1000' }, llm: { replies: ['Olá! Tudo bem com você? Espero que sim. Até logo!'] } });
+    // A 1 s lock against a reply of two model runs (past 510 tokens) of ~1.5 s each: several lock
+    // lifetimes even if the calibration overestimated this machine's speed.
+    const reply = 'Olá! Tudo bem com você? Espero que sim, e que o seu dia esteja ótimo. '.repeat(12);
+    const pipeline = await startPipeline({ store: 'memory', providers: { tts }, env: { VOXQ_LOCK_DURATION_MS: '1000' }, llm: { replies: [reply] } });
     try {
       const ttsQueue = pipeline.queues.all().find((q) => q.name === 'tts');
       if (!ttsQueue) throw new Error('no tts queue');
@@ -75,6 +77,7 @@ describe('Kokoro inference and the event loop', () => {
       const job = await ttsQueue.getJob(stageJobId(turn.turnId, 'tts'));
       expect(job?.attemptsMade).toBe(1);
       expect(job?.stalledCounter ?? 0).toBe(0);
+      // The premise: the synthesis really outlasted the lock.
       expect(result.timing.tts?.workMs ?? 0).toBeGreaterThan(1000);
     } finally {
       await pipeline.close();

@@ -1,7 +1,7 @@
 // Synthesized samples → the bytes a client plays: 16-bit PCM WAV by default, Ogg Opus or MP3
 // through ffmpeg (audio on stdin and stdout, never a shell).
-import { spawn } from 'node:child_process';
 import type { AudioFormat } from '../ports/audio.js';
+import { runProcess } from '../run-process.js';
 import { encodeWavPcm16 } from './wav.js';
 
 export const SPEECH_FORMATS = ['wav', 'opus', 'mp3'] as const;
@@ -47,40 +47,8 @@ export async function encodeSpeech(samples: Float32Array, sampleRateHz: number, 
   return runFfmpeg(options.ffmpeg ?? 'ffmpeg', args, wav, options);
 }
 
-function runFfmpeg(binary: string, args: string[], input: Uint8Array, { signal, timeoutMs = 30_000 }: EncodeOptions): Promise<Uint8Array> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(new Error('encoding aborted'));
-      return;
-    }
-    const child = spawn(binary, args, { stdio: 'pipe' });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    let stopped: Error | undefined;
-    const stop = (why: Error): void => {
-      stopped ??= why;
-      child.kill('SIGKILL');
-    };
-    const onAbort = (): void => stop(new Error('encoding aborted'));
-    const timer = setTimeout(() => stop(new Error(`ffmpeg did not finish within ${timeoutMs} ms`)), timeoutMs);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    const done = (): void => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-    };
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-    child.on('error', (cause) => {
-      done();
-      reject(new Error(`ffmpeg is not available (${binary})`, { cause }));
-    });
-    child.on('close', (code) => {
-      done();
-      if (stopped) reject(stopped);
-      else if (code !== 0) reject(new Error(`ffmpeg exited with code ${String(code)}: ${Buffer.concat(err).toString('utf8').trim().slice(0, 200)}`));
-      else resolve(new Uint8Array(Buffer.concat(out)));
-    });
-    child.stdin.on('error', () => undefined); // EPIPE when ffmpeg dies first; 'close' reports it
-    child.stdin.end(input);
-  });
+async function runFfmpeg(binary: string, args: string[], input: Uint8Array, { signal, timeoutMs = 30_000 }: EncodeOptions): Promise<Uint8Array> {
+  const { code, stdout, stderr } = await runProcess(binary, args, { stdin: input, timeoutMs, ...(signal ? { signal } : {}) });
+  if (code !== 0) throw new Error(`ffmpeg exited with code ${String(code)}: ${stderr.trim().slice(0, 200)}`);
+  return new Uint8Array(stdout);
 }

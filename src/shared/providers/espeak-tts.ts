@@ -1,9 +1,9 @@
 // espeak-ng as a TtsProvider: robotic but offline, every language, no model download.
 // Text goes in on stdin (never argv, never a shell); a WAV comes out on stdout.
-import { spawn } from 'node:child_process';
 import type { AudioFormat, SynthesizedAudio } from '../ports/audio.js';
 import type { SynthesizeOptions, TtsInfo, TtsProvider } from '../ports/tts-provider.js';
 import { fixWavHeader, readWavInfo } from '../audio/wav.js';
+import { ProcessError, runProcess, type ProcessResult } from '../run-process.js';
 import { toEspeakVoice } from './language.js';
 import { ProviderError, type ProviderErrorKind } from './provider-error.js';
 
@@ -95,45 +95,15 @@ export class EspeakTtsProvider implements TtsProvider {
   }
 
   /** Runs espeak-ng; resolves once the process has exited (no child outlives a call). */
-  private run(
-    args: string[],
-    stdin: string | undefined,
-    signal: AbortSignal | undefined,
-  ): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(this.binary, args, { stdio: 'pipe' });
-      const stdout: Buffer[] = [];
-      const stderr: Buffer[] = [];
-      let stopped: ProviderError | undefined;
-      let spawnFailed = false;
-      const stop = (error: ProviderError): void => {
-        stopped ??= error;
-        child.kill('SIGKILL');
-      };
-      const onAbort = (): void => stop(this.error('aborted', 'synthesis aborted'));
-      const timer = setTimeout(() => stop(this.error('timeout', `no audio within ${this.timeoutMs} ms`)), this.timeoutMs);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-      };
-
-      child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-      child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-      child.on('error', (cause) => {
-        spawnFailed = true;
-        cleanup();
-        reject(this.error('connection', `espeak-ng is not available (${this.binary})`, cause));
-      });
-      child.on('close', (code) => {
-        cleanup();
-        if (spawnFailed) return;
-        if (stopped) reject(stopped);
-        else resolve({ code, stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr).toString('utf8') });
-      });
-      child.stdin.on('error', () => undefined); // EPIPE when the child dies first; 'close' reports it
-      child.stdin.end(stdin ?? '', 'utf8');
-    });
+  private async run(args: string[], stdin: string | undefined, signal: AbortSignal | undefined): Promise<ProcessResult> {
+    try {
+      return await runProcess(this.binary, args, { timeoutMs: this.timeoutMs, ...(stdin !== undefined ? { stdin } : {}), ...(signal ? { signal } : {}) });
+    } catch (error) {
+      if (!(error instanceof ProcessError)) throw error;
+      if (error.reason === 'spawn') throw this.error('connection', `espeak-ng is not available (${this.binary})`, error);
+      if (error.reason === 'aborted') throw this.error('aborted', 'synthesis aborted', error);
+      throw this.error('timeout', `no audio within ${this.timeoutMs} ms`, error);
+    }
   }
 
   private error(kind: ProviderErrorKind, message: string, cause?: unknown): ProviderError {

@@ -3,7 +3,7 @@
 // (bootphon/phonemizer: preserve_punctuation, with_stress, tie='^', language_switch='remove-flags').
 // phonemizer calls libespeak-ng's espeak_TextToPhonemes; we run the espeak-ng CLI instead, so
 // two CLI differences are undone here (see `clauseInput`). Text goes on stdin, never through a shell.
-import { spawn } from 'node:child_process';
+import { ProcessError, runProcess, type ProcessResult } from '../../run-process.js';
 import { ProviderError, type ProviderErrorKind } from '../provider-error.js';
 
 export interface EspeakG2POptions {
@@ -175,49 +175,30 @@ export class EspeakG2P {
   }
 
   /** Runs espeak-ng on SSML `input`; resolves with its stdout lines once the process has exited. */
-  private run(input: string, signal: AbortSignal | undefined): Promise<string[]> {
+  private async run(input: string, signal: AbortSignal | undefined): Promise<string[]> {
     // -q: no audio; -b 1: UTF-8 (phonemizer's text mode); -m: SSML; --stdin: whole input at once
     // (without it the CLI reads 1000-byte pieces); --tie=^: phonemizer's tie='^'.
     const args = ['-q', '-b', '1', '-m', '--stdin', '--ipa', '--tie=^', '-v', this.language];
-    return new Promise((resolve, reject) => {
-      const child = spawn(this.binary, args, { stdio: 'pipe' });
-      const stdout: Buffer[] = [];
-      const stderr: Buffer[] = [];
-      let stopped: ProviderError | undefined;
-      let spawnFailed = false;
-      const stop = (error: ProviderError): void => {
-        stopped ??= error;
-        child.kill('SIGKILL');
-      };
-      const onAbort = (): void => stop(this.error('aborted', 'phonemization aborted'));
-      const timer = setTimeout(() => stop(this.error('timeout', `espeak-ng gave no phonemes within ${this.timeoutMs} ms`)), this.timeoutMs);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-      };
-      child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-      child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-      child.on('error', (cause) => {
-        spawnFailed = true;
-        cleanup();
-        reject(this.error('connection', `espeak-ng is not available (${this.binary})`, cause));
-      });
-      child.on('close', (code) => {
-        cleanup();
-        if (spawnFailed) return;
-        if (stopped) return reject(stopped);
-        const message = Buffer.concat(stderr).toString('utf8').trim();
-        if (code !== 0) {
-          const kind: ProviderErrorKind = /voice does not exist/i.test(message) ? 'bad_request' : 'server';
-          return reject(this.error(kind, `espeak-ng exited with code ${String(code)}: ${message.slice(0, 200)}`));
-        }
-        const text = Buffer.concat(stdout).toString('utf8');
-        resolve((text.endsWith('\n') ? text.slice(0, -1) : text).split('\n'));
-      });
-      child.stdin.on('error', () => undefined); // EPIPE when the child dies first; 'close' reports it
-      child.stdin.end(input, 'utf8');
-    });
+    let result: ProcessResult;
+    try {
+      result = await runProcess(this.binary, args, { stdin: input, timeoutMs: this.timeoutMs, ...(signal ? { signal } : {}) });
+    } catch (error) {
+      throw this.processError(error);
+    }
+    const message = result.stderr.trim();
+    if (result.code !== 0) {
+      const kind: ProviderErrorKind = /voice does not exist/i.test(message) ? 'bad_request' : 'server';
+      throw this.error(kind, `espeak-ng exited with code ${String(result.code)}: ${message.slice(0, 200)}`);
+    }
+    const text = result.stdout.toString('utf8');
+    return (text.endsWith('\n') ? text.slice(0, -1) : text).split('\n');
+  }
+
+  private processError(error: unknown): ProviderError {
+    if (!(error instanceof ProcessError)) return this.error('server', String(error), error);
+    if (error.reason === 'spawn') return this.error('connection', `espeak-ng is not available (${this.binary})`, error);
+    if (error.reason === 'aborted') return this.error('aborted', 'phonemization aborted', error);
+    return this.error('timeout', `espeak-ng gave no phonemes within ${this.timeoutMs} ms`, error);
   }
 
   private error(kind: ProviderErrorKind, message: string, cause?: unknown): ProviderError {
