@@ -8,6 +8,7 @@ import { createLogger } from '../shared/logger.js';
 import { SAMPLE_AUDIO_PATH } from '../shared/package-root.js';
 import { createProviders, defaultTtsName } from '../shared/providers/create-providers.js';
 import { EspeakTtsProvider } from '../shared/providers/espeak-tts.js';
+import type { LoadProgress } from '../shared/providers/kokoro/kokoro-model.js';
 import { FakeSttProvider } from '../shared/providers/fake-stt.js';
 import { startBundledFerretDb } from '../shared/store/bundled-ferretdb.js';
 import { openMongoStores } from '../shared/store/mongo-stores.js';
@@ -26,6 +27,19 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 
 /** What the bundled sample says: the fake STT answers with it, so an offline demo reads true. */
 const SAMPLE_TRANSCRIPT = 'Olá! Qual é a previsão do tempo para amanhã em São Paulo?';
+
+/** Download progress on stdout: each file's start, every 10 %, and its end. */
+function sayLoadProgress(): (progress: LoadProgress) => void {
+  const shown = new Map<string, number>();
+  return ({ status, file = '', progress, total }) => {
+    if (status !== 'progress' || !total) return;
+    const step = Math.floor((progress ?? 0) / 10);
+    if (step <= (shown.get(file) ?? -1)) return;
+    shown.set(file, step);
+    const size = total < 1_048_576 ? `${Math.ceil(total / 1024)} KB` : `${(total / 1_048_576).toFixed(1)} MB`;
+    say(`  ${file}: ${step * 10}% of ${size}`);
+  };
+}
 
 async function chooseProviders(config: Config): Promise<Config> {
   const next = { ...config };
@@ -57,13 +71,18 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   config = await chooseProviders(config);
   const mongoUrl = config.MONGO_URL ?? '';
   const tracing = startTracing('voxq-demo');
+  const providers = createProviders(config, ['stt', 'llm', 'tts'], { onModelProgress: sayLoadProgress() });
+  if (providers.tts?.load) {
+    say(`loading the TTS model ${providers.tts.info().model} (the first run downloads it)…`);
+    await providers.tts.load();
+  }
   const workers = startWorkerProcess({
     config,
     stages: ['stt', 'llm', 'tts'],
     concurrency: 2,
     stores: await openMongoStores(mongoUrl, config.VOXQ_MONGO_DB),
     providers: {
-      ...createProviders(config, ['stt', 'llm', 'tts']),
+      ...providers,
       ...(config.VOXQ_STT === 'fake' && !options.audio ? { stt: new FakeSttProvider({ transcripts: () => SAMPLE_TRANSCRIPT }) } : {}),
     },
     tracing,
