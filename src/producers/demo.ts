@@ -8,7 +8,7 @@ import { createLogger } from '../shared/logger.js';
 import { SAMPLE_AUDIO_PATH } from '../shared/package-root.js';
 import { createProviders, defaultTtsName } from '../shared/providers/create-providers.js';
 import { EspeakTtsProvider } from '../shared/providers/espeak-tts.js';
-import type { LoadProgress } from '../shared/providers/kokoro/kokoro-model.js';
+import { everyTenPercent } from '../shared/providers/kokoro/load-progress-log.js';
 import { FakeSttProvider } from '../shared/providers/fake-stt.js';
 import { startBundledFerretDb } from '../shared/store/bundled-ferretdb.js';
 import { openMongoStores } from '../shared/store/mongo-stores.js';
@@ -28,18 +28,12 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 /** What the bundled sample says: the fake STT answers with it, so an offline demo reads true. */
 const SAMPLE_TRANSCRIPT = 'Olá! Qual é a previsão do tempo para amanhã em São Paulo?';
 
-/** Download progress on stdout: each file's start, every 10 %, and its end. */
-function sayLoadProgress(): (progress: LoadProgress) => void {
-  const shown = new Map<string, number>();
-  return ({ status, file = '', progress, total }) => {
-    if (status !== 'progress' || !total) return;
-    const step = Math.floor((progress ?? 0) / 10);
-    if (step <= (shown.get(file) ?? -1)) return;
-    shown.set(file, step);
-    const size = total < 1_048_576 ? `${Math.ceil(total / 1024)} KB` : `${(total / 1_048_576).toFixed(1)} MB`;
-    say(`  ${file}: ${step * 10}% of ${size}`);
-  };
-}
+/** Download progress on stdout: each file every 10 %. */
+const sayLoadProgress = () =>
+  everyTenPercent(({ file, percent, totalBytes }) => {
+    const size = totalBytes < 1_048_576 ? `${Math.ceil(totalBytes / 1024)} KB` : `${(totalBytes / 1_048_576).toFixed(1)} MB`;
+    say(`  ${file}: ${percent}% of ${size}`);
+  });
 
 async function chooseProviders(config: Config): Promise<Config> {
   const next = { ...config };

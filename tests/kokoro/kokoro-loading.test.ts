@@ -12,6 +12,7 @@ import { createTtsProvider, defaultTtsName } from '../../src/shared/providers/cr
 import { DEFAULT_KOKORO_MODEL, kokoroModelPresent, loadKokoro, type LoadProgress } from '../../src/shared/providers/kokoro/kokoro-model.js';
 import { defaultIntraOpThreads, KokoroTtsProvider } from '../../src/shared/providers/kokoro/kokoro-tts.js';
 import { toInputIds, tokenizePhonemes } from '../../src/shared/providers/kokoro/kokoro-vocab.js';
+import { everyTenPercent } from '../../src/shared/providers/kokoro/load-progress-log.js';
 import { startHubServer, type HubServer } from '../support/kokoro/hub-server.js';
 import { makeKokoroFolder, type KokoroFolder } from '../support/kokoro/kokoro-folder.js';
 
@@ -153,5 +154,17 @@ describe('Kokoro on devices and cores', () => {
     } finally {
       await provider.close();
     }
+  });
+});
+
+describe('download progress for people', () => {
+  it('reports each file once per 10 % step, in order, and ignores other statuses', () => {
+    const steps: string[] = [];
+    const onProgress = everyTenPercent(({ file, percent }) => steps.push(`${file} ${percent}`));
+    onProgress({ status: 'initiate', file: 'a' });
+    for (const progress of [0, 3, 9.9, 10, 15, 55, 100]) onProgress({ status: 'progress', file: 'a', progress, loaded: progress, total: 100 });
+    onProgress({ status: 'progress', file: 'b', progress: 100, loaded: 5, total: 5 });
+    onProgress({ status: 'done', file: 'a' });
+    expect(steps).toEqual(['a 0', 'a 10', 'a 50', 'a 100', 'b 100']);
   });
 });

@@ -1,23 +1,34 @@
-// A model download's progress as log lines: one when a file starts, one per 10 % of each file,
-// one when it is done. transformers.js reports every chunk; a worker's log needs far fewer.
+// A model download's progress in steps people can read: transformers.js reports every chunk; the
+// worker's log and `voxq demo` show each file every 10 %.
 import type { Logger } from '../../logger.js';
 import type { LoadProgress } from './kokoro-model.js';
 
-export function logLoadProgress(log: Pick<Logger, 'info'>): (progress: LoadProgress) => void {
+export interface ProgressStep {
+  file: string;
+  /** 0, 10, … 100. */
+  percent: number;
+  loadedBytes: number;
+  totalBytes: number;
+}
+
+/** Calls `report` once per file per 10 % step reached. */
+export function everyTenPercent(report: (step: ProgressStep) => void): (progress: LoadProgress) => void {
   const lastStep = new Map<string, number>();
-  return (progress) => {
-    const file = progress.file ?? '';
-    if (progress.status === 'initiate') log.info({ file }, 'model file loading');
-    else if (progress.status === 'done') log.info({ file }, 'model file loaded');
-    else if (progress.status === 'progress' && progress.total) {
-      const step = Math.floor((progress.progress ?? 0) / 10);
-      if (step <= (lastStep.get(file) ?? -1)) return;
-      lastStep.set(file, step);
-      log.info({ file, percent: step * 10, loadedMb: mb(progress.loaded), totalMb: mb(progress.total) }, 'model download progress');
-    }
+  return ({ status, file = '', progress, loaded, total }) => {
+    if (status !== 'progress' || !total) return;
+    const step = Math.floor((progress ?? 0) / 10);
+    if (step <= (lastStep.get(file) ?? -1)) return;
+    lastStep.set(file, step);
+    report({ file, percent: step * 10, loadedBytes: loaded ?? 0, totalBytes: total });
   };
 }
 
-function mb(bytes: number | undefined): number {
-  return Math.round(((bytes ?? 0) / 1_048_576) * 10) / 10;
+export function logLoadProgress(log: Pick<Logger, 'info'>): (progress: LoadProgress) => void {
+  return everyTenPercent(({ file, percent, loadedBytes, totalBytes }) =>
+    log.info({ file, percent, loadedMb: mb(loadedBytes), totalMb: mb(totalBytes) }, 'model download progress'),
+  );
+}
+
+function mb(bytes: number): number {
+  return Math.round((bytes / 1_048_576) * 10) / 10;
 }
