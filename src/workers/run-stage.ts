@@ -26,6 +26,19 @@ export interface Stage<S extends StageName> {
   handOff(turn: Turn, run: StageRun): Promise<void>;
 }
 
+/** A stage's timing, finished now: queued when the job was added, started at `startedAt`, on this attempt. */
+export function stageTiming(job: Pick<Job, 'timestamp' | 'attemptsMade'>, startedAt: Date): StageTiming {
+  const finishedAt = new Date();
+  return {
+    enqueuedAt: new Date(job.timestamp),
+    startedAt,
+    finishedAt,
+    queueWaitMs: Math.max(0, startedAt.getTime() - job.timestamp),
+    workMs: finishedAt.getTime() - startedAt.getTime(),
+    attempts: job.attemptsMade + 1,
+  };
+}
+
 /** Why a turn failed, for people (message) and machines (code). */
 function describeFailure(stage: StageName, error: unknown): TurnError {
   if (isProviderError(error)) {
@@ -80,15 +93,7 @@ export function createStageProcessor<S extends StageName>(stage: Stage<S>, deps:
       if (!current.stages[stage.name]) {
         if (current.status === 'queued') await turns.markRunning(turnId);
         const output = await stage.run(current, run);
-        const finishedAt = new Date();
-        const timing: StageTiming = {
-          enqueuedAt: new Date(job.timestamp),
-          startedAt,
-          finishedAt,
-          queueWaitMs: Math.max(0, startedAt.getTime() - job.timestamp),
-          workMs: finishedAt.getTime() - startedAt.getTime(),
-          attempts: job.attemptsMade + 1,
-        };
+        const timing = stageTiming(job, startedAt);
         current = await turns.recordStage(turnId, stage.name, output, timing);
         spanEvent('voxq.store.stage_recorded');
         metrics.timing('voxq.stage.duration', timing.workMs, { stage: stage.name });

@@ -7,7 +7,7 @@ import type { AudioInput } from '../shared/ports/audio.js';
 import type { LlmProvider } from '../shared/ports/llm-provider.js';
 import type { Transcription } from '../shared/ports/stt-provider.js';
 import { spanEvent, withSpan } from '../shared/telemetry/span-helpers.js';
-import type { StageRun } from './run-stage.js';
+import { stageTiming, type StageRun } from './run-stage.js';
 
 /** What the user said: the transcription of their audio, or the text they sent. */
 export function userText(turn: Turn): string {
@@ -68,15 +68,6 @@ export async function transcribeAlongside(turn: Turn, llm: LlmProvider, audio: A
     { 'gen_ai.operation.name': 'transcription', 'gen_ai.system': info.provider, 'gen_ai.request.model': info.model, 'voxq.audio.size_bytes': audio.bytes.byteLength },
     () => llm.transcribe(audio, { language: turn.language, signal }),
   );
-  const output = sttOutputOf(transcription, info);
-  const finishedAt = new Date();
-  await deps.turns.recordStage(turn.turnId, 'stt', output, {
-    enqueuedAt: new Date(job.timestamp),
-    startedAt,
-    finishedAt,
-    queueWaitMs: Math.max(0, startedAt.getTime() - job.timestamp),
-    workMs: finishedAt.getTime() - startedAt.getTime(),
-    attempts: job.attemptsMade + 1,
-  });
+  await deps.turns.recordStage(turn.turnId, 'stt', sttOutputOf(transcription, info), stageTiming(job, startedAt));
   spanEvent('voxq.store.stage_recorded', { 'voxq.stage': 'stt' });
 }

@@ -24,6 +24,16 @@ async function createSession(userId = 'ana'): Promise<string> {
   return ((await res.json()) as { sessionId: string }).sessionId;
 }
 
+interface SchemaDoc {
+  properties?: Record<string, unknown>;
+  required?: string[];
+}
+type ContentDoc = Record<string, { schema: SchemaDoc }>;
+interface OperationDoc {
+  requestBody?: { content: ContentDoc };
+  responses?: Record<string, { content?: ContentDoc }>;
+}
+
 function audioForm(fields: Record<string, string>, audio?: Uint8Array, fileField = 'audio'): FormData {
   const form = new FormData();
   for (const [k, v] of Object.entries(fields)) form.append(k, v);
@@ -51,7 +61,7 @@ describe('health and documents (open)', () => {
   it('/openapi.json documents every endpoint from the zod schemas', async () => {
     const res = await h.fetch('/openapi.json');
     expect(res.status).toBe(200);
-    const doc = (await res.json()) as { openapi: string; paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { properties?: Record<string, unknown>; required?: string[] } }> } }>> };
+    const doc = (await res.json()) as { openapi: string; paths: Record<string, Record<string, OperationDoc>> };
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining(['/v1/sessions', '/v1/sessions/{sessionId}/messages', '/v1/turns', '/v1/turns/{turnId}/wait', '/v1/turns/{turnId}/audio', '/metrics', '/readyz']),
@@ -59,6 +69,9 @@ describe('health and documents (open)', () => {
     const submit = doc.paths['/v1/turns']?.post?.requestBody?.content;
     expect(submit?.['application/json']?.schema.required).toEqual(expect.arrayContaining(['sessionId', 'text']));
     expect(Object.keys(submit?.['multipart/form-data']?.schema.properties ?? {})).toContain('audio');
+    const view = doc.paths['/v1/turns/{turnId}']?.get?.responses?.['200']?.content?.['application/json']?.schema;
+    expect(view?.required).toContain('route');
+    expect(view?.properties?.route).toMatchObject({ enum: ['stt-llm-tts', 'audio-llm-tts', 'text-llm-tts'] });
   });
 
   it('unknown routes are 404 not_found', async () => {
@@ -161,7 +174,7 @@ describe('turns', () => {
 
     const waited = await h.fetch(`${accepted.links.wait}?timeoutMs=20000`, { key: reader });
     const turn = (await waited.json()) as Record<string, unknown> & { timing: Record<string, unknown>; replyAudio: { url: string } };
-    expect(turn).toMatchObject({ turnId: accepted.turnId, status: 'completed', stagesDone: ['llm', 'tts'], input: { kind: 'text' } });
+    expect(turn).toMatchObject({ turnId: accepted.turnId, status: 'completed', route: 'text-llm-tts', stagesDone: ['llm', 'tts'], input: { kind: 'text' } });
     expect(turn.replyText).toContain('Que horas são?');
     expect(turn.timing).toMatchObject({ llm: { attempts: 1 }, tts: { attempts: 1 } });
     expect(turn.timing.totalMs).toBeGreaterThanOrEqual(0);
@@ -187,7 +200,7 @@ describe('turns', () => {
     const accepted = (await res.json()) as { turnId: string };
     expect(res.status, JSON.stringify(accepted)).toBe(202);
     const turn = (await (await h.fetch(`/v1/turns/${accepted.turnId}/wait?timeoutMs=20000`, { key: reader })).json()) as Record<string, unknown>;
-    expect(turn).toMatchObject({ status: 'completed', stagesDone: ['stt', 'llm', 'tts'], input: { kind: 'audio', mimeType: 'audio/wav' } });
+    expect(turn).toMatchObject({ status: 'completed', route: 'stt-llm-tts', stagesDone: ['stt', 'llm', 'tts'], input: { kind: 'audio', mimeType: 'audio/wav' } });
     expect(typeof turn.transcription).toBe('string');
   });
 
@@ -290,5 +303,25 @@ describe('readiness without workers', () => {
         return { status: res.status, body: (await res.json()) as { stages: { llm: { workers: number } } } };
       })
       .toMatchObject({ status: 503, body: { status: 'not_ready', stages: { llm: { workers: 0, healthy: false } } } });
+  });
+});
+
+describe('with a speech-native LLM', () => {
+  it('an audio turn shows the audio-llm-tts route', async () => {
+    const sn = await startApiHarness({ env: { VOXQ_LLM: 'speech-native' }, llm: { acceptsAudio: true } });
+    try {
+      sn.startWorkers();
+      const key = await sn.key('turns:read', 'turns:write');
+      const created = await sn.fetch('/v1/sessions', { key, json: { userId: 'caio' } });
+      const { sessionId } = (await created.json()) as { sessionId: string };
+      const res = await sn.fetch('/v1/turns', { method: 'POST', key, body: audioForm({ sessionId }, makeWav({ durationMs: 800 })) });
+      const accepted = (await res.json()) as { turnId: string };
+      expect(res.status, JSON.stringify(accepted)).toBe(202);
+      const turn = (await (await sn.fetch(`/v1/turns/${accepted.turnId}/wait?timeoutMs=20000`, { key })).json()) as Record<string, unknown>;
+      expect(turn).toMatchObject({ status: 'completed', route: 'audio-llm-tts', input: { kind: 'audio' } });
+      expect(await (await sn.fetch(`/v1/turns/${accepted.turnId}`, { key })).json()).toEqual(turn);
+    } finally {
+      await sn.close();
+    }
   });
 });

@@ -1,14 +1,15 @@
-// The LlmProvider contract, run against the fake, Groq (groq-sdk) and an OpenAI-compatible server
-// (openai), both on the local stand-in.
+// The LlmProvider contract, run against the fake, Groq (groq-sdk), an OpenAI-compatible server
+// (openai) and a speech-native model, the last three on the local stand-in.
 import { FakeLlmProvider } from '../../src/shared/providers/fake-llm.js';
 import { GroqLlmProvider } from '../../src/shared/providers/groq-llm.js';
 import { OpenAiLlmProvider } from '../../src/shared/providers/openai-llm.js';
 import { SpeechNativeLlmProvider } from '../../src/shared/providers/speech-native-llm.js';
-import { describeLlmContract, type SeenLlmRequest } from '../contracts/llm-provider.contract.js';
+import type { LlmProvider } from '../../src/shared/ports/llm-provider.js';
+import { describeLlmContract, type LlmHarness, type SeenLlmRequest } from '../contracts/llm-provider.contract.js';
 import { SPEECH_LLM_MODELS, startGroqStandin, type GroqStandin, type StandinFailure } from '../support/groq-standin.js';
 
-describeLlmContract('fake', () => {
-  const provider = new FakeLlmProvider();
+/** The contract's harness around a fake: failures scripted, the last call read back as a request. */
+function fakeHarness(provider: FakeLlmProvider): Promise<LlmHarness> {
   return Promise.resolve({
     provider,
     failNext(kind) {
@@ -26,25 +27,7 @@ describeLlmContract('fake', () => {
     },
     close: () => Promise.resolve(),
   });
-});
-
-describeLlmContract('fake with latency', () => {
-  const provider = new FakeLlmProvider({ latencyMs: 5, replies: ['Primeira resposta roteirizada, com várias palavras.'] });
-  return Promise.resolve({
-    provider,
-    failNext(kind) {
-      provider.script.failNext({ kind, ...(kind === 'rate_limited' ? { retryAfterMs: 2000 } : {}) });
-    },
-    lastRequest: () =>
-      provider.lastCall && {
-        systemPrompt: provider.lastCall.options.systemPrompt,
-        temperature: provider.lastCall.options.temperature,
-        maxTokens: provider.lastCall.options.maxTokens,
-        messages: [...(provider.lastCall.options.history ?? []), { role: 'user' as const, content: provider.lastCall.prompt }],
-      },
-    close: () => Promise.resolve(),
-  });
-});
+}
 
 const FAILURES: Record<'rate_limited' | 'server' | 'timeout', StandinFailure> = {
   rate_limited: { status: 429, retryAfterS: 2 },
@@ -69,60 +52,35 @@ function lastChat(standin: GroqStandin): SeenLlmRequest | undefined {
   };
 }
 
-describeLlmContract('groq (stand-in)', async () => {
+/** The contract's harness around a provider on its own stand-in: failures injected there, requests read from its log. */
+async function standinHarness(make: (standin: GroqStandin) => LlmProvider): Promise<LlmHarness> {
   const standin = await startGroqStandin();
-  const provider = new GroqLlmProvider({ apiKey: standin.apiKey, baseURL: standin.url, model: 'openai/gpt-oss-20b', timeoutMs: 1000 });
   return {
-    provider,
+    provider: make(standin),
     failNext(kind) {
       standin.failNext(FAILURES[kind]);
     },
     lastRequest: () => lastChat(standin),
     close: () => standin.close(),
   };
-});
+}
 
-describeLlmContract('openai (stand-in)', async () => {
-  const standin = await startGroqStandin();
-  const provider = new OpenAiLlmProvider({ apiKey: standin.apiKey, baseURL: standin.openaiUrl, model: 'gpt-4o-mini', timeoutMs: 1000 });
-  return {
-    provider,
-    failNext(kind) {
-      standin.failNext(FAILURES[kind]);
-    },
-    lastRequest: () => lastChat(standin),
-    close: () => standin.close(),
-  };
-});
+describeLlmContract('fake', () => fakeHarness(new FakeLlmProvider()));
 
-describeLlmContract('fake (speech-native)', () => {
-  const provider = new FakeLlmProvider({ acceptsAudio: true, transcript: 'Olá, tudo bem?' });
-  return Promise.resolve({
-    provider,
-    failNext(kind) {
-      provider.script.failNext({ kind, ...(kind === 'rate_limited' ? { retryAfterMs: 2000 } : {}) });
-    },
-    lastRequest: () =>
-      provider.lastCall && {
-        systemPrompt: provider.lastCall.options.systemPrompt,
-        temperature: provider.lastCall.options.temperature,
-        maxTokens: provider.lastCall.options.maxTokens,
-        messages: [...(provider.lastCall.options.history ?? []), { role: 'user' as const, content: provider.lastCall.prompt }],
-      },
-    close: () => Promise.resolve(),
-  });
-});
+describeLlmContract('fake with latency', () =>
+  fakeHarness(new FakeLlmProvider({ latencyMs: 5, replies: ['Primeira resposta roteirizada, com várias palavras.'] })),
+);
 
-describeLlmContract('speech-native (stand-in)', async () => {
-  const standin = await startGroqStandin();
-  const model = SPEECH_LLM_MODELS[0] ?? '';
-  const provider = new SpeechNativeLlmProvider({ apiKey: standin.apiKey, baseURL: standin.openaiUrl, model, timeoutMs: 1000 });
-  return {
-    provider,
-    failNext(kind) {
-      standin.failNext(FAILURES[kind]);
-    },
-    lastRequest: () => lastChat(standin),
-    close: () => standin.close(),
-  };
-});
+describeLlmContract('groq (stand-in)', () =>
+  standinHarness((s) => new GroqLlmProvider({ apiKey: s.apiKey, baseURL: s.url, model: 'openai/gpt-oss-20b', timeoutMs: 1000 })),
+);
+
+describeLlmContract('openai (stand-in)', () =>
+  standinHarness((s) => new OpenAiLlmProvider({ apiKey: s.apiKey, baseURL: s.openaiUrl, model: 'gpt-4o-mini', timeoutMs: 1000 })),
+);
+
+describeLlmContract('fake (speech-native)', () => fakeHarness(new FakeLlmProvider({ acceptsAudio: true, transcript: 'Olá, tudo bem?' })));
+
+describeLlmContract('speech-native (stand-in)', () =>
+  standinHarness((s) => new SpeechNativeLlmProvider({ apiKey: s.apiKey, baseURL: s.openaiUrl, model: SPEECH_LLM_MODELS[0] ?? '', timeoutMs: 1000 })),
+);

@@ -3,7 +3,7 @@
 // transcription is there only when configured. Against the local stand-in's OpenAI API.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readWavInfo } from '../../src/shared/audio/wav.js';
-import { configSchema } from '../../src/shared/config.js';
+import { ConfigError, configSchema } from '../../src/shared/config.js';
 import type { ChatMessage } from '../../src/shared/ports/llm-provider.js';
 import { createLlmProvider } from '../../src/shared/providers/create-providers.js';
 import { SpeechNativeLlmProvider } from '../../src/shared/providers/speech-native-llm.js';
@@ -111,6 +111,16 @@ describe('speech-native LLM: transcription', () => {
     expect(result.durationMs).toBeGreaterThan(0);
     expect(lastRequest()).toMatchObject({ path: '/v1/audio/transcriptions', model: MODEL, language: 'pt', status: 200 });
   });
+
+  it('names itself, not openai, in transcription errors', async () => {
+    const llm = provider({ transcribes: true });
+    const empty = await rejection(llm.transcribe({ bytes: new Uint8Array(), mimeType: 'audio/wav' }, { language: 'pt-BR' }));
+    expect(empty).toMatchObject({ kind: 'bad_request', provider: 'speech-native' });
+    standin.failNext({ status: 503, endpoint: 'transcriptions' });
+    const failed = await rejection(llm.transcribe({ bytes: wav, mimeType: 'audio/wav' }, { language: 'pt-BR' }));
+    expect(failed).toMatchObject({ kind: 'server', retryable: true, provider: 'speech-native', status: 503 });
+    expect(failed.message).toMatch(/^speech-native: /);
+  });
 });
 
 describe('speech-native LLM from config', () => {
@@ -127,5 +137,13 @@ describe('speech-native LLM from config', () => {
     );
     expect(own.supportsTranscription()).toBe(true);
     expect((await own.generate('', { audio: { bytes: wav, mimeType: 'audio/wav' } })).text).toBe(`Resposta 0: ${SAID}`);
+  });
+
+  it("refuses OpenAI's own API without a key, naming VOXQ_LLM=speech-native and its variables", () => {
+    for (const env of [{}, { VOXQ_SPEECH_LLM_BASE_URL: 'https://api.openai.com/v1' }]) {
+      const make = () => createLlmProvider(configSchema.parse({ VOXQ_LLM: 'speech-native', ...env }));
+      expect(make).toThrow(ConfigError);
+      expect(make).toThrow(/VOXQ_LLM=speech-native needs OPENAI_API_KEY.*VOXQ_SPEECH_LLM_BASE_URL or OPENAI_BASE_URL/);
+    }
   });
 });

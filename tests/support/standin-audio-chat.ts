@@ -5,6 +5,7 @@
 // models that take it); the stand-in "hears" audio as its transcript, so replies stay deterministic.
 import { createHash } from 'node:crypto';
 import { readWavInfo } from '../../src/shared/audio/wav.js';
+import { isRecord } from './standin-http.js';
 
 /** Chat models that take `input_audio` (served under /v1, also for audio/transcriptions). */
 export const SPEECH_LLM_MODELS: readonly string[] = ['fixie-ai/ultravox-v0_5-llama-3_1-8b'];
@@ -23,10 +24,6 @@ export interface ChatAudio extends StandinInputAudio {
 }
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** A message's content as the log shows it: the string, or its text parts joined by spaces. */
 export function contentText(content: unknown): string {

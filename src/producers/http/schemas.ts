@@ -5,10 +5,12 @@ import { MAX_TEXT_CHARS } from '../../shared/contracts/turn-request.js';
 import {
   languageSchema,
   llmOverridesSchema,
+  routeOf,
   sessionIdSchema,
   stageNameSchema,
   turnErrorSchema,
   turnIdSchema,
+  turnRouteSchema,
   turnStatusSchema,
   type Turn,
 } from '../../shared/contracts/turn.js';
@@ -91,6 +93,9 @@ export const turnViewSchema = z.object({
   turnId: turnIdSchema,
   sessionId: sessionIdSchema,
   status: turnStatusSchema,
+  route: turnRouteSchema.meta({
+    description: 'the stages the turn goes through: stt-llm-tts, audio-llm-tts (a speech-native LLM hears the audio) or text-llm-tts',
+  }),
   input: z.object({ kind: z.enum(['audio', 'text']), mimeType: z.string().optional(), sizeBytes: z.number().optional(), durationMs: z.number().optional() }),
   stagesDone: z.array(stageNameSchema),
   transcription: z.string().optional(),
@@ -135,6 +140,7 @@ export function turnView(turn: Turn): TurnView {
     turnId: turn.turnId,
     sessionId: turn.sessionId,
     status: turn.status,
+    route: routeOf(turn),
     input,
     stagesDone: (['stt', 'llm', 'tts'] as const).filter((s) => turn.stages[s]),
     ...(stt ? { transcription: stt.text } : {}),

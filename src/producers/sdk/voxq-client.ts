@@ -1,12 +1,13 @@
 // The SDK: what a voice assistant's own code calls. It validates input, stores audio in the
-// database, writes the turn document, enqueues the first stage, and awaits the result from
-// whichever process finishes the turn. Seed: IOrchestratorService.process_conversation.
+// database (turn-input.ts), writes the turn document with its route (turn-routing.ts), enqueues
+// the first stages, and awaits the result from whichever process finishes the turn.
+// Seed: IOrchestratorService.process_conversation.
 import type { Redis } from 'ioredis';
 import { newTurnId } from '../../shared/contracts/ids.js';
 import { turnRequestSchema, type TurnRequest } from '../../shared/contracts/turn-request.js';
-import type { Turn, TurnInput } from '../../shared/contracts/turn.js';
+import type { Turn } from '../../shared/contracts/turn.js';
 import { InputError, NotFoundError, VoxqError } from '../../shared/errors.js';
-import { MAX_AUDIO_BYTES, probeAudio } from '../../shared/audio/probe.js';
+import type { probeAudio } from '../../shared/audio/probe.js';
 import type { Session } from '../../shared/ports/session-manager.js';
 import type { ConversationStatistics, StoredMessage } from '../../shared/ports/conversation-store.js';
 import type { StageQueues } from '../../shared/queues.js';
@@ -18,6 +19,7 @@ import { TurnFailedError, timingOf, type TurnResult } from './turn-result.js';
 import { createLogger } from '../../shared/logger.js';
 import { startTranscribeFolder, type TranscribeFolderRun } from '../batch/transcribe-folder.js';
 import { firstStages, routeFor, STT_ROUTING, type AudioRouting } from './turn-routing.js';
+import { storeAudioInput, textInput } from './turn-input.js';
 import type { TranscriptFormat } from '../batch/transcript-formats.js';
 
 export interface VoxqClientDefaults {
@@ -119,7 +121,8 @@ export class VoxqClient {
       return this.handle(existing.turnId, existing.sessionId);
     }
 
-    const input = req.audio ? await this.storeAudio(req.audio, turnId) : textInput(req.text ?? '');
+    const intake = { audio: this.deps.stores.audio, probe: this.deps.probe };
+    const input = req.audio ? await storeAudioInput(req.audio, turnId, intake) : textInput(req.text ?? '');
     const routing = this.deps.routing ?? STT_ROUTING;
     const route = routeFor(input, routing);
     const turn: Turn = {
@@ -246,26 +249,4 @@ export class VoxqClient {
       turn: () => this.getTurn(turnId),
     };
   }
-
-  private async storeAudio(audio: Uint8Array, turnId: string): Promise<TurnInput> {
-    if (audio.byteLength === 0) throw new InputError('audio_empty', 'the audio is empty (0 bytes)');
-    if (audio.byteLength > MAX_AUDIO_BYTES) {
-      throw new InputError(
-        'audio_too_large',
-        `the audio is ${(audio.byteLength / 1048576).toFixed(1)} MB; the limit is ${MAX_AUDIO_BYTES / 1048576} MB per turn`,
-      );
-    }
-    const probe = await (this.deps.probe ?? probeAudio)(audio);
-    const stored = await this.deps.stores.audio.put(audio, { mimeType: probe.mimeType, audioId: `${turnId}.input`, turnId });
-    return {
-      kind: 'audio',
-      audio: { audioId: stored.audioId, mimeType: probe.mimeType, sizeBytes: audio.byteLength, durationMs: probe.durationMs },
-    };
-  }
-}
-
-function textInput(text: string): TurnInput {
-  const trimmed = text.trim();
-  if (trimmed === '') throw new InputError('text_empty', 'the text is empty');
-  return { kind: 'text', text: trimmed };
 }

@@ -31,12 +31,15 @@ function groqKey(config: Config, variable: string): string {
   return config.GROQ_API_KEY;
 }
 
-/** One role's OpenAI-compatible server: its own base URL, else OPENAI_BASE_URL, else OpenAI (which needs a key). */
-function openAiServer(config: Config, variable: string, baseUrlVariable: string, roleBaseUrl: string | undefined): OpenAiClientOptions {
+/**
+ * One role's OpenAI-compatible server: its own base URL, else OPENAI_BASE_URL, else OpenAI
+ * (which needs a key). `choice` is the setting that picked it, e.g. `VOXQ_LLM=speech-native`.
+ */
+function openAiServer(config: Config, choice: string, baseUrlVariable: string, roleBaseUrl: string | undefined): OpenAiClientOptions {
   const baseURL = roleBaseUrl ?? config.OPENAI_BASE_URL;
   if (!config.OPENAI_API_KEY && isOpenAiHosted(baseURL)) {
     throw new ConfigError(
-      `${variable}=openai needs OPENAI_API_KEY for OpenAI's API (or set ${baseUrlVariable} or OPENAI_BASE_URL to a local OpenAI-compatible server, which needs no key)`,
+      `${choice} needs OPENAI_API_KEY for OpenAI's API (or set ${baseUrlVariable} or OPENAI_BASE_URL to a local OpenAI-compatible server, which needs no key)`,
     );
   }
   return { ...(config.OPENAI_API_KEY ? { apiKey: config.OPENAI_API_KEY } : {}), ...(baseURL ? { baseURL } : {}) };
@@ -56,7 +59,7 @@ export function createSttProvider(config: Config): SttProvider {
       });
     case 'openai':
       return new OpenAiSttProvider({
-        ...openAiServer(config, 'VOXQ_STT', 'VOXQ_OPENAI_STT_BASE_URL', config.VOXQ_OPENAI_STT_BASE_URL),
+        ...openAiServer(config, 'VOXQ_STT=openai', 'VOXQ_OPENAI_STT_BASE_URL', config.VOXQ_OPENAI_STT_BASE_URL),
         model: config.VOXQ_OPENAI_STT_MODEL,
         maxFileBytes: config.VOXQ_STT_MAX_FILE_BYTES,
       });
@@ -78,12 +81,12 @@ export function createLlmProvider(config: Config): LlmProvider {
       });
     case 'openai':
       return new OpenAiLlmProvider({
-        ...openAiServer(config, 'VOXQ_LLM', 'VOXQ_OPENAI_LLM_BASE_URL', config.VOXQ_OPENAI_LLM_BASE_URL),
+        ...openAiServer(config, 'VOXQ_LLM=openai', 'VOXQ_OPENAI_LLM_BASE_URL', config.VOXQ_OPENAI_LLM_BASE_URL),
         model: config.VOXQ_OPENAI_LLM_MODEL,
       });
     case 'speech-native':
       return new SpeechNativeLlmProvider({
-        ...openAiServer(config, 'VOXQ_LLM', 'VOXQ_SPEECH_LLM_BASE_URL', config.VOXQ_SPEECH_LLM_BASE_URL),
+        ...openAiServer(config, 'VOXQ_LLM=speech-native', 'VOXQ_SPEECH_LLM_BASE_URL', config.VOXQ_SPEECH_LLM_BASE_URL),
         model: config.VOXQ_SPEECH_LLM_MODEL,
         transcribes: config.VOXQ_SPEECH_LLM_TRANSCRIBES,
       });
@@ -125,7 +128,7 @@ export function createTtsProvider(config: Config, onProgress?: (progress: LoadPr
       return new EspeakTtsProvider();
     case 'openai':
       return new OpenAiTtsProvider({
-        ...openAiServer(config, 'VOXQ_TTS', 'VOXQ_OPENAI_TTS_BASE_URL', config.VOXQ_OPENAI_TTS_BASE_URL),
+        ...openAiServer(config, 'VOXQ_TTS=openai', 'VOXQ_OPENAI_TTS_BASE_URL', config.VOXQ_OPENAI_TTS_BASE_URL),
         model: config.VOXQ_OPENAI_TTS_MODEL,
         format: config.VOXQ_OPENAI_TTS_FORMAT,
         sampleRateHz: config.VOXQ_OPENAI_TTS_SAMPLE_RATE_HZ,

@@ -29,12 +29,13 @@ export function isOpenAiHosted(baseURL: string | undefined): boolean {
 // The client reads no environment of its own: everything comes from voxq's config.
 const NO_KEY = 'voxq-no-key';
 
-export function createOpenAiClient(options: OpenAiClientOptions): OpenAI {
+/** `provider` names the provider in the error for a missing key (default `openai`). */
+export function createOpenAiClient(options: OpenAiClientOptions, provider = 'openai'): OpenAI {
   const apiKey = options.apiKey?.trim() ? options.apiKey.trim() : undefined;
   if (apiKey === undefined && isOpenAiHosted(options.baseURL)) {
-    throw new ProviderError('openai: no API key (set OPENAI_API_KEY, or a base URL for a local server)', {
+    throw new ProviderError(`${provider}: no API key (set OPENAI_API_KEY, or a base URL for a local server)`, {
       kind: 'auth',
-      provider: 'openai',
+      provider,
     });
   }
   return new OpenAI({

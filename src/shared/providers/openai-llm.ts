@@ -1,12 +1,14 @@
 // LlmProvider on any OpenAI-compatible chat completions API (OpenAI, vLLM, Ollama, llama.cpp…)
 // through the openai package. Text in, text out: `acceptsAudio` is false (the speech-native
-// provider is the one that sends audio). Servers that run reasoning models may put
-// `<think>…</think>` in the text or a `reasoning_content` field: only the answer is kept.
+// provider, a subclass that fills the last user message with audio, is the one that sends it).
+// Servers that run reasoning models may put `<think>…</think>` in the text or a
+// `reasoning_content` field: only the answer is kept.
 import type { OpenAI } from 'openai';
+import type { ChatCompletionContentPart, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type { AudioInput } from '../ports/audio.js';
-import type { ChatMessage, GenerateOptions, Generation, LlmInfo, LlmProvider, TokenUsage } from '../ports/llm-provider.js';
+import type { GenerateOptions, Generation, LlmInfo, LlmProvider } from '../ports/llm-provider.js';
 import type { TranscribeOptions, Transcription } from '../ports/stt-provider.js';
-import { ThinkTagFilter } from './groq-llm.js';
+import { answerPieces, generationOf } from './chat-completion.js';
 import { createOpenAiClient, isOpenAiHosted, openAiServesModel, type OpenAiClientOptions } from './openai-client.js';
 import { classifyOpenAiError } from './openai-errors.js';
 import { ProviderError } from './provider-error.js';
@@ -19,34 +21,31 @@ export interface OpenAiLlmOptions extends OpenAiClientOptions {
   model?: string;
   /** Default: `max_completion_tokens` on OpenAI's own API, `max_tokens` elsewhere. */
   maxTokensField?: MaxTokensField;
+  /** The name in info() and errors; default `openai` (the speech-native provider passes its own). */
+  provider?: string;
 }
+
+/** The last user message's content: the prompt, or parts (text, audio). */
+export type UserContent = string | ChatCompletionContentPart[];
 
 const PROVIDER = 'openai';
 const DEFAULT_MODEL = 'gpt-4o-mini';
 
-interface WireMessage {
-  role: 'system' | 'user' | 'assistant';
-  content: string;
-}
-
-interface WireUsage {
-  prompt_tokens: number;
-  completion_tokens: number;
-}
-
 export class OpenAiLlmProvider implements LlmProvider {
+  protected readonly provider: string;
+  protected readonly model: string;
   private readonly client: OpenAI;
-  private readonly model: string;
   private readonly maxTokensField: MaxTokensField;
 
   constructor(options: OpenAiLlmOptions) {
-    this.client = createOpenAiClient(options);
+    this.provider = options.provider ?? PROVIDER;
+    this.client = createOpenAiClient(options, this.provider);
     this.model = options.model ?? DEFAULT_MODEL;
     this.maxTokensField = options.maxTokensField ?? (isOpenAiHosted(options.baseURL) ? 'max_completion_tokens' : 'max_tokens');
   }
 
   info(): LlmInfo {
-    return { provider: PROVIDER, model: this.model, supportsStreaming: true, acceptsAudio: false };
+    return { provider: this.provider, model: this.model, supportsStreaming: true, acceptsAudio: false };
   }
 
   /** True when the server answers and serves the configured model. */
@@ -58,46 +57,30 @@ export class OpenAiLlmProvider implements LlmProvider {
     const { signal } = options;
     try {
       const completion = await this.client.chat.completions.create(
-        { ...this.body(prompt, options), stream: false },
+        { ...(await this.body(prompt, options)), stream: false },
         signal ? { signal } : undefined,
       );
-      const choice = completion.choices[0];
-      const filter = new ThinkTagFilter();
-      const text = filter.push(choice?.message.content ?? '') + filter.flush();
-      return {
-        text,
-        model: completion.model || this.model,
-        ...(completion.usage ? { usage: toUsage(completion.usage) } : {}),
-        ...(choice?.finish_reason ? { finishReason: choice.finish_reason } : {}),
-      };
+      return generationOf(completion, this.model);
     } catch (error) {
-      throw classifyOpenAiError(error, PROVIDER, signal);
+      throw classifyOpenAiError(error, this.provider, signal);
     }
   }
 
   async *stream(prompt: string, options: GenerateOptions = {}): AsyncIterable<string> {
     const { signal } = options;
-    const filter = new ThinkTagFilter();
     try {
       const chunks = await this.client.chat.completions.create(
-        { ...this.body(prompt, options), stream: true, stream_options: { include_usage: true } },
+        { ...(await this.body(prompt, options)), stream: true, stream_options: { include_usage: true } },
         signal ? { signal } : undefined,
       );
-      let usage: WireUsage | undefined;
-      for await (const chunk of chunks) {
-        throwIfAborted(signal);
+      yield* answerPieces(chunks, {
         // With include_usage, the last chunk carries the counts (and no choices).
-        usage = chunk.usage ?? usage;
-        const text = filter.push(chunk.choices[0]?.delta.content ?? '');
-        if (text !== '') yield text;
-      }
-      // A stream cut by an abort may end quietly; the caller must still learn it was cut short.
-      throwIfAborted(signal);
-      if (usage) options.onUsage?.(toUsage(usage));
-      const rest = filter.flush();
-      if (rest !== '') yield rest;
+        usageOf: (chunk) => chunk.usage,
+        throwIfAborted: () => this.throwIfAborted(signal),
+        onUsage: options.onUsage,
+      });
     } catch (error) {
-      throw classifyOpenAiError(error, PROVIDER, signal);
+      throw classifyOpenAiError(error, this.provider, signal);
     }
   }
 
@@ -109,12 +92,23 @@ export class OpenAiLlmProvider implements LlmProvider {
     return Promise.reject(this.noAudio());
   }
 
-  private body(prompt: string, options: GenerateOptions) {
+  /** The last user message's content. Text only here: audio is refused before any request. */
+  protected userContent(prompt: string, options: GenerateOptions): UserContent | Promise<UserContent> {
     if (options.audio) throw this.noAudio();
-    const messages: WireMessage[] = [];
+    return prompt;
+  }
+
+  protected throwIfAborted(signal: AbortSignal | undefined): void {
+    if (signal?.aborted) throw new ProviderError(`${this.provider}: call aborted`, { kind: 'aborted', provider: this.provider });
+  }
+
+  private async body(prompt: string, options: GenerateOptions) {
+    this.throwIfAborted(options.signal);
+    const messages: ChatCompletionMessageParam[] = [];
     if (options.systemPrompt) messages.push({ role: 'system', content: options.systemPrompt });
-    for (const m of options.history ?? []) messages.push(toWire(m));
-    messages.push({ role: 'user', content: prompt });
+    // Exactly role and content: strict servers reject extra properties on messages.
+    for (const m of options.history ?? []) messages.push({ role: m.role, content: m.content });
+    messages.push({ role: 'user', content: await this.userContent(prompt, options) });
     return {
       model: this.model,
       messages,
@@ -124,22 +118,9 @@ export class OpenAiLlmProvider implements LlmProvider {
   }
 
   private noAudio(): ProviderError {
-    return new ProviderError(`openai: ${this.model} takes text; use the STT stage or VOXQ_LLM=speech-native`, {
+    return new ProviderError(`${this.provider}: ${this.model} takes text; use the STT stage or VOXQ_LLM=speech-native`, {
       kind: 'unsupported',
-      provider: PROVIDER,
+      provider: this.provider,
     });
   }
-}
-
-/** Exactly role and content: strict servers reject extra properties on messages. */
-function toWire(message: ChatMessage): WireMessage {
-  return { role: message.role, content: message.content };
-}
-
-function toUsage(usage: WireUsage): TokenUsage {
-  return { inputTokens: usage.prompt_tokens, outputTokens: usage.completion_tokens };
-}
-
-function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new ProviderError('openai: call aborted', { kind: 'aborted', provider: PROVIDER });
 }
