@@ -101,6 +101,30 @@ describe('voxq worker with Kokoro', () => {
     }
   }, 120_000);
 
+  it('on a GPU worker, reserves Kokoro\'s memory on the pinned card before loading it', async () => {
+    const worker = spawnVoxq(['worker', '--stages', 'tts', '--gpu', '1'], {
+      REDIS_URL: inject('redisUrl'),
+      MONGO_URL: testMongoUrl(),
+      VOXQ_MONGO_DB: dbName,
+      VOXQ_PREFIX: prefix,
+      VOXQ_GPUS: '0:NVIDIA L4:23034,1:NVIDIA L4:23034',
+      VOXQ_TTS: 'kokoro',
+      VOXQ_KOKORO_MODEL_DIR: folder.dir,
+      VOXQ_KOKORO_CACHE_DIR: join(dir, 'cache'),
+      OTEL_SDK_DISABLED: 'true',
+    });
+    processes.push(worker);
+    const pinned = await worker.waitForLog('worker pinned to gpu');
+    const reserved = await worker.waitForLog('gpu model memory reserved');
+    const loaded = await worker.waitForLog('model loaded');
+    expect(pinned).toMatchObject({ gpuIndex: 1, simulated: true });
+    expect(reserved).toMatchObject({ service: 'tts', gpuIndex: 1, residentMb: 1024, jobMb: 512 });
+    expect(Number(loaded.time)).toBeGreaterThanOrEqual(Number(reserved.time));
+    await worker.waitForLog('workers started');
+    worker.kill('SIGTERM');
+    expect(await worker.exited).toBe(0);
+  }, 60_000);
+
   it('stops with the reason when the configured model cannot load', async () => {
     const worker = spawnVoxq(['worker', '--stages', 'tts'], {
       REDIS_URL: inject('redisUrl'),
