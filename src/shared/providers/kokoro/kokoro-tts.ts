@@ -120,7 +120,11 @@ export class KokoroTtsProvider implements TtsProvider {
       const { ids } = tokenizePhonemes(chunk);
       // Punctuation and spaces alone (ids 1–16) would be a model run of silence.
       if (!ids.some((id) => id > LAST_PUNCTUATION_ID)) continue;
-      pieces.push(await abortable(synthesizer.synthesize({ ids: toInputIds(ids), voice: options.voice, speed }), signal, () => this.error('aborted', 'synthesis aborted')));
+      const run = synthesizer.synthesize({ ids: toInputIds(ids), voice: options.voice, speed }).catch((cause: unknown) => {
+        // A run that failed or a thread that died: the next attempt gets a fresh thread.
+        throw this.error('server', `inference failed: ${message(cause)}`, cause);
+      });
+      pieces.push(await abortable(run, signal, () => this.error('aborted', 'synthesis aborted')));
     }
     if (pieces.length === 0) throw this.error('bad_request', 'nothing to say: the text has no pronounceable words');
     const samples = joinSpeech(pieces, { sampleRateHz: KOKORO_SAMPLE_RATE_HZ });
