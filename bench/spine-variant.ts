@@ -117,7 +117,9 @@ async function measureRaw(): Promise<Measured> {
   const chain = await startRawChain({ redisUrl, prefix, concurrency, workers: true });
   try {
     await warmUp((n) => chain.turns(n), () => chain.turn());
-    const { turnsPerS, extra } = await throughput(() => chain.turns(turnsN));
+    const { turnsPerS, extra } = values.profile
+      ? (await profiled(() => throughput(() => chain.turns(turnsN)))).result
+      : await throughput(() => chain.turns(turnsN));
     const latenciesMs: number[] = [];
     for (let i = 0; i < latencyN; i += 1) {
       const started = performance.now();

@@ -1,5 +1,6 @@
 // A CPU profile of this process around one piece of work (the inspector's sampling profiler),
 // summarised as self time per package: where the main thread's time goes.
+import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import type { Profiler } from 'node:inspector';
 
@@ -21,6 +22,9 @@ export async function profiled<T>(work: () => Promise<T>, samplingIntervalUs = 5
     await session.post('Profiler.start');
     const result = await work();
     const { profile } = await session.post('Profiler.stop');
+    // For a closer look (chrome://inspect, speedscope): the whole profile, not only its summary.
+    const file = process.env.VOXQ_BENCH_CPU_PROFILE_FILE;
+    if (file) writeFileSync(file, JSON.stringify(profile));
     return { result, summary: summarise(profile) };
   } finally {
     session.disconnect();
