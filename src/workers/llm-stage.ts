@@ -19,8 +19,9 @@ export const llmStage: Stage<'llm'> = {
     const history = await deps.sessions.context(turn.sessionId, { maxMessages: settings.contextMessages });
     const info = llm.info();
     // The reply and a side transcription share one signal: when either fails, the other stops.
-    const sibling = new AbortController();
-    const signal = AbortSignal.any([run.signal, sibling.signal]);
+    // Without audio there is no sibling call, and no need for a combined signal.
+    const sibling = input.audio ? new AbortController() : undefined;
+    const signal = sibling ? AbortSignal.any([run.signal, sibling.signal]) : run.signal;
     const options = {
       systemPrompt: turn.llm.systemPrompt ?? settings.systemPrompt,
       temperature: turn.llm.temperature ?? settings.temperature,
@@ -54,7 +55,7 @@ export const llmStage: Stage<'llm'> = {
     );
     const transcript = input.audio ? transcribeAlongside(turn, llm, input.audio, run, signal) : Promise.resolve();
     const [text] = await Promise.all([reply, transcript]).catch((error: unknown) => {
-      sibling.abort();
+      sibling?.abort();
       throw error;
     });
     if (text === '') throw new InputError('llm_empty_reply', `${info.provider} returned an empty reply`);
