@@ -3,13 +3,14 @@
 // 8 worker processes (tests/support/gpu-racer.ts: a BullMQ worker with the stage runner's
 // JobMemoryGate), half pinned to each card; 2,000 jobs whose sizes come from a fixed seed,
 // uniformly from {256, 512, 1024, 2048, 4096} MB, each holding its lease 5–50 ms. While jobs are
-// queued, the reserved share of both cards is sampled every 10 ms straight from the ledger.
+// queued (in the queue, or taken by a worker but still waiting on a card's list for memory), the
+// reserved share of both cards is sampled every 10 ms straight from the ledger.
 import { cpus, hostname, loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { Queue } from 'bullmq';
 import { closeRedis, createRedis } from '../src/shared/redis.js';
-import { reservedMb, gpuTestPrefix } from '../tests/support/gpu-ledger.js';
+import { gpuTestPrefix, reservedMb, waitingCount } from '../tests/support/gpu-ledger.js';
 import type { RacerFigures, RacerJob } from '../tests/support/gpu-racer.js';
 import { spawnScript, stopScript } from '../tests/support/script-process.js';
 import { pick, seededRandom } from '../tests/support/seeded-random.js';
@@ -89,9 +90,11 @@ export async function runGpu(argv: readonly string[]): Promise<Record<string, un
     let oversubscriptions = 0;
     let maxShare = 0;
     const queuedKeys = ['wait', 'paused', 'delayed', 'prioritized'].map((k) => `${prefix}:gpu-bench:${k}`);
+    const cardIndexes = Array.from({ length: CARDS }, (_, i) => i);
     for (;;) {
       const tick = performance.now();
-      const [queued, ...reserved] = await Promise.all([
+      // Queued: in the queue, or taken by a worker but still waiting on a card's list for memory.
+      const [inQueue, onWaitLists, reserved] = await Promise.all([
         redis
           .multi()
           .llen(queuedKeys[0] as string)
@@ -100,8 +103,10 @@ export async function runGpu(argv: readonly string[]): Promise<Record<string, un
           .zcard(queuedKeys[3] as string)
           .exec()
           .then((r) => (r ?? []).reduce((sum, [, n]) => sum + Number(n), 0)),
-        ...Array.from({ length: CARDS }, (_, i) => reservedMb(redis, prefix, host, i)),
+        Promise.all(cardIndexes.map((i) => waitingCount(redis, prefix, host, i))).then((counts) => counts.reduce((sum, n) => sum + n, 0)),
+        Promise.all(cardIndexes.map((i) => reservedMb(redis, prefix, host, i))),
       ]);
+      const queued = inQueue + onWaitLists;
       for (const mb of reserved) if (mb > cardMb) oversubscriptions += 1;
       if (queued === 0) break;
       const share = reserved.reduce((sum, mb) => sum + mb, 0) / (cardMb * CARDS);
@@ -116,6 +121,7 @@ export async function runGpu(argv: readonly string[]): Promise<Record<string, un
     const failed = await queue.getFailedCount();
     const figures = (await Promise.all(racers.map(stopScript))).map((out) => JSON.parse(out.trim().split('\n').pop() ?? '{}') as RacerFigures);
     const allocateMs = figures.flatMap((f) => f.allocateMs);
+    const waitMs = figures.flatMap((f) => f.waitMs);
     const completed = figures.reduce((sum, f) => sum + f.completed, 0);
     const deferrals = figures.reduce((sum, f) => sum + f.short, 0);
     const result = {
@@ -134,10 +140,17 @@ export async function runGpu(argv: readonly string[]): Promise<Record<string, un
       allocate_p50_ms: fig(percentile(allocateMs, 50)),
       allocate_p99_ms: fig(percentile(allocateMs, 99)),
       allocations: allocateMs.length,
+      // Jobs that waited on a card's list until a release handed memory over (or the wait ran out).
+      waits: waitMs.length,
+      wait_p50_ms: fig(percentile(waitMs, 50)),
+      wait_p99_ms: fig(percentile(waitMs, 99)),
+      // Jobs put back in the queue (no attempt spent) because memory stayed short.
       deferrals,
       queued_for_s: fig(queuedForS),
       wall_s: fig(wallS),
       jobs_per_s: fig(jobs / wallS, 1),
+      // CPU the worker processes spent after loading their code (tsx's compile excluded), s.
+      workers_cpu_s: fig(figures.reduce((sum, f) => sum + f.cpuMs, 0) / 1000),
       ideal_s: fig(demandMb / (cardMb * CARDS) / 1000),
       // This machine's load when the part started: the worker processes share its cores.
       cpus: cpus().length,

@@ -94,6 +94,8 @@ export const configSchema = z.object({
     z.string().regex(/^[^,:]+(:[^,:]+)*:\d+:\d+(,[^,:]+(:[^,:]+)*:\d+:\d+)*$/, 'must be model:residentMb:jobMb[,…]').optional(),
   ),
   VOXQ_GPU_LEASE_TTL_MS: positiveInt(15_000),
+  /** A job that finds its card short waits this long on the card's list to be handed memory, then goes back to the queue. */
+  VOXQ_GPU_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   VOXQ_KOKORO_MODEL: z.string().min(1).default('onnx-community/Kokoro-82M-v1.0-ONNX'),
   VOXQ_KOKORO_MODEL_DIR: optionalString,
   VOXQ_KOKORO_CACHE_DIR: z.string().min(1).default(join(homedir(), '.cache', 'voxq', 'models')),

@@ -8,12 +8,12 @@ import { InputError } from '../../src/shared/errors.js';
 import { selectGpus, cudaVisibleDevices } from '../../src/shared/gpu/gpu-selector.js';
 import type { GpuInventorySource } from '../../src/shared/gpu/inventory-source.js';
 import { ModelProfiles, parseGpuProfiles } from '../../src/shared/gpu/model-profiles.js';
-import { GPU_FREE_GAUGE, GPU_RESERVED_GAUGE, RedisGpuManager } from '../../src/shared/gpu/redis-gpu-manager.js';
+import { GPU_FREE_GAUGE, GPU_RESERVED_GAUGE, RedisGpuManager, type QueuedAllocation } from '../../src/shared/gpu/redis-gpu-manager.js';
 import { ReservationLedger } from '../../src/shared/gpu/reservation-ledger.js';
 import { parseSimulatedGpus, SimulatedInventory } from '../../src/shared/gpu/simulated-inventory.js';
 import { createLogger } from '../../src/shared/logger.js';
-import { isGpuManager, type GpuInventory } from '../../src/shared/ports/gpu-manager.js';
-import { deletePrefix, gpuTestPrefix } from '../support/gpu-ledger.js';
+import { isGpuManager, type AllocateResult, type GpuInventory } from '../../src/shared/ports/gpu-manager.js';
+import { deletePrefix, gpuTestPrefix, reservedMb } from '../support/gpu-ledger.js';
 import { RecordingMetrics } from '../support/pipeline.js';
 
 const log = createLogger('gpu-test', 'silent');
@@ -183,5 +183,94 @@ describe('RedisGpuManager', () => {
     expect(await ledger.release(card, 'a')).toEqual({ removed: false, reservedMb: 500 });
     // The keys live as long as the longest lease they held (5 s here), then go on their own.
     await expect.poll(() => redis.exists(...ledger.keys(card)), { timeout: 8000, interval: 50 }).toBe(0);
+  });
+});
+
+describe('waiting for memory on a card’s list', () => {
+  const uuid = 'GPU-simulated-0000';
+  const held = (result: AllocateResult | QueuedAllocation) => {
+    if (!result.ok) throw new Error(result.reason);
+    return result.lease;
+  };
+
+  it('hands freed memory to the waiting request in the release itself; a smaller newcomer may fill what is left', async () => {
+    const { manager, redis, prefix } = setup({ gpus: '0:Sim:1000' });
+    const big = held(await manager.allocate('big', 800));
+    const waiting = await manager.allocateOrQueue('waiter', 500, { waitMs: 5000, gpuUuid: uuid });
+    expect(waiting).toMatchObject({ ok: false, code: 'queued', freeMb: 200 });
+    // 200 MB are free: a 150 MB newcomer passes the 500 MB waiter, which does not fit yet.
+    const small = held(await manager.allocateOrQueue('small', 150, { waitMs: 5000, gpuUuid: uuid }));
+    expect(await reservedMb(redis, prefix, hostname(), 0)).toBe(950);
+
+    await big.release();
+    // The release granted it: reserved at once, before the waiter even heard.
+    expect(await reservedMb(redis, prefix, hostname(), 0)).toBe(650);
+    if (waiting.ok || waiting.code !== 'queued') throw new Error('not queued');
+    const granted = held(await waiting.granted);
+    expect(granted).toMatchObject({ serviceId: 'waiter', requiredMb: 500, gpuUuid: uuid });
+    expect((await manager.leases()).map((l) => l.serviceId).sort()).toEqual(['small', 'waiter']);
+    await granted.release();
+    await small.release();
+    expect(await redis.exists(...new ReservationLedger(redis, prefix).keys({ host: hostname(), uuid }))).toBe(0);
+  });
+
+  it('lets nothing pass a request that has waited past strictAfterMs', async () => {
+    const { manager } = setup({ gpus: '0:Sim:1000' });
+    const big = held(await manager.allocate('big', 900));
+    const waiting = await manager.allocateOrQueue('waiter', 500, { waitMs: 5000, strictAfterMs: 0, gpuUuid: uuid });
+    expect(waiting).toMatchObject({ code: 'queued' });
+    // 100 MB are free, but the waiter comes first now.
+    expect(await manager.allocate('small', 50)).toMatchObject({ ok: false, code: 'insufficient_memory' });
+    await big.release();
+    if (waiting.ok || waiting.code !== 'queued') throw new Error('not queued');
+    expect((await waiting.granted).ok).toBe(true);
+    expect((await manager.allocate('small', 50)).ok).toBe(true);
+  });
+
+  it('withdraws a request whose wait runs out or is cancelled, and never queues one the card cannot hold', async () => {
+    const { manager, redis, prefix } = setup({ gpus: '0:Sim:1000' });
+    const big = held(await manager.allocate('big', 900));
+    const started = Date.now();
+    const runsOut = await manager.allocateOrQueue('waiter', 500, { waitMs: 300, gpuUuid: uuid });
+    if (runsOut.ok || runsOut.code !== 'queued') throw new Error('not queued');
+    const ranOut = await runsOut.granted;
+    expect(ranOut).toMatchObject({ ok: false, code: 'insufficient_memory' });
+    expect(ranOut.ok ? '' : ranOut.reason).toMatch(/none freed within 300 ms/);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(280);
+    const cancelled = await manager.allocateOrQueue('waiter', 500, { waitMs: 60_000, gpuUuid: uuid });
+    if (cancelled.ok || cancelled.code !== 'queued') throw new Error('not queued');
+    cancelled.cancel();
+    expect((await cancelled.granted).ok).toBe(false);
+    expect(await manager.allocateOrQueue('huge', 1001, { waitMs: 5000, gpuUuid: uuid })).toMatchObject({ ok: false, code: 'insufficient_memory' });
+    // Nothing waits any more, so a release hands nothing over.
+    await big.release();
+    expect(await reservedMb(redis, prefix, hostname(), 0)).toBe(0);
+  });
+
+  it('hands over memory that came back by expiry (a holder that died) when the wait ends', async () => {
+    const { manager, redis, prefix } = setup({ gpus: '0:Sim:1000' });
+    const ledger = new ReservationLedger(redis, prefix);
+    const card = { host: hostname(), uuid };
+    await ledger.allocate({ card, leaseId: 'dead', requiredMb: 900, totalMb: 1000, ttlMs: 150, meta: {}, pid: 1, processes: [] });
+    const waiting = await manager.allocateOrQueue('waiter', 500, { waitMs: 600, gpuUuid: uuid });
+    if (waiting.ok || waiting.code !== 'queued') throw new Error('not queued');
+    // No release announces an expiry; the wait's end finds the memory free and takes it.
+    const granted = held(await waiting.granted);
+    expect((await ledger.snapshot(card)).map((l) => l.id)).toEqual([granted.id]);
+    await granted.release();
+  });
+
+  it('ends its waits when it closes, leaving nothing queued or reserved', async () => {
+    const { manager, redis, prefix } = setup({ gpus: '0:Sim:1000' });
+    const inventory = new SimulatedInventory('0:Sim:1000', hostname());
+    const waiter = new RedisGpuManager({ redis: redis.duplicate(), prefix, inventory, profiles: new ModelProfiles(undefined), leaseTtlMs: 10_000, log, ownsConnection: true });
+    const big = held(await manager.allocate('big', 900));
+    const waiting = await waiter.allocateOrQueue('waiter', 500, { waitMs: 60_000, gpuUuid: uuid });
+    if (waiting.ok || waiting.code !== 'queued') throw new Error('not queued');
+    await waiter.close();
+    expect((await waiting.granted).ok).toBe(false);
+    await big.release();
+    expect(await reservedMb(redis, prefix, hostname(), 0)).toBe(0);
+    expect(await redis.exists(...new ReservationLedger(redis, prefix).keys({ host: hostname(), uuid }))).toBe(0);
   });
 });

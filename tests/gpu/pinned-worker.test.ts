@@ -1,7 +1,8 @@
 // A GPU-pinned worker process running the real stage runner (fake providers, the test database):
 // it reserves its models' resident memory at start or refuses with the reason; each job reserves
-// its working memory first; when the card is short the job waits in the queue without losing an
-// attempt, and the turn finishes once memory frees.
+// its working memory first; when the card is short the job waits for memory (on the card's list,
+// back in the queue when that wait runs out) without losing an attempt, and the turn goes on as
+// soon as a release hands the memory over.
 import { hostname } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stageJobId } from '../../src/shared/contracts/jobs.js';
@@ -66,24 +67,28 @@ describe('GPU-pinned stage workers', () => {
     const handle = await pipeline.client.enqueueTurn({ sessionId: session.sessionId, text: 'Que horas são?' });
     const llmJob = async () => pipeline.queues.get('llm').getJob(stageJobId(handle.turnId, 'llm'));
 
-    // The job is offered again and again, but never run and never charged an attempt.
+    // The job waits on the card's list in the ledger; each time its wait runs out (1 s) it goes back to the
+    // queue and is offered again, but it is never run and never charged an attempt.
+    const waitList = `${pipeline.prefix}:gpu:${hostname()}:${card.uuid}:wait`;
+    await expect.poll(() => pipeline.redis.zcard(waitList), { timeout: 10_000, interval: 20 }).toBe(1);
     await expect.poll(async () => (await llmJob())?.attemptsStarted ?? 0, { timeout: 10_000, interval: 20 }).toBeGreaterThanOrEqual(3);
     const waiting = await llmJob();
     expect(waiting?.attemptsMade).toBe(0);
     expect(await waiting?.getState()).toMatch(/^(delayed|wait|waiting|prioritized|active)$/);
     expect((await handle.turn()).status).not.toBe('failed');
     expect(pipeline.llm.script.calls).toBe(0);
-    // Concurrency follows memory: while nothing fits, each worker takes one job at a time.
-    expect(pipeline.worker.workers.map((w) => w.concurrency)).toEqual([1, 1, 1]);
 
+    // The release hands the memory straight to the waiting job (in the same script): the turn goes on.
+    await expect.poll(() => pipeline.redis.zcard(waitList), { timeout: 5_000, interval: 10 }).toBe(1);
     await blocker.lease.release();
     const result = await handle.result({ timeoutMs: 20_000 });
     expect(result.replyText.length).toBeGreaterThan(0);
     expect(result.timing.llm?.attempts).toBe(1);
     expect(result.timing.tts?.attempts).toBe(1);
     expect(pipeline.metrics.calls.some((c) => c.name === 'voxq.gpu.reserved_mb' && c.tags?.gpu_uuid === card.uuid)).toBe(true);
-    // Freed memory lets the workers take more jobs again, up to their configured concurrency.
-    await expect.poll(() => pipeline.worker?.workers.map((w) => w.concurrency), { timeout: 5_000 }).toEqual([2, 2, 2]);
+    // Nothing is left waiting, and the workers' concurrency is what was configured.
+    expect(await pipeline.redis.exists(waitList)).toBe(0);
+    expect(pipeline.worker.workers.map((w) => w.concurrency)).toEqual([2, 2, 2]);
 
     // Job leases are gone; closing the worker gives the resident memory back.
     expect(await reservedMb(pipeline.redis, pipeline.prefix, hostname(), 1)).toBe(300);

@@ -71,8 +71,8 @@ describe('GPU reservations across processes', () => {
     expect(failed).toEqual([]);
     expect(await queue.getFailedCount()).toBe(0);
     expect(figures.reduce((sum, f) => sum + f.completed, 0)).toBe(jobs.length);
-    // Memory was short at times (so the waiting path ran), and both cards did work.
-    expect(figures.reduce((sum, f) => sum + f.short, 0)).toBeGreaterThan(0);
+    // Memory was short at times (jobs waited on the card's list until a release handed it over), and both cards did work.
+    expect(figures.reduce((sum, f) => sum + f.waitMs.length, 0)).toBeGreaterThan(0);
     expect(checker.maxReservedMb.every((mb) => mb > CARD_MB / 2)).toBe(true);
     // Every job ran on its first and only attempt.
     const done = await queue.getJobs(['completed'], 0, -1);

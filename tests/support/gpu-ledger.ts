@@ -14,6 +14,11 @@ export async function reservedMb(redis: Redis, prefix: string, host: string, ind
   return mbs.reduce((sum, v) => sum + Number(v), 0);
 }
 
+/** Requests waiting on a card's list for memory to be handed over (jobs still waiting to run). */
+export function waitingCount(redis: Redis, prefix: string, host: string, index: number): Promise<number> {
+  return redis.zcard(`${prefix}:gpu:${host}:${simulatedUuid(index)}:wait`);
+}
+
 export interface LedgerChecker {
   samples: number;
   maxReservedMb: number[];

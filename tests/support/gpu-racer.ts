@@ -21,26 +21,32 @@ export interface RacerFigures {
   gpuUuid: string;
   completed: number;
   short: number;
-  /** Every allocation's duration (granted or refused), ms. */
+  /** Every allocation's round trip (granted, queued or refused), ms. */
   allocateMs: number[];
+  /** Every wait on the card's list that ended with memory handed over, ms (a wait that ran out counts in `short`). */
+  waitMs: number[];
+  /** CPU this process spent (user + system) after loading its code, ms. */
+  cpuMs: number;
 }
 
+const cpuAtStart = process.cpuUsage();
 const config = loadConfig();
 const log = createLogger('gpu-racer', config.VOXQ_LOG_LEVEL);
 const [card] = await resolveGpuSelector(config, process.env.RACER_GPU ?? '0');
 if (!card) throw new Error('no card');
 const manager = openGpuManager(config, { log, pinnedUuid: card.uuid });
 const allocateMs: number[] = [];
+const waitMs: number[] = [];
 const tuning = (name: string) => (process.env[name] !== undefined ? Number(process.env[name]) : undefined);
 const gate = new JobMemoryGate({
   manager,
   gpuUuid: card.uuid,
   log,
   onAllocate: (ms) => allocateMs.push(ms),
+  onWait: (ms, granted) => granted && waitMs.push(ms),
   // Unset: the gate's defaults (what the stage runner uses).
+  ...(tuning('RACER_WAIT_MS') !== undefined ? { waitMs: tuning('RACER_WAIT_MS') } : {}),
   ...(tuning('RACER_RETRY_DELAY_MS') !== undefined ? { retryDelayMs: tuning('RACER_RETRY_DELAY_MS') } : {}),
-  ...(tuning('RACER_SHORT_STREAK') !== undefined ? { shortStreakToPause: tuning('RACER_SHORT_STREAK') } : {}),
-  ...(tuning('RACER_MAX_PAUSE_MS') !== undefined ? { maxPauseMs: tuning('RACER_MAX_PAUSE_MS') } : {}),
 });
 let completed = 0;
 const connection = createRedis(config.REDIS_URL, 'worker', 'gpu-racer');
@@ -70,9 +76,12 @@ process.on('SIGTERM', () => {
     gate.close();
     await manager.close();
     await closeRedis(connection);
-    const figures: RacerFigures = { pid: process.pid, gpuUuid: card.uuid, completed, short: gate.shortCount, allocateMs };
+    const cpu = process.cpuUsage(cpuAtStart);
+    const figures: RacerFigures = { pid: process.pid, gpuUuid: card.uuid, completed, short: gate.shortCount, allocateMs, waitMs, cpuMs: (cpu.user + cpu.system) / 1000 };
     process.stdout.write(`${JSON.stringify(figures)}\n`, () => process.exit(0));
   })();
 });
+// As a pinned worker does at start (PinnedGpu.pin): ready to hear that memory was handed over.
+await manager.readyToQueue();
 await worker.waitUntilReady();
 log.info({ gpuUuid: card.uuid, pid: process.pid }, 'racer ready');

@@ -54,7 +54,7 @@ export async function pinProcessToGpu(config: Config, card: GpuCard, models: Pin
     'worker pinned to gpu',
   );
   try {
-    const pinned = await PinnedGpu.pin({ card, manager, profiles: new ModelProfiles(config.VOXQ_GPU_PROFILES), models, log: options.log });
+    const pinned = await PinnedGpu.pin({ card, manager, profiles: new ModelProfiles(config.VOXQ_GPU_PROFILES), models, log: options.log, waitMs: config.VOXQ_GPU_WAIT_MS });
     await manager.publish();
     return pinned;
   } catch (error) {

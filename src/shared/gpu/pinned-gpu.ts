@@ -26,12 +26,21 @@ export class PinnedGpu {
     private readonly profiles: Map<string, ModelProfile>,
     private readonly resident: GpuLease[],
     log: Logger,
+    waitMs: number | undefined,
   ) {
-    this.gate = new JobMemoryGate({ manager, gpuUuid: card.uuid, log });
+    this.gate = new JobMemoryGate({ manager, gpuUuid: card.uuid, log, ...(waitMs !== undefined ? { waitMs } : {}) });
   }
 
   /** Reserves every model's resident memory on the card, or throws a VoxqError saying why not. */
-  static async pin(options: { card: GpuCard; manager: RedisGpuManager; profiles: ModelProfiles; models: PinnedModel[]; log: Logger }): Promise<PinnedGpu> {
+  static async pin(options: {
+    card: GpuCard;
+    manager: RedisGpuManager;
+    profiles: ModelProfiles;
+    models: PinnedModel[];
+    log: Logger;
+    /** How long a job waits on the card's list for memory before going back to the queue. */
+    waitMs?: number;
+  }): Promise<PinnedGpu> {
     const { card, manager, log } = options;
     const profiles = new Map<string, ModelProfile>();
     const resident: GpuLease[] = [];
@@ -52,7 +61,9 @@ export class PinnedGpu {
       resident.push(result.lease);
       log.info({ service, model, gpuUuid: card.uuid, gpuIndex: card.index, residentMb: profile.residentMb, jobMb: profile.jobMb }, 'gpu model memory reserved');
     }
-    return new PinnedGpu(card, manager, profiles, resident, log);
+    // Jobs that find the card short wait for memory to be handed over; be ready to hear of it.
+    await manager.readyToQueue().catch((error: unknown) => log.warn({ err: error }, 'gpu grant subscription failed; will retry on the first wait'));
+    return new PinnedGpu(card, manager, profiles, resident, log, options.waitMs);
   }
 
   attach(worker: Worker): void {

@@ -1,6 +1,6 @@
 // The GpuManager port on an inventory (nvidia-smi or simulated) and the Redis reservation ledger.
 import { randomBytes } from 'node:crypto';
-import { EventEmitter } from 'node:events';
+import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
 import type {
@@ -14,11 +14,12 @@ import type {
 } from '../ports/gpu-manager.js';
 import type { Metrics } from '../ports/metrics.js';
 import { closeRedis } from '../redis.js';
+import { GrantListener } from './grant-listener.js';
 import { HeldLease, LeaseRenewer, type RenewOutcome } from './gpu-lease.js';
 import type { GpuInventorySource } from './inventory-source.js';
 import type { ModelProfiles } from './model-profiles.js';
 import { recommendBackend } from './recommended-backend.js';
-import { ReservationLedger, type LedgerLease } from './reservation-ledger.js';
+import { ReservationLedger, type LedgerAllocateRequest, type LedgerLease } from './reservation-ledger.js';
 
 export interface RedisGpuManagerOptions {
   redis: Redis;
@@ -34,18 +35,39 @@ export interface RedisGpuManagerOptions {
   ownsConnection?: boolean;
 }
 
+/** A request waiting on its card's list (RedisGpuManager.allocateOrQueue). */
+export interface QueuedAllocation {
+  ok: false;
+  code: 'queued';
+  reason: string;
+  freeMb: number;
+  /** The lease once a release hands the memory over; insufficient_memory when the wait ran out or was cancelled. */
+  granted: Promise<AllocateResult>;
+  /** Stops waiting now (granted still settles, with the lease if it came first). */
+  cancel: () => void;
+}
+
+/**
+ * The ledger keeps a waiting request this much longer than its holder waits, so the holder's
+ * withdrawal (late timers, a round trip) still finds it and takes memory that came back meanwhile.
+ * A holder that died is dropped from the list after waitMs plus this.
+ */
+const WITHDRAW_MARGIN_MS = 1000;
+
 export const GPU_RESERVED_GAUGE = 'voxq.gpu.reserved_mb';
 export const GPU_FREE_GAUGE = 'voxq.gpu.free_mb';
 
 export class RedisGpuManager implements GpuManager {
   readonly ledger: ReservationLedger;
   private readonly renewer: LeaseRenewer;
-  private readonly freed = new EventEmitter();
-  private subscriber: Redis | undefined;
+  private readonly grants: GrantListener;
+  /** Waits still settling (close() lets them finish so no granted lease is left behind). */
+  private readonly waits = new Set<Promise<AllocateResult>>();
   private closed: Promise<void> | undefined;
 
   constructor(private readonly options: RedisGpuManagerOptions) {
     this.ledger = new ReservationLedger(options.redis, options.prefix);
+    this.grants = new GrantListener(options.redis, this.ledger.grantChannel(hostname(), randomBytes(4).toString('hex')), options.log);
     this.renewer = new LeaseRenewer({
       intervalMs: Math.max(50, Math.floor(options.leaseTtlMs / 3)),
       renew: (lease) => this.renew(lease),
@@ -80,28 +102,76 @@ export class RedisGpuManager implements GpuManager {
     if (cards.length === 0) return { ok: false, code: 'unknown_gpu', reason: `no GPU ${wanted} on ${inventory.host}`, freeMb: 0 };
     let bestFreeMb = 0;
     for (const card of cards) {
-      const leaseId = `${serviceId}:${process.pid}:${randomBytes(6).toString('hex')}`;
-      const info: GpuLeaseInfo = { id: leaseId, serviceId, host: card.host, gpuUuid: card.uuid, gpuIndex: card.index, requiredMb, pid: process.pid };
-      const result = await this.ledger.allocate({
-        card,
-        leaseId,
-        requiredMb,
-        totalMb: card.totalMb,
-        ttlMs: this.options.leaseTtlMs,
-        meta: { serviceId, gpuIndex: card.index },
-        pid: process.pid,
-        processes: processesOn(inventory, card),
-      });
+      const info = leaseInfo(serviceId, card, requiredMb);
+      const result = await this.ledger.allocate(this.ledgerRequest(info, card, inventory));
       this.gauges(card, result.reservedMb, result.foreignMb);
-      if (result.ok) {
-        const lease = new HeldLease(info, (l) => this.releaseLease(l));
-        this.renewer.add(lease);
-        return { ok: true, lease };
-      }
+      if (result.ok) return { ok: true, lease: this.hold(info) };
       bestFreeMb = Math.max(bestFreeMb, card.totalMb - result.foreignMb - result.reservedMb);
     }
     const where = cards.length === 1 ? `GPU ${cards[0]?.index} (${cards[0]?.uuid})` : `any of ${cards.length} GPUs`;
     return { ok: false, code: 'insufficient_memory', reason: `${requiredMb} MB does not fit on ${where}: ${bestFreeMb} MB free`, freeMb: Math.max(0, bestFreeMb) };
+  }
+
+  /** Opens what waiting for memory needs (a subscription for grants) now rather than on a job's first wait. */
+  async readyToQueue(): Promise<void> {
+    await this.grants.ready();
+  }
+
+  /**
+   * Like allocate, on one card (gpuUuid, else the pinned one), but when the card is short the
+   * request waits on its list for up to waitMs: the release that frees the memory hands it over
+   * in the same script (first fit, oldest first; after strictAfterMs, default waitMs / 2, nothing
+   * is served before it). One round trip either way; the wait is `granted`.
+   */
+  async allocateOrQueue(
+    serviceId: string,
+    requiredMb: number,
+    options: { gpuUuid?: string; waitMs: number; strictAfterMs?: number },
+  ): Promise<AllocateResult | QueuedAllocation> {
+    const wanted = options.gpuUuid ?? this.options.pinnedUuid;
+    const plain = () => this.allocate(serviceId, requiredMb, wanted === undefined ? {} : { gpuUuid: wanted });
+    if (options.waitMs <= 0 || wanted === undefined || this.closed) return plain();
+    try {
+      await this.grants.ready();
+    } catch (error) {
+      this.options.log.warn({ err: error }, 'gpu grant subscription failed: allocating without waiting');
+      return plain();
+    }
+    const inventory = await this.options.inventory.read();
+    const card = inventory.cards.find((c) => c.uuid === wanted);
+    if (!card) return plain();
+    const info = leaseInfo(serviceId, card, requiredMb);
+    const queue = {
+      waitMs: options.waitMs + WITHDRAW_MARGIN_MS,
+      strictAfterMs: options.strictAfterMs ?? Math.floor(options.waitMs / 2),
+      channel: this.grants.channel,
+    };
+    // Listening before asking: the grant can be published before the reply to this call is read.
+    const pending = this.grants.wait(info.id, options.waitMs);
+    const result = await this.ledger.allocate({ ...this.ledgerRequest(info, card, inventory), queue }).catch((error: unknown) => {
+      pending.cancel();
+      throw error;
+    });
+    if (!result.queued) pending.cancel();
+    this.gauges(card, result.reservedMb, result.foreignMb);
+    if (result.ok) return { ok: true, lease: this.hold(info) };
+    const freeMb = Math.max(0, card.totalMb - result.foreignMb - result.reservedMb);
+    const reason = `${requiredMb} MB does not fit on GPU ${card.index} (${card.uuid}): ${freeMb} MB free`;
+    if (!result.queued) return { ok: false, code: 'insufficient_memory', reason, freeMb };
+    const granted = (async (): Promise<AllocateResult> => {
+      // Not heard (the wait ran out, was cancelled, or the notice was lost): withdrawing says whether it was granted after all.
+      // If Redis cannot say, the job goes back; a lease granted meanwhile is never renewed, so it expires.
+      const withdraw = () =>
+        this.ledger.withdraw(card, info.id).catch((error: unknown) => {
+          this.options.log.warn({ leaseId: info.id, err: error }, 'gpu wait withdrawal failed; a lease granted meanwhile expires on its own');
+          return false;
+        });
+      if ((await pending.heard) || (await withdraw())) return { ok: true, lease: this.hold(info) };
+      return { ok: false, code: 'insufficient_memory', reason: `${reason}, and none freed within ${options.waitMs} ms`, freeMb };
+    })();
+    this.waits.add(granted);
+    void granted.finally(() => this.waits.delete(granted)).catch(() => undefined);
+    return { ok: false, code: 'queued', reason, freeMb, granted, cancel: pending.cancel };
   }
 
   async release(leaseId: string): Promise<void> {
@@ -149,20 +219,6 @@ export class RedisGpuManager implements GpuManager {
     return all.flat();
   }
 
-  /** Calls back when any process releases memory on this card (or on any card without one). */
-  onFreed(listener: (host: string, uuid: string) => void): () => void {
-    if (!this.subscriber) {
-      this.subscriber = this.options.redis.duplicate({ connectionName: 'voxq-gpu-freed' });
-      this.subscriber.on('message', (_channel: string, message: string) => {
-        const [host = '', uuid = ''] = message.split('|');
-        this.freed.emit('freed', host, uuid);
-      });
-      void this.subscriber.subscribe(this.ledger.freedChannel).catch((error: unknown) => this.options.log.warn({ err: error }, 'gpu freed subscription failed'));
-    }
-    this.freed.on('freed', listener);
-    return () => this.freed.off('freed', listener);
-  }
-
   /** One renewal round now (tests; the timer does it every ttl/3). */
   renewNow(): Promise<void> {
     return this.renewer.tick();
@@ -181,10 +237,10 @@ export class RedisGpuManager implements GpuManager {
   /** Stops renewing and releases what this process holds (a graceful exit frees memory at once). */
   close(): Promise<void> {
     this.closed ??= (async () => {
+      await this.grants.close();
+      await Promise.allSettled([...this.waits]);
       await this.renewer.stop();
       await Promise.allSettled(this.renewer.leases().map((l) => l.release()));
-      if (this.subscriber) await closeRedis(this.subscriber);
-      this.freed.removeAllListeners();
       if (this.options.ownsConnection) await closeRedis(this.options.redis);
     })();
     return this.closed;
@@ -194,18 +250,29 @@ export class RedisGpuManager implements GpuManager {
     const inventory = await this.options.inventory.read();
     const card = inventory.cards.find((c) => c.uuid === lease.gpuUuid);
     if (!card) return 'lost';
-    const result = await this.ledger.allocate({
-      card,
-      leaseId: lease.id,
-      requiredMb: lease.requiredMb,
-      totalMb: card.totalMb,
-      ttlMs: this.options.leaseTtlMs,
-      meta: { serviceId: lease.serviceId, gpuIndex: card.index },
-      pid: process.pid,
-      processes: processesOn(inventory, card),
-    });
+    const result = await this.ledger.allocate({ ...this.ledgerRequest(lease.info, card, inventory), renew: true });
     if (!result.ok) return 'lost';
     return result.existed ? 'renewed' : 'rebuilt';
+  }
+
+  private ledgerRequest(info: GpuLeaseInfo, card: GpuCard, inventory: GpuInventory): LedgerAllocateRequest {
+    return {
+      card,
+      leaseId: info.id,
+      requiredMb: info.requiredMb,
+      totalMb: card.totalMb,
+      ttlMs: this.options.leaseTtlMs,
+      meta: { serviceId: info.serviceId, gpuIndex: card.index },
+      pid: process.pid,
+      processes: processesOn(inventory, card),
+    };
+  }
+
+  /** A lease the ledger granted: renewed from now on until released. */
+  private hold(info: GpuLeaseInfo): HeldLease {
+    const lease = new HeldLease(info, (l) => this.releaseLease(l));
+    this.renewer.add(lease);
+    return lease;
   }
 
   private async releaseLease(lease: HeldLease): Promise<void> {
@@ -223,6 +290,16 @@ export class RedisGpuManager implements GpuManager {
     metrics.gauge(GPU_RESERVED_GAUGE, reservedMb, tags);
     metrics.gauge(GPU_FREE_GAUGE, Math.max(0, card.totalMb - foreignMb - reservedMb), tags);
   }
+}
+
+/** Lease ids: `service:pid:<this process's random tag><count>`, unique without a random draw each. */
+const LEASE_TAG = randomBytes(6).toString('hex');
+let leaseCount = 0;
+
+function leaseInfo(serviceId: string, card: GpuCard, requiredMb: number): GpuLeaseInfo {
+  leaseCount += 1;
+  const id = `${serviceId}:${process.pid}:${LEASE_TAG}${leaseCount.toString(36)}`;
+  return { id, serviceId, host: card.host, gpuUuid: card.uuid, gpuIndex: card.index, requiredMb, pid: process.pid };
 }
 
 function processesOn(inventory: GpuInventory, card: GpuCard): { pid: number; usedMb: number }[] {

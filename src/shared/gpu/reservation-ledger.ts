@@ -1,9 +1,14 @@
 // The GPU reservation ledger in Redis, keyed by host and GPU uuid under VOXQ_PREFIX. Each card
-// has four keys: `expiry` (zset lease → expiry ms, Redis clock), `mb` (hash lease → MB), `pid`
-// (hash lease → holder pid) and `meta` (hash lease → JSON). Every change is one Lua script, so
-// allocation is atomic across processes and hosts: the script drops expired leases, works out
-// what is free (total − memory of processes that are not voxq's − live reservations) and either
-// records the lease or says why not. All keys expire with the last lease, so nothing leaks.
+// has four lease keys: `expiry` (zset lease → expiry ms, Redis clock), `mb` (hash lease → MB),
+// `pid` (hash lease → holder pid) and `meta` (hash lease → JSON); and two for requests waiting
+// for memory: `wait` (zset request → when it queued) and `want` (hash request → its terms). Every
+// change is one Lua script, so allocation is atomic across processes and hosts: the script drops
+// expired leases, works out what is free (total − memory of processes that are not voxq's − live
+// reservations) and either records the lease, queues the request, or says why not. Memory that
+// frees (a release, an expiry) goes to the waiting requests in the same script, oldest first,
+// skipping those that do not fit yet (first fit), unless one has waited past its `strictAt`:
+// then nothing passes it. The waiter hears of its lease on its own channel. All keys expire
+// with the last lease or waiter, so nothing leaks.
 import type { Redis } from 'ioredis';
 
 /** Drops expired leases; leaves `now` and `reserved` (sum of live leases) in locals. */
@@ -23,6 +28,54 @@ local mbs = redis.call('HVALS', KEYS[2])
 for i = 1, #mbs do reserved = reserved + tonumber(mbs[i]) end
 `;
 
+/**
+ * Hands free memory to waiting requests (see the header); expired waiters are dropped. Needs
+ * \`now\` and \`reserved\`; updates \`reserved\`. Returns whether a waiter that must not be passed
+ * is still short (\`blocked\`): then no newcomer may take memory either. A waiter is stored as
+ * "mb|limit|deadline|strictAt|ttl|pid|channel|meta" (limit: total − foreign when it queued).
+ */
+const GRANT = `
+local function grant()
+  local ids = redis.call('ZRANGE', KEYS[5], 0, -1)
+  if #ids == 0 then return false end
+  local wants = redis.call('HMGET', KEYS[6], unpack(ids))
+  local blocked = false
+  local notices = {}
+  local longest = 0
+  for i, id in ipairs(ids) do
+    local raw = wants[i]
+    local mb, limit, deadline, strictAt = string.match(raw or '', '^(%d+)|(%-?%d+)|(%d+)|(%d+)|')
+    mb = tonumber(mb)
+    if not mb or tonumber(deadline) <= now then
+      redis.call('ZREM', KEYS[5], id)
+      redis.call('HDEL', KEYS[6], id)
+    elseif reserved + mb <= tonumber(limit) then
+      local ttl, pid, channel, meta = string.match(raw, '^[^|]*|[^|]*|[^|]*|[^|]*|(%d+)|([^|]*)|([^|]*)|(.*)$')
+      ttl = tonumber(ttl)
+      redis.call('HSET', KEYS[2], id, mb)
+      redis.call('HSET', KEYS[3], id, pid)
+      redis.call('HSET', KEYS[4], id, meta)
+      redis.call('ZADD', KEYS[1], now + ttl, id)
+      redis.call('ZREM', KEYS[5], id)
+      redis.call('HDEL', KEYS[6], id)
+      reserved = reserved + mb
+      longest = math.max(longest, ttl)
+      notices[channel] = (notices[channel] and (notices[channel] .. '\\n') or '') .. id
+    elseif now >= tonumber(strictAt) then
+      blocked = true
+      break
+    end
+  end
+  if longest > 0 then
+    for i = 1, 4 do
+      if redis.call('PTTL', KEYS[i]) < longest then redis.call('PEXPIRE', KEYS[i], longest) end
+    end
+  end
+  for channel, leaseIds in pairs(notices) do redis.call('PUBLISH', channel, leaseIds) end
+  return blocked
+end
+`;
+
 /** Memory of compute processes whose pid holds no lease here (and is not the caller). */
 const FOREIGN = `
 local own = {}
@@ -30,24 +83,41 @@ local pids = redis.call('HVALS', KEYS[3])
 for i = 1, #pids do own[pids[i]] = true end
 own[ARGV[6]] = true
 local foreign = 0
-for i = 7, #ARGV, 2 do
+for i = 11, #ARGV, 2 do
   if not own[ARGV[i]] then foreign = foreign + tonumber(ARGV[i + 1]) end
 end
 `;
 
 /**
- * KEYS: expiry, mb, pid, meta. ARGV: leaseId, requiredMb, totalMb, ttlMs, metaJson, pid,
- * then pid, usedMb pairs of the card's compute processes.
- * A lease already held is extended (renewal); a missing one is (re)created only if it fits, so
- * holders rebuild the ledger after Redis loses it. Returns {ok, reservedMb, foreignMb, existed}.
+ * KEYS: expiry, mb, pid, meta, wait, want. ARGV: leaseId, requiredMb, totalMb, ttlMs, metaJson,
+ * pid, mode ('renew', 'now' or 'queue'), then for 'queue' waitMs, strictAfterMs and the channel
+ * that hears of the grant, then pid, usedMb pairs of the card's compute processes.
+ * A lease already held is extended (renewal); a missing one is (re)created only if it fits and
+ * no waiter that must not be passed is short ('renew' ignores waiters: holders rebuild the ledger
+ * after Redis loses it). Otherwise 'queue' queues the request when it could fit at all.
+ * Returns {status (1 granted, 2 queued, 0 refused), reservedMb, foreignMb, existed}.
  */
-const ALLOCATE = `${PURGE_AND_SUM}${FOREIGN}
+const ALLOCATE = `${PURGE_AND_SUM}${GRANT}${FOREIGN}
+local mode = ARGV[7]
 local id = ARGV[1]
 local required = tonumber(ARGV[2])
 local ttl = tonumber(ARGV[4])
+local limit = tonumber(ARGV[3]) - foreign
+local blocked = grant()
 local existed = redis.call('HGET', KEYS[2], id)
 if not existed then
-  if reserved + required > tonumber(ARGV[3]) - foreign then return {0, reserved, foreign, 0} end
+  if reserved + required > limit or (blocked and mode ~= 'renew') then
+    if mode ~= 'queue' or required > limit then return {0, reserved, foreign, 0} end
+    local waitMs = tonumber(ARGV[8])
+    redis.call('ZADD', KEYS[5], now, id)
+    local want = {required, limit, now + waitMs, now + tonumber(ARGV[9]), ttl}
+    for i = 1, #want do want[i] = string.format('%.0f', want[i]) end
+    redis.call('HSET', KEYS[6], id, table.concat(want, '|') .. '|' .. ARGV[6] .. '|' .. ARGV[10] .. '|' .. ARGV[5])
+    for i = 5, 6 do
+      if redis.call('PTTL', KEYS[i]) < waitMs then redis.call('PEXPIRE', KEYS[i], waitMs) end
+    end
+    return {2, reserved, foreign, 0}
+  end
   redis.call('HSET', KEYS[2], id, required)
   redis.call('HSET', KEYS[3], id, ARGV[6])
   redis.call('HSET', KEYS[4], id, ARGV[5])
@@ -60,19 +130,41 @@ end
 return {1, reserved, foreign, existed and 1 or 0}
 `;
 
-/** KEYS: expiry, mb, pid, meta. ARGV: leaseId, channel, message. Returns {removed, reservedMb}. */
-const RELEASE = `${PURGE_AND_SUM}
+/**
+ * KEYS: expiry, mb, pid, meta, wait, want. ARGV: leaseId. The freed memory goes to waiters at once.
+ * Returns {removed, reservedMb}.
+ */
+const RELEASE = `${PURGE_AND_SUM}${GRANT}
 local mb = redis.call('HGET', KEYS[2], ARGV[1])
-if not mb then return {0, reserved} end
+if not mb then
+  grant()
+  return {0, reserved}
+end
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[2], ARGV[1])
 redis.call('HDEL', KEYS[3], ARGV[1])
 redis.call('HDEL', KEYS[4], ARGV[1])
-redis.call('PUBLISH', ARGV[2], ARGV[3])
-return {1, reserved - tonumber(mb)}
+reserved = reserved - tonumber(mb)
+grant()
+return {1, reserved}
 `;
 
-/** KEYS: expiry, mb, pid, meta. Returns live leases as {id, mb, pid, meta, expiresAtMs, nowMs}. */
+/**
+ * KEYS: expiry, mb, pid, meta, wait, want. ARGV: leaseId. Withdraws a waiting request, after one
+ * last hand-over (memory may have come back by expiry, which no release announced); when it was
+ * granted, says so (the caller holds that lease). Returns 1 granted, 0 withdrawn or gone.
+ */
+const WITHDRAW = `${PURGE_AND_SUM}${GRANT}
+grant()
+if redis.call('ZREM', KEYS[5], ARGV[1]) == 1 then
+  redis.call('HDEL', KEYS[6], ARGV[1])
+  grant()
+  return 0
+end
+return redis.call('HEXISTS', KEYS[2], ARGV[1])
+`;
+
+/** KEYS: expiry, mb, pid, meta, wait, want. Returns live leases as {id, mb, pid, meta, expiresAtMs, nowMs}. */
 const SNAPSHOT = `${PURGE_AND_SUM}
 local out = {}
 local ids = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
@@ -98,10 +190,25 @@ export interface LedgerAllocateRequest {
   pid: number;
   /** Compute processes on the card (pid, MB); the ledger counts those that hold no lease. */
   processes: readonly { pid: number; usedMb: number }[];
+  /** A renewal: extend the lease, or rebuild it if it fits (waiters aside). */
+  renew?: boolean;
+  /** When short, wait on the card's list rather than be refused (if the card could ever hold it). */
+  queue?: LedgerQueueRequest;
+}
+
+export interface LedgerQueueRequest {
+  /** The request leaves the list after this long (its holder withdraws it first). */
+  waitMs: number;
+  /** After this long nothing that queued later (or arrives) is served before it. */
+  strictAfterMs: number;
+  /** Where the lease id is published when memory is handed over. */
+  channel: string;
 }
 
 export interface LedgerAllocateResult {
   ok: boolean;
+  /** Not granted now, but waiting on the card's list (see LedgerQueueRequest). */
+  queued: boolean;
   reservedMb: number;
   foreignMb: number;
   /** The lease was already there (a renewal), rather than created now. */
@@ -118,7 +225,7 @@ export interface LedgerLease {
 
 type Reply = (string | number | Reply)[];
 
-const SCRIPTS = { voxqGpuAllocate: ALLOCATE, voxqGpuRelease: RELEASE, voxqGpuSnapshot: SNAPSHOT } as const;
+const SCRIPTS = { voxqGpuAllocate: ALLOCATE, voxqGpuRelease: RELEASE, voxqGpuWithdraw: WITHDRAW, voxqGpuSnapshot: SNAPSHOT } as const;
 
 /** The ledger's scripts as ioredis commands (EVALSHA, falling back to EVAL once per connection). */
 type LedgerRedis = Redis & { [K in keyof typeof SCRIPTS]: (...args: (string | number)[]) => Promise<unknown> };
@@ -126,7 +233,7 @@ type LedgerRedis = Redis & { [K in keyof typeof SCRIPTS]: (...args: (string | nu
 function withScripts(redis: Redis): LedgerRedis {
   const commands = redis as LedgerRedis;
   for (const [name, lua] of Object.entries(SCRIPTS)) {
-    if (typeof (commands as unknown as Record<string, unknown>)[name] !== 'function') redis.defineCommand(name, { numberOfKeys: 4, lua });
+    if (typeof (commands as unknown as Record<string, unknown>)[name] !== 'function') redis.defineCommand(name, { numberOfKeys: 6, lua });
   }
   return commands;
 }
@@ -141,15 +248,15 @@ export class ReservationLedger {
     this.redis = withScripts(redis);
   }
 
-  /** The card's keys: `<prefix>:gpu:<host>:<uuid>:{expiry,mb,pid,meta}`. */
+  /** The card's keys: `<prefix>:gpu:<host>:<uuid>:{expiry,mb,pid,meta,wait,want}`. */
   keys(card: LedgerCard): string[] {
     const base = `${this.prefix}:gpu:${card.host}:${card.uuid}`;
-    return [`${base}:expiry`, `${base}:mb`, `${base}:pid`, `${base}:meta`];
+    return [`${base}:expiry`, `${base}:mb`, `${base}:pid`, `${base}:meta`, `${base}:wait`, `${base}:want`];
   }
 
-  /** Where releases are announced (`host|uuid`), so waiting workers wake. */
-  get freedChannel(): string {
-    return `${this.prefix}:gpu:freed`;
+  /** A channel of its own for a process's grants (`<prefix>:gpu:granted:<host>:<pid>:<tag>`). */
+  grantChannel(host: string, tag: string): string {
+    return `${this.prefix}:gpu:granted:${host}:${process.pid}:${tag}`;
   }
 
   /** Every card any host has published (`voxq gpus` reads it). */
@@ -167,14 +274,21 @@ export class ReservationLedger {
       String(request.ttlMs),
       JSON.stringify(request.meta),
       String(request.pid),
+      request.renew ? 'renew' : request.queue ? 'queue' : 'now',
+      ...(request.queue ? [String(request.queue.waitMs), String(request.queue.strictAfterMs), request.queue.channel] : ['0', '0', '']),
       ...processArgs,
     )) as number[];
-    return { ok: reply[0] === 1, reservedMb: Number(reply[1]), foreignMb: Number(reply[2]), existed: reply[3] === 1 };
+    return { ok: reply[0] === 1, queued: reply[0] === 2, reservedMb: Number(reply[1]), foreignMb: Number(reply[2]), existed: reply[3] === 1 };
+  }
+
+  /** Takes a request off the card's wait list: true when it had been granted meanwhile (the lease is the caller's). */
+  async withdraw(card: LedgerCard, leaseId: string): Promise<boolean> {
+    return (await this.redis.voxqGpuWithdraw(...this.keys(card), leaseId)) === 1;
   }
 
   /** Idempotent. Returns whether this call removed it and what stays reserved on the card. */
   async release(card: LedgerCard, leaseId: string): Promise<{ removed: boolean; reservedMb: number }> {
-    const reply = (await this.redis.voxqGpuRelease(...this.keys(card), leaseId, this.freedChannel, `${card.host}|${card.uuid}`)) as number[];
+    const reply = (await this.redis.voxqGpuRelease(...this.keys(card), leaseId)) as number[];
     return { removed: reply[0] === 1, reservedMb: Number(reply[1]) };
   }
 
