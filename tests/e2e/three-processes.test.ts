@@ -12,12 +12,12 @@ import { configSchema } from '../../src/shared/config.js';
 import { connect } from '../../src/producers/sdk/connect.js';
 import type { VoxqClient } from '../../src/producers/sdk/voxq-client.js';
 import { openMongoStores } from '../../src/shared/store/mongo-stores.js';
+import { dropTestState, stopProcesses } from '../support/e2e-cleanup.js';
 import { startGroqStandin, type GroqStandin } from '../support/groq-standin.js';
 import { testMongoUrl, uniqueDbName } from '../support/mongo.js';
 import { spanTree, startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.js';
 import { speakPtBr } from '../support/speech.js';
 import { spawnVoxq, type VoxqProcess } from '../support/voxq-process.js';
-import { Redis } from 'ioredis';
 
 const SENTENCE = 'Olá, qual é a previsão do tempo para amanhã?';
 
@@ -63,21 +63,11 @@ beforeAll(async () => {
 });
 
 // A failed test must not leave its workers taking the next test's jobs.
-afterEach(async () => {
-  for (const p of processes) if (p.child.exitCode === null && p.child.signalCode === null) p.kill('SIGKILL');
-  await Promise.all(processes.map((p) => p.exited));
-});
+afterEach(() => stopProcesses(processes));
 
 afterAll(async () => {
-  for (const p of processes) if (p.child.exitCode === null) p.kill('SIGKILL');
-  await Promise.all(processes.map((p) => p.exited));
-  const redis = new Redis(inject('redisUrl'));
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length) await redis.del(...keys);
-  await redis.quit();
-  const stores = await openMongoStores(testMongoUrl(), dbName);
-  await stores.db.dropDatabase();
-  await stores.close();
+  await stopProcesses(processes);
+  await dropTestState({ prefix, dbName });
   await groq.close();
   await otlp.close();
   await rm(dir, { recursive: true, force: true });
