@@ -33,6 +33,7 @@ Examples:
   $ voxq demo                                   # one real turn on this machine
   $ voxq worker --stages stt,llm,tts --concurrency 4
   $ voxq worker --stages tts --gpu 1             # pinned to GPU 1, reserving its memory
+  $ VOXQ_TTS=kokoro voxq worker --stages tts     # Kokoro's pf_dora voice (downloads the model once)
   $ voxq gpus                                   # the cluster's GPUs and voxq's reservations
   $ voxq turn --audio pergunta.wav --out resposta.wav
   $ voxq turn --text "Que horas são?" --session sess_…
