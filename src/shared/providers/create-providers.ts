@@ -97,8 +97,13 @@ export function createLlmProvider(config: Config): LlmProvider {
   }
 }
 
-/** VOXQ_TTS unset: Kokoro when its model needs no download (a local folder or a cached copy), else espeak-ng. */
+/**
+ * VOXQ_TTS unset: Kokoro when its model needs no download (a complete cached copy) or a local
+ * folder is configured (an incomplete one then fails the load, naming the missing files, rather
+ * than falling back quietly), else espeak-ng.
+ */
 export function defaultTtsName(config: Config): 'kokoro' | 'espeak' {
+  if (config.VOXQ_KOKORO_MODEL_DIR) return 'kokoro';
   return kokoroModelPresent(kokoroModelOptions(config)) ? 'kokoro' : 'espeak';
 }
 

@@ -3,7 +3,7 @@
 // local folder with remote loading off. `from_pretrained` takes no GPU index: a GPU worker is
 // pinned to its card by CUDA_VISIBLE_DEVICES, set when the worker process is spawned.
 import { existsSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { AutoTokenizer, StyleTextToSpeech2Model, env as transformersEnv } from '@huggingface/transformers';
 import { KokoroTTS } from 'kokoro-js';
 
@@ -46,39 +46,58 @@ export function modelFileFor(dtype: KokoroDtype): string {
   return `onnx/model${suffix[dtype]}.onnx`;
 }
 
-/** True when loading would need no download: a local folder with the dtype's file, or a cached copy. */
-export function kokoroModelPresent(options: Pick<KokoroModelOptions, 'model' | 'modelDir' | 'cacheDir' | 'dtype'>): boolean {
-  const folder = options.modelDir ? resolve(options.modelDir) : join(options.cacheDir, options.model);
-  return existsSync(join(folder, 'config.json')) && existsSync(join(folder, modelFileFor(options.dtype)));
+/** What a Kokoro folder holds besides the model file (the hub's ONNX export layout). */
+const FOLDER_FILES = ['config.json', 'tokenizer.json', 'tokenizer_config.json'];
+
+/** The files of `folder` a load of `dtype` needs that are not there. */
+export function missingKokoroFiles(folder: string, dtype: KokoroDtype): string[] {
+  return [...FOLDER_FILES, modelFileFor(dtype)].filter((file) => !existsSync(join(folder, file)));
 }
 
+/** True when loading would need no download: a local folder with every file, or a complete cached copy. */
+export function kokoroModelPresent(options: Pick<KokoroModelOptions, 'model' | 'modelDir' | 'cacheDir' | 'dtype'>): boolean {
+  const folder = options.modelDir ? resolve(options.modelDir) : join(options.cacheDir, options.model);
+  return missingKokoroFiles(folder, options.dtype).length === 0;
+}
+
+const DEFAULT_REMOTE_HOST = transformersEnv.remoteHost;
+
 /**
- * transformers.js keeps these settings on one module-wide object: set them for this load. A
- * process (or thread) loads one Kokoro configuration, so there is nothing to restore.
+ * transformers.js keeps these settings on one module-wide object: every load sets all of them,
+ * and loads in one thread run one at a time (see `loadKokoro`). A local folder is loaded by its
+ * absolute path (read as a path, not a hub id, so any folder name works), with no cache copy.
  */
 function configureHub(options: KokoroModelOptions): string {
   transformersEnv.cacheDir = options.cacheDir;
-  transformersEnv.useFSCache = true;
+  transformersEnv.remoteHost = options.hubUrl ? (options.hubUrl.endsWith('/') ? options.hubUrl : `${options.hubUrl}/`) : DEFAULT_REMOTE_HOST;
   if (options.modelDir) {
-    const folder = resolve(options.modelDir);
     transformersEnv.allowRemoteModels = false;
     transformersEnv.allowLocalModels = true;
-    transformersEnv.localModelPath = `${dirname(folder)}/`;
-    return basename(folder);
+    transformersEnv.useFSCache = false;
+    return resolve(options.modelDir);
   }
   transformersEnv.allowRemoteModels = true;
   // The cache is where downloads land; reading local folders by model id would look in ./models.
   transformersEnv.allowLocalModels = false;
-  if (options.hubUrl) transformersEnv.remoteHost = options.hubUrl.endsWith('/') ? options.hubUrl : `${options.hubUrl}/`;
+  transformersEnv.useFSCache = true;
   return options.model;
 }
+
+/** Loads in this thread, one after another: each sets transformers.js's global settings for itself. */
+let loadsInThisThread: Promise<unknown> = Promise.resolve();
 
 /**
  * KokoroTTS.from_pretrained's own two steps (the model and the tokenizer through transformers.js,
  * then `new KokoroTTS`), with onnxruntime session options it does not pass on: the intra-op
  * thread count, so inference leaves a core to the worker's event loop.
  */
-export async function loadKokoro(options: KokoroModelOptions, onProgress?: (progress: LoadProgress) => void): Promise<KokoroTTS> {
+export function loadKokoro(options: KokoroModelOptions, onProgress?: (progress: LoadProgress) => void): Promise<KokoroTTS> {
+  const load = loadsInThisThread.then(() => loadNow(options, onProgress));
+  loadsInThisThread = load.catch(() => undefined);
+  return load;
+}
+
+async function loadNow(options: KokoroModelOptions, onProgress?: (progress: LoadProgress) => void): Promise<KokoroTTS> {
   const id = configureHub(options);
   const progress_callback = onProgress ? (info: LoadProgress) => onProgress(info) : undefined;
   const [model, tokenizer] = await Promise.all([

@@ -9,9 +9,16 @@ import type { FromThread, SynthesisThreadData, ToThread } from './synthesis-mess
 export interface KokoroSynthesizer {
   /** Loads the model (downloading it first if needed); rejects with why it could not. */
   start(onProgress?: (progress: LoadProgress) => void): Promise<void>;
-  synthesize(request: KokoroRequest): Promise<Float32Array>;
+  /** Rejects at once when `signal` aborts; a request not yet on a thread is dropped from the queue. */
+  synthesize(request: KokoroRequest, signal?: AbortSignal): Promise<Float32Array>;
+  /** False once every thread has died and none could be restarted: load again. */
+  healthy(): boolean;
+  /** Waits (a bounded time) for runs in progress, then stops the threads. */
   close(): Promise<void>;
 }
+
+/** How long close() lets a run in progress finish before terminating its thread. */
+const CLOSE_GRACE_MS = 30_000;
 
 export function createKokoroSynthesizer(model: KokoroModelOptions, threads: number): KokoroSynthesizer {
   return threads > 0 ? new ThreadedSynthesizer(model, threads) : new InlineSynthesizer(model);
@@ -25,14 +32,20 @@ class InlineSynthesizer implements KokoroSynthesizer {
     this.tts ??= await loadKokoro(this.model, onProgress);
   }
 
-  synthesize(request: KokoroRequest): Promise<Float32Array> {
+  synthesize(request: KokoroRequest, signal?: AbortSignal): Promise<Float32Array> {
+    if (signal?.aborted) return Promise.reject(new Error('synthesis aborted'));
     if (!this.tts) return Promise.reject(new Error('the Kokoro model is not loaded'));
     return runKokoro(this.tts, request);
   }
 
-  close(): Promise<void> {
+  healthy(): boolean {
+    return true;
+  }
+
+  async close(): Promise<void> {
+    const tts = this.tts;
     this.tts = undefined;
-    return Promise.resolve();
+    await tts?.model.dispose();
   }
 }
 
@@ -40,6 +53,8 @@ interface Pending {
   request: KokoroRequest;
   resolve(samples: Float32Array): void;
   reject(error: Error): void;
+  /** Settled (answered, failed or aborted): later news is ignored. */
+  done?: boolean;
 }
 
 interface Slot {
@@ -67,6 +82,8 @@ class ThreadedSynthesizer implements KokoroSynthesizer {
   private readonly slots: Slot[] = [];
   private readonly queue: Pending[] = [];
   private nextRequestId = 1;
+  private restarting = 0;
+  private broken: Error | undefined;
   private closed = false;
 
   constructor(
@@ -77,16 +94,43 @@ class ThreadedSynthesizer implements KokoroSynthesizer {
   async start(onProgress?: (progress: LoadProgress) => void): Promise<void> {
     if (this.slots.length > 0) return;
     // The first thread downloads (if needed) and reports progress; the rest load from its cache.
-    this.slots.push(await this.startThread(true, onProgress));
-    const rest = await Promise.all(Array.from({ length: this.threads - 1 }, () => this.startThread(false)));
-    this.slots.push(...rest);
+    this.adopt(await this.startThread(true, onProgress));
+    const rest = await Promise.allSettled(Array.from({ length: this.threads - 1 }, () => this.startThread(false)));
+    for (const result of rest) if (result.status === 'fulfilled') this.adopt(result.value);
+    const failed = rest.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason instanceof Error ? failed.reason : new Error(String(failed.reason));
+    if (this.closed) throw new Error('the Kokoro synthesizer closed while loading');
   }
 
-  synthesize(request: KokoroRequest): Promise<Float32Array> {
+  healthy(): boolean {
+    return !this.broken;
+  }
+
+  synthesize(request: KokoroRequest, signal?: AbortSignal): Promise<Float32Array> {
     if (this.closed) return Promise.reject(new Error('the Kokoro synthesizer is closed'));
-    if (this.slots.length === 0) return Promise.reject(new Error('the Kokoro model is not loaded'));
+    if (this.broken) return Promise.reject(this.broken);
+    if (this.slots.length === 0 && this.restarting === 0) return Promise.reject(new Error('the Kokoro model is not loaded'));
+    if (signal?.aborted) return Promise.reject(new Error('synthesis aborted'));
     return new Promise((resolve, reject) => {
-      this.queue.push({ request, resolve, reject });
+      const pending: Pending = {
+        request,
+        resolve: (samples) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(samples);
+        },
+        reject: (error) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+      };
+      // Not on a thread yet: out of the queue. On a thread: the run cannot be stopped; its answer is dropped.
+      const onAbort = (): void => {
+        const index = this.queue.indexOf(pending);
+        if (index >= 0) this.queue.splice(index, 1);
+        settle(pending, new Error('synthesis aborted'));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.queue.push(pending);
       this.dispatch();
     });
   }
@@ -94,8 +138,27 @@ class ThreadedSynthesizer implements KokoroSynthesizer {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const pending of this.queue.splice(0)) pending.reject(new Error('the Kokoro synthesizer closed'));
-    await Promise.all(this.slots.splice(0).map((slot) => slot.worker.terminate()));
+    for (const pending of this.queue.splice(0)) settle(pending, new Error('the Kokoro synthesizer closed'));
+    const slots = this.slots.splice(0);
+    // onnxruntime aborts the process when its thread is terminated mid-run: let runs finish first.
+    await Promise.all(
+      slots.map(async (slot) => {
+        if (slot.busy) {
+          settle(slot.busy, new Error('the Kokoro synthesizer closed'));
+          await idle(slot.worker, CLOSE_GRACE_MS);
+        }
+        await slot.worker.terminate();
+      }),
+    );
+  }
+
+  private adopt(slot: Slot): void {
+    if (this.closed) {
+      void slot.worker.terminate();
+      return;
+    }
+    this.slots.push(slot);
+    this.dispatch();
   }
 
   private startThread(reportProgress: boolean, onProgress?: (progress: LoadProgress) => void): Promise<Slot> {
@@ -135,29 +198,27 @@ class ThreadedSynthesizer implements KokoroSynthesizer {
       const busy = slot.busy;
       if (!busy || (message.type !== 'audio' && message.type !== 'failed') || message.requestId !== busy.requestId) return;
       slot.busy = undefined;
-      if (message.type === 'audio') busy.resolve(message.samples);
-      else busy.reject(new Error(message.message));
+      settle(busy, message.type === 'audio' ? message.samples : new Error(message.message));
       this.dispatch();
     });
     const lost = (why: string): void => {
       const index = this.slots.indexOf(slot);
-      if (index < 0) return;
+      if (index < 0) return; // closed, or already counted (error then exit)
       this.slots.splice(index, 1);
-      slot.busy?.reject(new Error(`the Kokoro thread ${why}`));
+      if (slot.busy) settle(slot.busy, new Error(`the Kokoro thread ${why}`));
       slot.busy = undefined;
-      if (this.closed) return;
+      this.restarting += 1;
       this.startThread(false).then(
         (fresh) => {
-          if (this.closed) void fresh.worker.terminate();
-          else {
-            this.slots.push(fresh);
-            this.dispatch();
-          }
+          this.restarting -= 1;
+          this.adopt(fresh);
         },
         (error: unknown) => {
-          // No thread left to run the queue: fail what waits rather than hang it.
-          if (this.slots.length > 0) return;
-          for (const pending of this.queue.splice(0)) pending.reject(error instanceof Error ? error : new Error(String(error)));
+          this.restarting -= 1;
+          if (this.slots.length > 0 || this.restarting > 0 || this.closed) return;
+          // No thread left and none coming: fail what waits, and say so until loaded again.
+          this.broken = new Error(`every Kokoro thread died and none could restart: ${error instanceof Error ? error.message : String(error)}`);
+          for (const pending of this.queue.splice(0)) settle(pending, this.broken);
         },
       );
     };
@@ -166,14 +227,37 @@ class ThreadedSynthesizer implements KokoroSynthesizer {
   }
 
   private dispatch(): void {
+    if (this.closed) return;
     for (const slot of this.slots) {
       if (slot.busy) continue;
       const next = this.queue.shift();
       if (!next) return;
       const requestId = this.nextRequestId++;
-      slot.busy = { ...next, requestId };
+      slot.busy = Object.assign(next, { requestId });
       const message: ToThread = { type: 'synthesize', requestId, request: next.request };
       slot.worker.postMessage(message);
     }
   }
+}
+
+function settle(pending: Pending, outcome: Float32Array | Error): void {
+  if (pending.done) return;
+  pending.done = true;
+  if (outcome instanceof Error) pending.reject(outcome);
+  else pending.resolve(outcome);
+}
+
+/** Resolves when the thread answers its current run or exits, or after `timeoutMs`. */
+function idle(worker: Worker, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      worker.off('message', done);
+      worker.off('exit', done);
+      resolve();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    worker.on('message', done);
+    worker.on('exit', done);
+  });
 }

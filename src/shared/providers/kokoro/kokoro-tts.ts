@@ -5,7 +5,7 @@
 import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { AudioFormat, SynthesizedAudio } from '../../ports/audio.js';
 import type { LoadOptions, SynthesizeOptions, TtsInfo, TtsProvider } from '../../ports/tts-provider.js';
 import { encodeSpeech, speechAudioFormat, type SpeechFormat } from '../../audio/encode-speech.js';
@@ -15,7 +15,7 @@ import { toEspeakVoice } from '../language.js';
 import { ProviderError, type ProviderErrorKind } from '../provider-error.js';
 import { EspeakG2P } from './espeak-g2p.js';
 import { toInputIds, tokenizePhonemes } from './kokoro-vocab.js';
-import { KOKORO_SAMPLE_RATE_HZ, type KokoroDevice, type KokoroModelOptions, type LoadProgress } from './kokoro-model.js';
+import { KOKORO_SAMPLE_RATE_HZ, missingKokoroFiles, type KokoroDevice, type KokoroModelOptions, type LoadProgress } from './kokoro-model.js';
 import { createKokoroSynthesizer, type KokoroSynthesizer } from './kokoro-synthesizer.js';
 import { splitPhonemes } from './phoneme-chunks.js';
 
@@ -52,6 +52,8 @@ export class KokoroTtsProvider implements TtsProvider {
   private readonly voices = new Set(kokoroVoices());
   private readonly g2p = new Map<string, EspeakG2P>();
   private synthesizer: KokoroSynthesizer | undefined;
+  /** The synthesizer being started, so close() can stop it too. */
+  private starting: KokoroSynthesizer | undefined;
   private loading: Promise<void> | undefined;
 
   constructor(private readonly options: KokoroTtsOptions) {
@@ -69,25 +71,45 @@ export class KokoroTtsProvider implements TtsProvider {
 
   /** Loads the model once (downloading it on a first run). A GPU worker calls it after reserving the model's memory. */
   load(options: LoadOptions = {}): Promise<void> {
-    this.loading ??= (async () => {
-      const device = this.options.device === 'auto' ? (options.onGpu ? 'cuda' : 'cpu') : this.options.device;
-      const threads = this.options.threads ?? 1;
-      const intraOpThreads = this.options.model.intraOpThreads ?? defaultIntraOpThreads(threads);
-      const synthesizer = createKokoroSynthesizer({ ...this.options.model, device, intraOpThreads }, threads);
-      try {
-        await synthesizer.start(this.options.onProgress);
-      } catch (cause) {
-        await synthesizer.close();
-        this.loading = undefined;
-        const hint =
-          device === 'cuda'
-            ? " (device cuda needs onnxruntime-node's CUDA provider libraries, which its install script fetches unless ONNXRUNTIME_NODE_INSTALL=skip, and CUDA 12 with cuDNN 9 on the host; VOXQ_KOKORO_DEVICE=cpu runs on the CPU)"
-            : '';
-        throw this.error('connection', `could not load the model ${this.info().model} on ${device}: ${message(cause)}${hint}`, cause);
-      }
-      this.synthesizer = synthesizer;
-    })();
+    if (this.synthesizer && !this.synthesizer.healthy()) {
+      // Its threads died and could not be restarted: start over with a fresh load.
+      void this.synthesizer.close();
+      this.synthesizer = undefined;
+      this.loading = undefined;
+    }
+    this.loading ??= this.loadNow(options);
     return this.loading;
+  }
+
+  private async loadNow(options: LoadOptions): Promise<void> {
+    const { model } = this.options;
+    const device = this.options.device === 'auto' ? (options.onGpu ? 'cuda' : 'cpu') : this.options.device;
+    if (model.modelDir) {
+      const missing = missingKokoroFiles(resolve(model.modelDir), model.dtype);
+      if (missing.length > 0) {
+        this.loading = undefined;
+        throw this.error('bad_request', `could not load the model ${this.info().model}: the folder lacks ${missing.join(', ')}`);
+      }
+    }
+    // On a GPU every thread would hold its own copy of the model, and one copy is reserved.
+    const threads = device === 'cuda' ? Math.min(1, this.options.threads ?? 1) : (this.options.threads ?? 1);
+    const intraOpThreads = model.intraOpThreads ?? defaultIntraOpThreads(threads);
+    const synthesizer = createKokoroSynthesizer({ ...model, device, intraOpThreads }, threads);
+    this.starting = synthesizer;
+    try {
+      await synthesizer.start(this.options.onProgress);
+    } catch (cause) {
+      await synthesizer.close();
+      this.loading = undefined;
+      const hint =
+        device === 'cuda'
+          ? " (device cuda needs onnxruntime-node's CUDA provider libraries, which its install script fetches unless ONNXRUNTIME_NODE_INSTALL=skip, and CUDA 12 with cuDNN 9 on the host; VOXQ_KOKORO_DEVICE=cpu runs on the CPU)"
+          : '';
+      throw this.error('connection', `could not load the model ${this.info().model} on ${device}: ${message(cause)}${hint}`, cause);
+    } finally {
+      this.starting = undefined;
+    }
+    this.synthesizer = synthesizer;
   }
 
   async isAvailable(): Promise<boolean> {
@@ -120,11 +142,12 @@ export class KokoroTtsProvider implements TtsProvider {
       const { ids } = tokenizePhonemes(chunk);
       // Punctuation and spaces alone (ids 1–16) would be a model run of silence.
       if (!ids.some((id) => id > LAST_PUNCTUATION_ID)) continue;
-      const run = synthesizer.synthesize({ ids: toInputIds(ids), voice: options.voice, speed }).catch((cause: unknown) => {
+      const run = synthesizer.synthesize({ ids: toInputIds(ids), voice: options.voice, speed }, signal).catch((cause: unknown) => {
+        if (signal?.aborted) throw this.error('aborted', 'synthesis aborted', cause);
         // A run that failed or a thread that died: the next attempt gets a fresh thread.
         throw this.error('server', `inference failed: ${message(cause)}`, cause);
       });
-      pieces.push(await abortable(run, signal, () => this.error('aborted', 'synthesis aborted')));
+      pieces.push(await run);
     }
     if (pieces.length === 0) throw this.error('bad_request', 'nothing to say: the text has no pronounceable words');
     const samples = joinSpeech(pieces, { sampleRateHz: KOKORO_SAMPLE_RATE_HZ });
@@ -138,10 +161,11 @@ export class KokoroTtsProvider implements TtsProvider {
   }
 
   async close(): Promise<void> {
-    const synthesizer = this.synthesizer;
+    const synthesizers = [this.synthesizer, this.starting];
     this.synthesizer = undefined;
+    this.starting = undefined;
     this.loading = undefined;
-    await synthesizer?.close();
+    await Promise.all(synthesizers.map((s) => s?.close() ?? Promise.resolve()));
   }
 
   private g2pFor(language: string): EspeakG2P {
@@ -176,24 +200,4 @@ export function defaultIntraOpThreads(threads: number, cores: number = available
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/** Settles with the work, or rejects as soon as the signal aborts (the thread finishes its run and the result is dropped). */
-function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined, aborted: () => Error): Promise<T> {
-  if (!signal) return work;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(aborted());
-    if (signal.aborted) onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
 }

@@ -25,7 +25,7 @@ export function everyTenPercent(report: (step: ProgressStep) => void): (progress
 
 export function logLoadProgress(log: Pick<Logger, 'info'>): (progress: LoadProgress) => void {
   return everyTenPercent(({ file, percent, loadedBytes, totalBytes }) =>
-    log.info({ file, percent, loadedMb: mb(loadedBytes), totalMb: mb(totalBytes) }, 'model download progress'),
+    log.info({ file, percent, loadedMb: mb(loadedBytes), totalMb: mb(totalBytes) }, 'model load progress'),
   );
 }
 
