@@ -4,8 +4,8 @@
 // pinned to its card by CUDA_VISIBLE_DEVICES, set when the worker process is spawned.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { AutoTokenizer, StyleTextToSpeech2Model, env as transformersEnv } from '@huggingface/transformers';
-import { KokoroTTS } from 'kokoro-js';
+import type { env as transformersEnvType } from '@huggingface/transformers';
+import type { KokoroTTS } from 'kokoro-js';
 
 export const KOKORO_DTYPES = ['fp32', 'fp16', 'q8', 'q4'] as const;
 export type KokoroDtype = (typeof KOKORO_DTYPES)[number];
@@ -60,16 +60,19 @@ export function kokoroModelPresent(options: Pick<KokoroModelOptions, 'model' | '
   return missingKokoroFiles(folder, options.dtype).length === 0;
 }
 
-const DEFAULT_REMOTE_HOST = transformersEnv.remoteHost;
+type TransformersEnv = typeof transformersEnvType;
+/** transformers.js's own hub, read before any load changes it. */
+let defaultRemoteHost: string | undefined;
 
 /**
  * transformers.js keeps these settings on one module-wide object: every load sets all of them,
  * and loads in one thread run one at a time (see `loadKokoro`). A local folder is loaded by its
  * absolute path (read as a path, not a hub id, so any folder name works), with no cache copy.
  */
-function configureHub(options: KokoroModelOptions): string {
+function configureHub(transformersEnv: TransformersEnv, options: KokoroModelOptions): string {
+  defaultRemoteHost ??= transformersEnv.remoteHost;
   transformersEnv.cacheDir = options.cacheDir;
-  transformersEnv.remoteHost = options.hubUrl ? (options.hubUrl.endsWith('/') ? options.hubUrl : `${options.hubUrl}/`) : DEFAULT_REMOTE_HOST;
+  transformersEnv.remoteHost = options.hubUrl ? (options.hubUrl.endsWith('/') ? options.hubUrl : `${options.hubUrl}/`) : defaultRemoteHost;
   if (options.modelDir) {
     transformersEnv.allowRemoteModels = false;
     transformersEnv.allowLocalModels = true;
@@ -98,7 +101,12 @@ export function loadKokoro(options: KokoroModelOptions, onProgress?: (progress: 
 }
 
 async function loadNow(options: KokoroModelOptions, onProgress?: (progress: LoadProgress) => void): Promise<KokoroTTS> {
-  const id = configureHub(options);
+  // Imported here, not at the top: transformers.js, onnxruntime-node and kokoro-js's phonemizer cost
+  // every process that merely can choose a TTS ~300 ms and ~64 MB, and the phonemizer installs
+  // process-wide error handlers. Only a process that loads Kokoro pays for them.
+  const { AutoTokenizer, StyleTextToSpeech2Model, env } = await import('@huggingface/transformers');
+  const { KokoroTTS } = await import('kokoro-js');
+  const id = configureHub(env, options);
   const progress_callback = onProgress ? (info: LoadProgress) => onProgress(info) : undefined;
   const [model, tokenizer] = await Promise.all([
     StyleTextToSpeech2Model.from_pretrained(id, {

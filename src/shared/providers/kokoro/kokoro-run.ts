@@ -1,6 +1,5 @@
 // One Kokoro inference: token ids (already framed with Kokoro's `$` padding) + a voice + speed →
 // 24 kHz samples. The same function runs on a synthesis thread or, with threads off, inline.
-import { Tensor } from '@huggingface/transformers';
 import type { KokoroTTS } from 'kokoro-js';
 
 export interface KokoroRequest {
@@ -11,6 +10,8 @@ export interface KokoroRequest {
 }
 
 export async function runKokoro(tts: KokoroTTS, request: KokoroRequest): Promise<Float32Array> {
+  // Loaded already by loadKokoro (a dynamic import, to keep it out of processes that never use Kokoro).
+  const { Tensor } = await import('@huggingface/transformers');
   const ids = new Tensor('int64', BigInt64Array.from(request.ids, (id) => BigInt(id)), [1, request.ids.length]);
   // generate_from_ids skips kokoro-js's English-only phonemizer and its English-only voice check;
   // it reads the voice's style vector from the files that ship inside kokoro-js.
