@@ -9,11 +9,10 @@ import { createLogger, type Logger } from '../shared/logger.js';
 import { logLoadProgress } from '../shared/providers/kokoro/load-progress-log.js';
 import { OtelMetrics } from '../shared/telemetry/otel-metrics.js';
 import { createProviders, type Providers } from '../shared/providers/create-providers.js';
-import type { GpuCard } from '../shared/ports/gpu-manager.js';
 import { onShutdownSignals } from '../shared/shutdown.js';
 import { openMongoStores } from '../shared/store/mongo-stores.js';
 import { startTracing } from '../shared/telemetry/tracing.js';
-import { startWorkerProcess } from './worker-process.js';
+import { startWorkerProcess, type WorkerProcess } from './worker-process.js';
 
 export function parseStages(value: string): StageName[] {
   const stages = value.split(',').map((s) => s.trim()).filter(Boolean);
@@ -31,22 +30,30 @@ export async function runWorkerCommand(options: { stages: string; concurrency: n
   // Fail before connecting anything when a provider is misconfigured (e.g. no GROQ_API_KEY).
   const providers = createProviders(config, stages, { onModelProgress: logLoadProgress(log) });
   let gpu: PinnedGpu | undefined;
-  if (options.gpu !== undefined) {
-    const cards = await resolveGpuSelector(config, options.gpu);
-    if (cards.length > 1) {
-      // --gpu all: one worker process per card, each pinned with CUDA_VISIBLE_DEVICES.
-      process.exitCode = await runWorkerPerCard(cards, ['--stages', stages.join(','), '--concurrency', String(options.concurrency)], log);
-      return;
-    }
+  const started: { worker?: WorkerProcess } = {};
+  const cards = options.gpu === undefined ? undefined : await resolveGpuSelector(config, options.gpu);
+  if (cards && cards.length > 1) {
+    // --gpu all: one worker process per card, each pinned with CUDA_VISIBLE_DEVICES.
+    process.exitCode = await runWorkerPerCard(cards, ['--stages', stages.join(','), '--concurrency', String(options.concurrency)], log);
+    return;
+  }
+  // From here a SIGTERM closes whatever has started: the workers once they run; before that (pinning,
+  // a model download) the model and the GPU reservation. Registered first, so no signal finds
+  // the process without a handler (the default action would kill it on the spot).
+  onShutdownSignals(async () => {
+    if (started.worker) return started.worker.close();
+    await providers.tts?.close?.();
+    await gpu?.close();
+  }, log);
+  if (cards?.[0]) {
     const models = stages.map((stage) => ({ service: stage, ...modelOf(providers, stage) }));
-    gpu = await pinProcessToGpu(config, cards[0] as GpuCard, models, { log, metrics: new OtelMetrics() });
+    gpu = await pinProcessToGpu(config, cards[0], models, { log, metrics: new OtelMetrics() });
   }
   // A local model loads only once its GPU memory is reserved, and before the first job.
   await loadModels(providers, gpu, log);
   const tracing = startTracing('voxq-worker');
   const stores = await openMongoStores(requireMongoUrl(config), config.VOXQ_MONGO_DB);
-  const worker = startWorkerProcess({ config, stages, concurrency: options.concurrency, stores, providers, tracing, log, ...(gpu ? { gpu } : {}) });
-  onShutdownSignals(() => worker.close(), log);
+  started.worker = startWorkerProcess({ config, stages, concurrency: options.concurrency, stores, providers, tracing, log, ...(gpu ? { gpu } : {}) });
 }
 
 async function loadModels(providers: Partial<Providers>, gpu: PinnedGpu | undefined, log: Logger): Promise<void> {
