@@ -53,7 +53,12 @@ export const llmStage: Stage<'llm'> = {
         return answer.trim();
       },
     );
-    const transcript = input.audio ? transcribeAlongside(turn, llm, input.audio, run, signal) : Promise.resolve();
+    // A side transcription that fails does not cost the reply: the hand-off then enqueues an STT job.
+    const transcript = input.audio
+      ? transcribeAlongside(turn, llm, input.audio, run, signal).catch((error: unknown) => {
+          if (!signal.aborted) deps.log.warn({ turnId: turn.turnId, err: error }, 'side transcription failed; an STT job will transcribe');
+        })
+      : Promise.resolve();
     const [text] = await Promise.all([reply, transcript]).catch((error: unknown) => {
       sibling?.abort();
       throw error;

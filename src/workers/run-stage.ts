@@ -24,6 +24,11 @@ export interface Stage<S extends StageName> {
   run(turn: Turn, run: StageRun): Promise<StageOutputs[S]>;
   /** Hands the turn on once its output is recorded (also when a re-delivered job finds it recorded). */
   handOff(turn: Turn, run: StageRun): Promise<void>;
+  /**
+   * The stage failed for good. Returns true when the turn can still end well without this
+   * stage's result (it then does so itself); otherwise the runner fails the turn.
+   */
+  recover?(turnId: string, failure: TurnError, run: StageRun): Promise<boolean>;
 }
 
 /** A stage's timing, finished now: queued when the job was added, started at `startedAt`, on this attempt. */
@@ -103,7 +108,7 @@ export function createStageProcessor<S extends StageName>(stage: Stage<S>, deps:
       await stage.handOff(current, run);
     } catch (caught) {
       const error = asTimeout(caught, run.signal);
-      await onStageError(stage.name, job, turnId, error, deps);
+      await onStageError(stage, run, turnId, error);
       throw error;
     } finally {
       deadline.clear();
@@ -138,18 +143,23 @@ function asTimeout(error: unknown, signal: AbortSignal): unknown {
   return error;
 }
 
-async function onStageError(stage: StageName, job: Job<StageJobData>, turnId: string, error: unknown, deps: StageDeps): Promise<void> {
+async function onStageError<S extends StageName>(stage: Stage<S>, run: StageRun, turnId: string, error: unknown): Promise<void> {
+  const { job, deps } = run;
   const { metrics, log } = deps;
   const kind = isProviderError(error) ? error.kind : error instanceof VoxqError ? error.code : 'internal';
-  metrics.increment('voxq.stage.errors', 1, { stage, kind });
+  metrics.increment('voxq.stage.errors', 1, { stage: stage.name, kind });
   const attempts = job.opts.attempts ?? 1;
   const lastAttempt = job.attemptsMade + 1 >= attempts;
   if (isRetryable(error) && !lastAttempt) {
-    log.warn({ turnId, stage, kind, attempt: job.attemptsMade + 1, attempts }, 'stage failed, will retry');
+    log.warn({ turnId, stage: stage.name, kind, attempt: job.attemptsMade + 1, attempts }, 'stage failed, will retry');
     return;
   }
-  const failure = describeFailure(stage, error);
-  log.warn({ turnId, stage, code: failure.code }, 'turn failed');
+  const failure = describeFailure(stage.name, error);
+  if (await stage.recover?.(turnId, failure, run)) {
+    log.warn({ turnId, stage: stage.name, code: failure.code }, 'stage failed; the turn goes on without it');
+    throw new UnrecoverableError(failure.message);
+  }
+  log.warn({ turnId, stage: stage.name, code: failure.code }, 'turn failed');
   await failTurn(turnId, failure, deps);
   throw new UnrecoverableError(failure.message);
 }

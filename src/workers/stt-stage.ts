@@ -4,10 +4,10 @@ import { routeOf } from '../shared/contracts/turn.js';
 import { InputError } from '../shared/errors.js';
 import { ProviderError } from '../shared/providers/provider-error.js';
 import { withSpan } from '../shared/telemetry/span-helpers.js';
-import type { Stage } from './run-stage.js';
+import { stageTiming, type Stage } from './run-stage.js';
 import { finishTurn } from './finish-turn.js';
 import { providerFor } from './stage-deps.js';
-import { sttOutputOf } from './user-input.js';
+import { sttOutputOf, untranscribed } from './user-input.js';
 
 export const sttStage: Stage<'stt'> = {
   name: 'stt',
@@ -42,5 +42,15 @@ export const sttStage: Stage<'stt'> = {
     // Transcribe-only: the LLM already has the audio; the transcript may be what completes the turn.
     if (routeOf(turn) === 'audio-llm-tts') return finishTurn(turn, deps);
     await deps.queues.add('llm', { turnId: turn.turnId, sessionId: turn.sessionId });
+  },
+
+  // On audio-llm-tts the transcript is a record, not a step: a turn the LLM answered still ends
+  // with its reply, the user's message standing in as "[audio]".
+  async recover(turnId, failure, { deps, job }) {
+    const turn = await deps.turns.get(turnId);
+    if (!turn || routeOf(turn) !== 'audio-llm-tts') return false;
+    const recorded = await deps.turns.recordStage(turnId, 'stt', untranscribed(turn, failure), stageTiming(job, new Date()));
+    await finishTurn(recorded, deps);
+    return true;
   },
 };

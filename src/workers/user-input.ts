@@ -1,7 +1,7 @@
 // What the user said, whichever route the turn takes: the text they sent, the STT stage's
 // transcript, or (audio-llm-tts) the audio itself for a speech-native LLM, with the transcript
 // recorded beside it when that LLM can also transcribe.
-import { routeOf, type SttOutput, type Turn } from '../shared/contracts/turn.js';
+import { routeOf, type SttOutput, type Turn, type TurnError } from '../shared/contracts/turn.js';
 import { InputError } from '../shared/errors.js';
 import type { AudioInput } from '../shared/ports/audio.js';
 import type { LlmProvider } from '../shared/ports/llm-provider.js';
@@ -28,6 +28,21 @@ export function sttOutputOf(transcription: Transcription, info: { provider: stri
     durationMs: transcription.durationMs,
     provider: info.provider,
     model: info.model,
+  };
+}
+
+/** What stands for the user's words when their audio could not be transcribed (audio-llm-tts only). */
+export const UNTRANSCRIBED_TEXT = '[audio]';
+
+/** The stt record of a turn whose transcription failed for good: the marker text, and why in `model`. */
+export function untranscribed(turn: Turn, failure: TurnError): SttOutput {
+  return {
+    text: UNTRANSCRIBED_TEXT,
+    segments: [],
+    language: turn.language,
+    durationMs: turn.input.kind === 'audio' ? turn.input.audio.durationMs : 0,
+    provider: 'none',
+    model: `untranscribed: ${failure.code}`,
   };
 }
 

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { stageJobId } from '../../src/shared/contracts/jobs.js';
 import { messageId } from '../../src/shared/contracts/ids.js';
 import { TurnFailedError } from '../../src/producers/sdk/turn-result.js';
+import { ProviderError } from '../../src/shared/providers/provider-error.js';
 import { startPipeline, type Pipeline } from '../support/pipeline.js';
 import { speakPtBr } from '../support/speech.js';
 
@@ -139,5 +140,46 @@ describe('the audio → llm → tts route', () => {
     expect(error).toBeInstanceOf(TurnFailedError);
     expect(error).toMatchObject({ stage: 'llm', code: 'llm_no_audio' });
     expect((await client.history(session.sessionId)).length).toBe(0);
+  });
+});
+
+describe('the audio → llm → tts route when transcription fails', () => {
+  it('a transcript that never comes does not fail an answered turn: the user message stands in as [audio]', async () => {
+    // The side STT job hears no words (a non-retryable no_speech); the LLM answered the audio anyway.
+    pipeline = await startPipeline({ env: SPEECH_NATIVE, llm: { acceptsAudio: true }, stt: { transcripts: ['   '] } });
+    const { client, stores } = pipeline;
+    const session = await client.createSession('user-sn-untranscribed');
+    const handle = await client.enqueueTurn({ sessionId: session.sessionId, audio: await speakPtBr(SAID) });
+    const result = await handle.result();
+    expect(result.replyText).toContain('um áudio de');
+    expect(result.replyAudio.durationMs).toBeGreaterThan(0);
+    const turn = await stores.turns.get(handle.turnId);
+    expect(turn?.status).toBe('completed');
+    expect(turn?.stages.stt?.output).toMatchObject({ text: '[audio]', provider: 'none', model: 'untranscribed: no_speech' });
+    const messages = await client.history(session.sessionId);
+    expect(messages.map((m) => [m.role, m.content])).toEqual([
+      ['user', '[audio]'],
+      ['assistant', result.replyText],
+    ]);
+  });
+
+  it('a failed side transcription by the LLM keeps its reply; an STT job transcribes instead', async () => {
+    pipeline = await startPipeline({
+      env: { ...SPEECH_NATIVE, VOXQ_SPEECH_LLM_TRANSCRIBES: 'true' },
+      llm: {
+        acceptsAudio: true,
+        transcript: () => {
+          throw new ProviderError('fake: transcription is down', { kind: 'server', provider: 'fake' });
+        },
+      },
+      stt: { transcripts: [SAID] },
+    });
+    const { client } = pipeline;
+    const session = await client.createSession('user-sn-side-fails');
+    const handle = await client.enqueueTurn({ sessionId: session.sessionId, audio: await speakPtBr(SAID) });
+    const result = await handle.result();
+    expect(result.transcription).toBe(SAID);
+    // One reply: the transcription's failure did not send the LLM stage round again.
+    expect(result.timing.llm?.attempts).toBe(1);
   });
 });
