@@ -15,7 +15,7 @@ import { openMongoStores } from '../../src/shared/store/mongo-stores.js';
 import { dropTestState, stopProcesses } from '../support/e2e-cleanup.js';
 import { startGroqStandin, type GroqStandin } from '../support/groq-standin.js';
 import { testMongoUrl, uniqueDbName } from '../support/mongo.js';
-import { spanTree, startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.js';
+import { otlpProcessEnv, spanTree, startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.js';
 import { speakPtBr } from '../support/speech.js';
 import { spawnVoxq, type VoxqProcess } from '../support/voxq-process.js';
 
@@ -53,12 +53,7 @@ beforeAll(async () => {
     GROQ_BASE_URL: groq.url,
     VOXQ_LOCK_DURATION_MS: '2000',
     VOXQ_LOG_LEVEL: 'info',
-    OTEL_SDK_DISABLED: 'false',
-    OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
-    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-    OTEL_BSP_SCHEDULE_DELAY: '200',
-    OTEL_METRICS_EXPORTER: 'none',
-    OTEL_LOGS_EXPORTER: 'none',
+    ...otlpProcessEnv(otlp.url),
   };
 });
 

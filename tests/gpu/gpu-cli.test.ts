@@ -7,14 +7,14 @@ import { deletePrefix, gpuTestPrefix, reservedMb } from '../support/gpu-ledger.j
 import { testMongoUrl } from '../support/mongo.js';
 import { spawnScript } from '../support/script-process.js';
 import { spawnVoxq, type VoxqProcess } from '../support/voxq-process.js';
+import { stopProcesses } from '../support/e2e-cleanup.js';
 
 const GPUS = '0:NVIDIA L4:23034,1:NVIDIA L4:23034';
 const processes: VoxqProcess[] = [];
 const cleanups: (() => Promise<void>)[] = [];
 
 afterEach(async () => {
-  for (const p of processes) if (p.child.exitCode === null && p.child.signalCode === null) p.kill('SIGKILL');
-  await Promise.all(processes.splice(0).map((p) => p.exited));
+  await stopProcesses(processes);
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 

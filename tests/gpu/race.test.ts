@@ -14,6 +14,7 @@ import type { RacerFigures, RacerJob } from '../support/gpu-racer.js';
 import { spawnScript, stopScript } from '../support/script-process.js';
 import { pick, seededRandom } from '../support/seeded-random.js';
 import type { VoxqProcess } from '../support/voxq-process.js';
+import { stopProcesses } from '../support/e2e-cleanup.js';
 
 const CARD_MB = 8192;
 const GPUS = `0:Sim Card A:${CARD_MB},1:Sim Card B:${CARD_MB}`;
@@ -21,8 +22,7 @@ const processes: VoxqProcess[] = [];
 const cleanups: (() => Promise<void>)[] = [];
 
 afterEach(async () => {
-  for (const p of processes) if (p.child.exitCode === null && p.child.signalCode === null) p.kill('SIGKILL');
-  await Promise.all(processes.splice(0).map((p) => p.exited));
+  await stopProcesses(processes);
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 

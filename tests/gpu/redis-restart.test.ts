@@ -13,6 +13,7 @@ import { ReservationLedger } from '../../src/shared/gpu/reservation-ledger.js';
 import { gpuTestPrefix, reservedMb } from '../support/gpu-ledger.js';
 import { spawnScript } from '../support/script-process.js';
 import type { VoxqProcess } from '../support/voxq-process.js';
+import { stopProcesses } from '../support/e2e-cleanup.js';
 
 const TTL_MS = 1500;
 const processes: VoxqProcess[] = [];
@@ -44,8 +45,7 @@ async function stopRedis(child: ChildProcess): Promise<void> {
 }
 
 afterEach(async () => {
-  for (const p of processes) if (p.child.exitCode === null && p.child.signalCode === null) p.kill('SIGKILL');
-  await Promise.all(processes.splice(0).map((p) => p.exited));
+  await stopProcesses(processes);
   if (server) await stopRedis(server);
   if (dir) await rm(dir, { recursive: true, force: true });
 });

@@ -2,12 +2,12 @@
 // a receiver run here. Each API-submitted turn is one trace: the API's request span at the root,
 // the queue hop, a span per stage on the worker, provider calls inside, store writes as events.
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { MongoApiKeyStore } from '../../src/shared/store/mongo-api-key-store.js';
 import { openMongoStores, type MongoStores } from '../../src/shared/store/mongo-stores.js';
+import { dropTestState, stopProcesses } from '../support/e2e-cleanup.js';
 import { testMongoUrl, uniqueDbName } from '../support/mongo.js';
-import { spanTree, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver.js';
+import { otlpProcessEnv, spanTree, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver.js';
 import { spawnVoxq, type VoxqProcess } from '../support/voxq-process.js';
 import { makeWav } from '../support/wav.js';
 
@@ -16,6 +16,7 @@ const SECRET_TEXT = 'Minha senha secreta é abacaxi';
 let otlp: OtlpReceiver;
 let stores: MongoStores;
 let prefix: string;
+const dbName = uniqueDbName('trace');
 let api: VoxqProcess;
 let worker: VoxqProcess;
 let url: string;
@@ -24,7 +25,6 @@ let key: string;
 beforeAll(async () => {
   otlp = await startOtlpReceiver();
   prefix = `vh${randomBytes(4).toString('hex')}`;
-  const dbName = uniqueDbName('trace');
   stores = await openMongoStores(testMongoUrl(), dbName);
   key = (await new MongoApiKeyStore(stores.db).create({ scopes: ['turns:read', 'turns:write'] })).key;
   const env = {
@@ -36,12 +36,7 @@ beforeAll(async () => {
     VOXQ_LLM: 'fake',
     VOXQ_TTS: 'fake',
     VOXQ_LOG_LEVEL: 'info',
-    OTEL_SDK_DISABLED: 'false',
-    OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
-    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-    OTEL_BSP_SCHEDULE_DELAY: '200',
-    OTEL_METRICS_EXPORTER: 'none',
-    OTEL_LOGS_EXPORTER: 'none',
+    ...otlpProcessEnv(otlp.url),
   };
   api = spawnVoxq(['api', '--port', '0', '--host', '127.0.0.1'], env);
   worker = spawnVoxq(['worker', '--concurrency', '2'], env);
@@ -50,14 +45,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const p of [api, worker]) if (p && p.child.exitCode === null && p.child.signalCode === null) p.kill('SIGKILL');
-  await Promise.all([api?.exited, worker?.exited]);
-  const redis = new Redis(inject('redisUrl'));
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length) await redis.del(...keys);
-  await redis.quit();
-  await stores?.db.dropDatabase();
+  await stopProcesses([api, worker].filter((p): p is VoxqProcess => p !== undefined));
   await stores?.close();
+  await dropTestState({ prefix, dbName });
   await otlp?.close();
 });
 

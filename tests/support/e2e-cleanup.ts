@@ -6,9 +6,10 @@ import { openMongoStores } from '../../src/shared/store/mongo-stores.js';
 import { testMongoUrl } from './mongo.js';
 import type { VoxqProcess } from './voxq-process.js';
 
-export async function stopProcesses(processes: readonly VoxqProcess[]): Promise<void> {
+/** Kills (SIGKILL) what still runs, waits for every exit, and empties the list. */
+export async function stopProcesses(processes: VoxqProcess[]): Promise<void> {
   for (const p of processes) if (p.child.exitCode === null && p.child.signalCode === null) p.kill('SIGKILL');
-  await Promise.all(processes.map((p) => p.exited));
+  await Promise.all(processes.splice(0).map((p) => p.exited));
 }
 
 export async function dropTestState({ prefix, dbName }: { prefix: string; dbName?: string }): Promise<void> {

@@ -424,3 +424,15 @@ function spansFromProtobuf(body: Buffer): ReceivedSpan[] {
   }
   return out;
 }
+
+/** The environment that makes a voxq process export its spans to `url` (JSON, flushed every 200 ms), and nothing else. */
+export function otlpProcessEnv(url: string): Record<string, string> {
+  return {
+    OTEL_SDK_DISABLED: 'false',
+    OTEL_EXPORTER_OTLP_ENDPOINT: url,
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    OTEL_BSP_SCHEDULE_DELAY: '200',
+    OTEL_METRICS_EXPORTER: 'none',
+    OTEL_LOGS_EXPORTER: 'none',
+  };
+}

@@ -2,13 +2,14 @@
 // formats), cached in memory per (text, format, rate) for the test process. ffmpeg works in a
 // temp dir removed right after each conversion: vitest kills its forks without an `exit`
 // event, so a dir kept for the whole run would be left behind.
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fixWavHeader } from '../../src/shared/audio/wav.js';
+import { runProcess } from '../../src/shared/run-process.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -60,18 +61,8 @@ async function generate(text: string, format: SpeechFormat, sampleRateHz: number
   }
 }
 
-function espeak(text: string): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('espeak-ng', ['-v', 'pt-br+f3', '--stdout'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => err.push(c));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code === 0) resolve(Buffer.concat(out));
-      else reject(new Error(`espeak-ng exited ${String(code)}: ${Buffer.concat(err).toString('utf8')}`));
-    });
-    child.stdin.end(text, 'utf8');
-  });
+async function espeak(text: string): Promise<Buffer> {
+  const { code, stdout, stderr } = await runProcess('espeak-ng', ['-v', 'pt-br+f3', '--stdout'], { stdin: text, timeoutMs: 30_000 });
+  if (code !== 0) throw new Error(`espeak-ng exited ${String(code)}: ${stderr}`);
+  return stdout;
 }

@@ -2,7 +2,7 @@
 // accepts, and real audio back in the format asked for — a tone as long as the text would take
 // to say at the requested speed. WAV comes with the placeholder sizes of a streamed header, as
 // OpenAI sends it; mp3, opus, flac and aac are encoded by ffmpeg (stdin → stdout, no temp files).
-import { spawn } from 'node:child_process';
+import { runProcess } from '../../src/shared/run-process.js';
 import { makeWav } from './wav.js';
 
 export const TTS_MODELS: readonly string[] = ['tts-1', 'tts-1-hd', 'kokoro'];
@@ -74,19 +74,9 @@ function asStreamedWav(wav: Uint8Array): Uint8Array {
   return streamed;
 }
 
-function ffmpeg(wav: Uint8Array, output: readonly string[]): Promise<Uint8Array> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('ffmpeg', ['-v', 'error', '-f', 'wav', '-i', 'pipe:0', ...output, 'pipe:1'], { stdio: 'pipe' });
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code === 0) resolve(new Uint8Array(Buffer.concat(stdout)));
-      else reject(new Error(`ffmpeg exited with ${String(code)}: ${Buffer.concat(stderr).toString('utf8').slice(0, 300)}`));
-    });
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(wav);
-  });
+async function ffmpeg(wav: Uint8Array, output: readonly string[]): Promise<Uint8Array> {
+  const args = ['-v', 'error', '-f', 'wav', '-i', 'pipe:0', ...output, 'pipe:1'];
+  const { code, stdout, stderr } = await runProcess('ffmpeg', args, { stdin: wav, timeoutMs: 30_000 });
+  if (code !== 0) throw new Error(`ffmpeg exited with ${String(code)}: ${stderr.slice(0, 300)}`);
+  return new Uint8Array(stdout);
 }

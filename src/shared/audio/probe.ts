@@ -1,10 +1,10 @@
 // What is this audio? ffprobe answers from a pipe; when the pipe cannot tell the duration
 // (mp3, ogg, a streamed WAV), the bytes go to a temp file that ffprobe can seek in.
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError, TimeoutError, VoxqError } from '../errors.js';
+import { ProcessError, runProcess } from '../run-process.js';
 import { readWavInfo } from './wav.js';
 
 /** Groq's per-file limit for transcription; enforcing it is the caller's job (`audio_too_large`). */
@@ -165,32 +165,15 @@ function looksLikeAudio(bytes: Uint8Array): boolean {
   );
 }
 
-function runFfprobe(binary: string, args: string[], stdin: Uint8Array | undefined, timeoutMs: number): Promise<RunResult> {
-  return new Promise<RunResult>((resolve, reject) => {
-    const child = spawn(binary, args, { stdio: 'pipe' });
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-    child.on('error', (cause) => {
-      clearTimeout(timer);
-      reject(new VoxqError('ffprobe_unavailable', `ffprobe could not be started (${binary}); install ffmpeg.`, { cause }));
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (timedOut) {
-        reject(new TimeoutError('probe_timeout', `ffprobe did not finish reading the audio within ${timeoutMs} ms.`));
-        return;
-      }
-      resolve({ code, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') });
-    });
-    // ffprobe stops reading once it knows enough (or gives up): EPIPE here is expected.
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(stdin);
-  });
+async function runFfprobe(binary: string, args: string[], stdin: Uint8Array | undefined, timeoutMs: number): Promise<RunResult> {
+  try {
+    // ffprobe stops reading once it knows enough (or gives up): runProcess ignores the EPIPE.
+    const { code, stdout, stderr } = await runProcess(binary, args, { timeoutMs, ...(stdin ? { stdin } : {}) });
+    return { code, stdout: stdout.toString('utf8'), stderr };
+  } catch (error) {
+    if (error instanceof ProcessError && error.reason === 'timeout') {
+      throw new TimeoutError('probe_timeout', `ffprobe did not finish reading the audio within ${timeoutMs} ms.`);
+    }
+    throw new VoxqError('ffprobe_unavailable', `ffprobe could not be started (${binary}); install ffmpeg.`, { cause: error });
+  }
 }

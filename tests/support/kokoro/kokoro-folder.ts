@@ -5,16 +5,9 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { KOKORO_DTYPES, modelFileFor } from '../../../src/shared/providers/kokoro/kokoro-model.js';
 import { KOKORO_VOCAB } from '../../../src/shared/providers/kokoro/kokoro-vocab.js';
 import { encodeFakeKokoro, type FakeKokoroGraphOptions } from './fake-kokoro-graph.js';
-
-/** The file transformers.js 3 loads for each dtype (its DEFAULT_DTYPE_SUFFIX_MAPPING). */
-export const MODEL_FILES: Readonly<Record<string, string>> = {
-  fp32: 'onnx/model.onnx',
-  fp16: 'onnx/model_fp16.onnx',
-  q8: 'onnx/model_quantized.onnx',
-  q4: 'onnx/model_q4.onnx',
-};
 
 export interface KokoroFolder {
   dir: string;
@@ -56,7 +49,7 @@ export async function makeKokoroFolder(graph: FakeKokoroGraphOptions, parent: st
     ['config.json', text({ model_type: 'style_text_to_speech_2' })],
     ['tokenizer.json', text(kokoroTokenizerJson(Object.fromEntries(KOKORO_VOCAB)))],
     ['tokenizer_config.json', text({ model_max_length: 512, pad_token: '$', tokenizer_class: 'PreTrainedTokenizer', unk_token: '$' })],
-    ...Object.values(MODEL_FILES).map((path) => [path, model] as [string, Uint8Array]),
+    ...KOKORO_DTYPES.map((dtype) => [modelFileFor(dtype), model] as [string, Uint8Array]),
   ]);
   await mkdir(join(dir, 'onnx'));
   for (const [path, bytes] of files) await writeFile(join(dir, path), bytes);

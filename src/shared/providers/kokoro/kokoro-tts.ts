@@ -14,7 +14,7 @@ import { normalizePtBr } from '../../pt-br/normalize-text.js';
 import { toEspeakVoice } from '../language.js';
 import { ProviderError, type ProviderErrorKind } from '../provider-error.js';
 import { EspeakG2P } from './espeak-g2p.js';
-import { toInputIds, tokenizePhonemes } from './kokoro-vocab.js';
+import { hasPhonemes, toInputIds, tokenizePhonemes } from './kokoro-vocab.js';
 import { KOKORO_SAMPLE_RATE_HZ, missingKokoroFiles, type KokoroDevice, type KokoroModelOptions, type LoadProgress } from './kokoro-model.js';
 import { createKokoroSynthesizer, type KokoroSynthesizer } from './kokoro-synthesizer.js';
 import { splitPhonemes } from './phoneme-chunks.js';
@@ -22,8 +22,6 @@ import { splitPhonemes } from './phoneme-chunks.js';
 const PROVIDER = 'kokoro';
 const MIN_SPEED = 0.5;
 const MAX_SPEED = 2;
-/** Kokoro's vocabulary numbers punctuation and the space 1–16; phonemes come after. */
-const LAST_PUNCTUATION_ID = 16;
 
 export interface KokoroTtsOptions {
   model: Omit<KokoroModelOptions, 'device'>;
@@ -140,8 +138,7 @@ export class KokoroTtsProvider implements TtsProvider {
     const pieces: Float32Array[] = [];
     for (const chunk of splitPhonemes(phonemes)) {
       const { ids } = tokenizePhonemes(chunk);
-      // Punctuation and spaces alone (ids 1–16) would be a model run of silence.
-      if (!ids.some((id) => id > LAST_PUNCTUATION_ID)) continue;
+      if (!hasPhonemes(ids)) continue;
       const run = synthesizer.synthesize({ ids: toInputIds(ids), voice: options.voice, speed }, signal).catch((cause: unknown) => {
         if (signal?.aborted) throw this.error('aborted', 'synthesis aborted', cause);
         // A run that failed or a thread that died: the next attempt gets a fresh thread.

@@ -56,6 +56,14 @@ export function tokenizePhonemes(phonemes: string): TokenizedPhonemes {
   return { ids, dropped };
 }
 
+/** Punctuation and the space: a piece with nothing else would be a model run of silence. */
+const PUNCTUATION_IDS: ReadonlySet<number> = new Set(Array.from(';:,.!?—…"()“” ', (symbol) => KOKORO_VOCAB.get(symbol) ?? -1));
+
+/** True when the ids hold at least one phoneme (not only punctuation and spaces). */
+export function hasPhonemes(ids: readonly number[]): boolean {
+  return ids.some((id) => !PUNCTUATION_IDS.has(id));
+}
+
 /** How many tokens a phoneme string costs (unknown symbols cost nothing: they are dropped). */
 export function countPhonemeTokens(phonemes: string): number {
   let count = 0;
