@@ -1,6 +1,7 @@
 // The ServiceClient port on BullMQ (seed: ICommunicationManager). Calling a service adds a job
 // to its stage queue and awaits the result through QueueEvents; health is the queue's live
 // workers, read from Redis's client list (each voxq worker names itself `${hostname}:${pid}`).
+import { context } from '@opentelemetry/api';
 import { Queue, QueueEvents, type ConnectionOptions, type Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { StageName } from './contracts/turn.js';
@@ -31,13 +32,16 @@ export class BullmqServiceClient implements ServiceClient {
    */
   async call(service: StageName, data: unknown, options: { timeoutMs: number; jobId?: string }): Promise<unknown> {
     const { timeoutMs, jobId } = options;
+    const caller = context.active(); // the caller's trace, carried past the await below by hand
     const queue = this.queue(service);
     const events = await this.events(service);
-    const job = await queue.add(SERVICE_CALL_JOB_NAME, data, {
-      ...(jobId !== undefined ? { jobId } : {}),
-      removeOnComplete: { age: 3600, count: 1000 },
-      removeOnFail: { age: 24 * 3600 },
-    });
+    const job = await context.with(caller, () =>
+      queue.add(SERVICE_CALL_JOB_NAME, data, {
+        ...(jobId !== undefined ? { jobId } : {}),
+        removeOnComplete: { age: 3600, count: 1000 },
+        removeOnFail: { age: 24 * 3600 },
+      }),
+    );
     // BullMQ rejects a timed-out wait and a failed job alike (a plain Error): our own timer,
     // armed before BullMQ's, tells them apart.
     let timedOut = false;

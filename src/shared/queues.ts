@@ -1,5 +1,6 @@
 // The three stage queues and the options every stage job gets. One place decides retries,
 // backoff and retention, so the SDK and the stages enqueue alike.
+import { context, type Context } from '@opentelemetry/api';
 import { Queue, type JobsOptions, type Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { STAGE_JOB_NAME, stageJobId, type StageJobData } from './contracts/jobs.js';
@@ -37,17 +38,22 @@ export class StageQueues {
     return STAGES.map((s) => this.queues[s]);
   }
 
-  /** Adds the stage's job for a turn; adding it again while it exists is a no-op (same job id). No priority = live. */
-  async add(stage: StageName, data: StageJobData, priority?: number): Promise<void> {
-    await this.queues[stage].add(STAGE_JOB_NAME, data, this.jobOptions(data.turnId, stage, priority));
+  /**
+   * Adds the stage's job for a turn; adding it again while it exists is a no-op (same job id).
+   * `parent`: the trace context the job continues (the stage's span, the request's): BullMQ
+   * reads it as it adds and carries it in the job to the worker that takes it.
+   */
+  async add(stage: StageName, data: StageJobData, parent?: Context): Promise<void> {
+    const add = () => this.queues[stage].add(STAGE_JOB_NAME, data, this.jobOptions(data.turnId, stage));
+    await (parent ? context.with(parent, add) : add());
   }
 
-  jobOptions(turnId: string, stage: StageName, priority?: number): JobsOptions {
+  /** No priority: live turns run before any prioritized (batch) job, on BullMQ's fastest path. */
+  private jobOptions(turnId: string, stage: StageName): JobsOptions {
     return {
       jobId: stageJobId(turnId, stage),
       attempts: this.options.attempts,
       backoff: { type: STAGE_BACKOFF_TYPE },
-      ...(priority ? { priority } : {}),
       // Kept a while for Bull Board; the turn document is the durable record.
       removeOnComplete: { age: 3600, count: 1000 },
       removeOnFail: { age: 7 * 24 * 3600 },

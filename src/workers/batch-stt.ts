@@ -25,7 +25,7 @@ import type { Metrics } from '../shared/ports/metrics.js';
 import type { SttProvider } from '../shared/ports/stt-provider.js';
 import { isProviderError } from '../shared/providers/provider-error.js';
 import type { AudioBudget } from '../shared/rate-limit/audio-budget.js';
-import { withSpan } from '../shared/telemetry/span-helpers.js';
+import { currentTraceContext, withSpan } from '../shared/telemetry/span-helpers.js';
 
 /** When a 429 carries no retry-after. */
 const DEFAULT_RATE_LIMIT_PAUSE_MS = 10_000;
@@ -66,6 +66,7 @@ export function createBatchProcessor(deps: BatchWorkerDeps, worker: () => Worker
 /** Transcribes one chunk (and records the file when it is its only chunk). */
 function createBatchChunkProcessor(deps: BatchWorkerDeps, worker: () => Worker | undefined): (job: Job<unknown, unknown>) => Promise<BatchChunkResult> {
   return async (job) => {
+    const traceContext = currentTraceContext(); // the job's span, active until the first await
     const parsed = batchChunkJobSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`invalid batch chunk job data: ${parsed.error.issues[0]?.message ?? 'unknown'}`);
     const data = parsed.data;
@@ -84,6 +85,7 @@ function createBatchChunkProcessor(deps: BatchWorkerDeps, worker: () => Worker |
     const info = stt.info();
     try {
       const transcription = await withSpan(
+        traceContext,
         'stt.transcribe',
         { 'gen_ai.operation.name': 'transcription', 'gen_ai.system': info.provider, 'gen_ai.request.model': info.model, 'voxq.audio.size_bytes': bytes.byteLength },
         () => stt.transcribe({ bytes, mimeType: 'audio/wav', fileName: 'chunk.wav' }, { language: data.language, signal: AbortSignal.timeout(deps.stageTimeoutMs) }),

@@ -33,6 +33,7 @@ export const llmStage: Stage<'llm'> = {
     };
     let usage: TokenUsage | undefined;
     const reply = withSpan(
+      run.trace,
       'llm.chat',
       {
         'gen_ai.operation.name': 'chat',
@@ -73,12 +74,12 @@ export const llmStage: Stage<'llm'> = {
     };
   },
 
-  async handOff(turn, { deps }) {
+  async handOff(turn, { deps, trace }) {
     const job = { turnId: turn.turnId, sessionId: turn.sessionId };
-    await deps.queues.add('tts', job);
+    await deps.queues.add('tts', job, trace);
     // audio-llm-tts with no transcript yet: make sure an STT job is making one (a no-op when the
     // producer already added it; the turn completes only once the transcript is recorded).
-    if (routeOf(turn) === 'audio-llm-tts' && !turn.stages.stt) await deps.queues.add('stt', job);
+    if (routeOf(turn) === 'audio-llm-tts' && !turn.stages.stt) await deps.queues.add('stt', job, trace);
   },
 };
 

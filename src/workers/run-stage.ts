@@ -2,13 +2,13 @@
 // turn, skips work already recorded, runs the stage under a timeout, records the output
 // idempotently, hands the turn on, and owns retries, tracing attributes, metrics and the
 // failed-turn record. A stage file only says what its stage does.
-import { trace } from '@opentelemetry/api';
+import { trace, type Context } from '@opentelemetry/api';
 import { UnrecoverableError, type Job, type Processor } from 'bullmq';
 import { stageJobSchema, type StageJobData } from '../shared/contracts/jobs.js';
 import type { StageName, StageOutputs, StageTiming, Turn, TurnError } from '../shared/contracts/turn.js';
 import { VoxqError } from '../shared/errors.js';
 import { isProviderError, ProviderError } from '../shared/providers/provider-error.js';
-import { spanEvent } from '../shared/telemetry/span-helpers.js';
+import { currentTraceContext, spanEvent } from '../shared/telemetry/span-helpers.js';
 import type { StageDeps } from './stage-deps.js';
 
 export interface StageRun {
@@ -16,6 +16,8 @@ export interface StageRun {
   /** Aborted on the stage timeout (and, later, on barge-in). */
   signal: AbortSignal;
   deps: StageDeps;
+  /** The stage span's context: the parent of provider spans, store events and the next stage's job. */
+  trace: Context;
 }
 
 export interface Stage<S extends StageName> {
@@ -65,6 +67,8 @@ export function createStageProcessor<S extends StageName>(stage: Stage<S>, deps:
   const { turns, metrics, log } = deps;
 
   return async (job, token) => {
+    // BullMQ calls the processor inside the stage span's context; it is only active until the first await.
+    const traceContext = currentTraceContext();
     const startedAt = new Date();
     const parsed = stageJobSchema.safeParse(job.data);
     if (!parsed.success) {
@@ -72,7 +76,7 @@ export function createStageProcessor<S extends StageName>(stage: Stage<S>, deps:
       throw new UnrecoverableError(`invalid ${stage.name} job data: ${parsed.error.issues[0]?.message ?? 'unknown'}`);
     }
     const { turnId, sessionId } = parsed.data;
-    const span = trace.getActiveSpan();
+    const span = trace.getSpan(traceContext);
     span?.setAttributes({
       'voxq.turn.id': turnId,
       'voxq.session.id': sessionId,
@@ -93,7 +97,7 @@ export function createStageProcessor<S extends StageName>(stage: Stage<S>, deps:
     // job goes back to the queue (DelayedError, no attempt spent) before anything is recorded.
     const gpuLease = turn.stages[stage.name] ? undefined : await deps.gpu?.reserveForJob(job, token, stage.name);
     const deadline = stageDeadline(deps.settings.stageTimeoutMs);
-    const run: StageRun = { job, signal: deadline.signal, deps };
+    const run: StageRun = { job, signal: deadline.signal, deps, trace: traceContext };
     let current = turn;
     try {
       if (!current.stages[stage.name]) {
@@ -101,7 +105,7 @@ export function createStageProcessor<S extends StageName>(stage: Stage<S>, deps:
         const output = await stage.run(current, run);
         const timing = stageTiming(job, startedAt);
         current = await turns.recordStage(turnId, stage.name, output, timing);
-        spanEvent('voxq.store.stage_recorded');
+        spanEvent(traceContext, 'voxq.store.stage_recorded');
         metrics.timing('voxq.stage.duration', timing.workMs, { stage: stage.name });
         metrics.timing('voxq.stage.queue_wait', timing.queueWaitMs, { stage: stage.name });
       }

@@ -12,7 +12,7 @@ import { sttOutputOf, untranscribed } from './user-input.js';
 export const sttStage: Stage<'stt'> = {
   name: 'stt',
 
-  async run(turn, { deps, signal }) {
+  async run(turn, { deps, signal, trace }) {
     const stt = providerFor(deps, 'stt');
     if (turn.input.kind !== 'audio') throw new InputError('stt_no_audio', `turn ${turn.turnId} has no audio to transcribe`);
     const ref = turn.input.audio;
@@ -27,6 +27,7 @@ export const sttStage: Stage<'stt'> = {
       });
     }
     const transcription = await withSpan(
+      trace,
       'stt.transcribe',
       { 'gen_ai.operation.name': 'transcription', 'gen_ai.system': info.provider, 'gen_ai.request.model': info.model, 'voxq.audio.size_bytes': bytes.byteLength },
       () => stt.transcribe({ bytes, mimeType: ref.mimeType }, { language: turn.language, signal }),
@@ -38,10 +39,10 @@ export const sttStage: Stage<'stt'> = {
     return sttOutputOf(transcription, info);
   },
 
-  async handOff(turn, { deps }) {
+  async handOff(turn, { deps, trace }) {
     // Transcribe-only: the LLM already has the audio; the transcript may be what completes the turn.
     if (routeOf(turn) === 'audio-llm-tts') return finishTurn(turn, deps);
-    await deps.queues.add('llm', { turnId: turn.turnId, sessionId: turn.sessionId });
+    await deps.queues.add('llm', { turnId: turn.turnId, sessionId: turn.sessionId }, trace);
   },
 
   // On audio-llm-tts the transcript is a record, not a step: a turn the LLM answered still ends

@@ -13,12 +13,13 @@ export function replyAudioId(turnId: string): string {
 export const ttsStage: Stage<'tts'> = {
   name: 'tts',
 
-  async run(turn, { deps, signal }) {
+  async run(turn, { deps, signal, trace }) {
     const tts = providerFor(deps, 'tts');
     const reply = turn.stages.llm?.output.text;
     if (!reply) throw new InputError('llm_missing', `turn ${turn.turnId} reached the TTS stage without a reply`);
     const info = tts.info();
     const audio = await withSpan(
+      trace,
       'tts.synthesize',
       { 'gen_ai.system': info.provider, 'gen_ai.request.model': info.model, 'voxq.tts.voice': turn.voice, 'voxq.text.chars': reply.length },
       () => tts.synthesize(reply, { voice: turn.voice, language: turn.language, speed: turn.speed, signal }),

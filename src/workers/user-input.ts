@@ -79,10 +79,11 @@ export async function transcribeAlongside(turn: Turn, llm: LlmProvider, audio: A
   const info = llm.info();
   const startedAt = new Date();
   const transcription = await withSpan(
+    run.trace,
     'stt.transcribe',
     { 'gen_ai.operation.name': 'transcription', 'gen_ai.system': info.provider, 'gen_ai.request.model': info.model, 'voxq.audio.size_bytes': audio.bytes.byteLength },
     () => llm.transcribe(audio, { language: turn.language, signal }),
   );
   await deps.turns.recordStage(turn.turnId, 'stt', sttOutputOf(transcription, info), stageTiming(job, startedAt));
-  spanEvent('voxq.store.stage_recorded', { 'voxq.stage': 'stt' });
+  spanEvent(run.trace, 'voxq.store.stage_recorded', { 'voxq.stage': 'stt' });
 }

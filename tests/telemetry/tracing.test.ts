@@ -69,8 +69,10 @@ describe('startTracing', () => {
       else delete env.OTEL_EXPORTER_OTLP_PROTOCOL;
 
       const { stdout } = await run(process.execPath, ['--import', 'tsx', script], { cwd: repoRoot, env, timeout: 50_000 });
-      const ids = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { first: string; second: string };
+      const ids = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { first: string; second: string; followsAwait: boolean };
       expect(await keysWithPrefix(redis, prefix)).toEqual([]);
+      // No AsyncLocalStorage (its promise hook costs every promise): the context is passed by hand.
+      expect(ids.followsAwait).toBe(false);
 
       // The child flushed on shutdown before it exited: the spans are here.
       const isOurs = (s: ReceivedSpan) => s.attributes['bullmq.job.id'] === ids.first || s.attributes['bullmq.job.id'] === ids.second;

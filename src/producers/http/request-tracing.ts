@@ -1,7 +1,7 @@
-// A server span per API request (`POST /v1/turns` …), active while its handler runs, so the
-// turn's first queue hop — and through it every stage on every worker — joins the request's
-// trace. Only /v1 routes are traced (not health probes, scrapes or the board's assets).
-import { context, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+// A server span per API request (`POST /v1/turns` …) on `request.span`; the turn routes hand it
+// to the SDK, so the turn's first queue hop — and through it every stage on every worker — joins
+// the request's trace. Only /v1 routes are traced (not health probes, scrapes or the board's assets).
+import { SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import type { FastifyInstance } from 'fastify';
 import { TRACER_NAME } from '../../shared/telemetry/tracing.js';
 import { API_PREFIX } from './schemas.js';
@@ -23,12 +23,6 @@ export function registerRequestTracing(app: FastifyInstance): void {
       });
     }
     done();
-  });
-  // fastify calls the handler synchronously from the last preHandler's `done`: running it inside
-  // the span's context makes the span active for the whole (async) handler.
-  app.addHook('preHandler', (request, _reply, done) => {
-    if (!request.span) return done();
-    context.with(trace.setSpan(context.active(), request.span), done);
   });
   app.addHook('onError', (request, _reply, error, done) => {
     request.span?.recordException(error);

@@ -1,7 +1,7 @@
 // /v1/turns: submit a turn (JSON text or multipart audio) and get its id at once; read it; wait
 // for it (long-poll); download its reply audio. Everything goes through VoxqClient.
+import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { spanEvent } from '../../shared/telemetry/span-helpers.js';
 import { InputError, TimeoutError } from '../../shared/errors.js';
 import type { TurnRequest } from '../../shared/contracts/turn-request.js';
 import { TurnFailedError } from '../sdk/turn-result.js';
@@ -15,8 +15,9 @@ const AUDIO_FIELD = 'audio';
 export function registerTurnRoutes(app: FastifyInstance, client: VoxqClient): void {
   app.post(`${API_PREFIX}/turns`, { config: { scope: 'turns:write' } }, async (request, reply) => {
     const turnRequest = request.isMultipart() ? await audioTurnRequest(request) : textTurnRequest(request.body);
-    const handle = await client.enqueueTurn(turnRequest);
-    spanEvent('voxq.turn.enqueued', { 'voxq.turn.id': handle.turnId, 'voxq.session.id': handle.sessionId });
+    // The request's span is the turn's root: every stage on every worker joins its trace.
+    const handle = await client.enqueueTurn(turnRequest, request.span ? { trace: trace.setSpan(ROOT_CONTEXT, request.span) } : {});
+    request.span?.addEvent('voxq.turn.enqueued', { 'voxq.turn.id': handle.turnId, 'voxq.session.id': handle.sessionId });
     const links = turnLinks(handle.turnId);
     return reply.status(202).header('location', links.self).send({ turnId: handle.turnId, sessionId: handle.sessionId, status: 'queued', links });
   });

@@ -2,6 +2,7 @@
 // database (turn-input.ts), writes the turn document with its route (turn-routing.ts), enqueues
 // the first stages, and awaits the result from whichever process finishes the turn.
 // Seed: IOrchestratorService.process_conversation.
+import { context, type Context } from '@opentelemetry/api';
 import type { Redis } from 'ioredis';
 import { newTurnId } from '../../shared/contracts/ids.js';
 import { turnRequestSchema, type TurnRequest } from '../../shared/contracts/turn-request.js';
@@ -21,6 +22,14 @@ import { startTranscribeFolder, type TranscribeFolderRun } from '../batch/transc
 import { firstStages, routeFor, STT_ROUTING, type AudioRouting } from './turn-routing.js';
 import { storeAudioInput, textInput } from './turn-input.js';
 import type { TranscriptFormat } from '../batch/transcript-formats.js';
+
+export interface EnqueueOptions {
+  /**
+   * The OpenTelemetry context the turn's trace continues (an HTTP request's span, say).
+   * Default: the context active when enqueueTurn is called; none: the turn starts its own trace.
+   */
+  trace?: Context;
+}
 
 export interface VoxqClientDefaults {
   voice: string;
@@ -108,7 +117,8 @@ export class VoxqClient {
   }
 
   /** Starts a turn and returns at once; `result()` awaits it. */
-  async enqueueTurn(request: TurnRequest): Promise<TurnHandle> {
+  async enqueueTurn(request: TurnRequest, options: EnqueueOptions = {}): Promise<TurnHandle> {
+    const trace = options.trace ?? context.active(); // read before the first await
     const parsed = turnRequestSchema.safeParse(request);
     if (!parsed.success) throw inputErrorFrom(parsed.error, 'turn request');
     const req = parsed.data;
@@ -140,12 +150,13 @@ export class VoxqClient {
       createdAt: new Date(),
     };
     await this.deps.stores.turns.create(turn);
-    for (const stage of firstStages(route, routing)) await this.deps.queues.add(stage, { turnId, sessionId: session.sessionId });
+    for (const stage of firstStages(route, routing)) await this.deps.queues.add(stage, { turnId, sessionId: session.sessionId }, trace);
     return this.handle(turnId, session.sessionId);
   }
 
   /** Seed: process_conversation(audio, session_id, user_id, voice, language), in one call. */
   async processConversation(request: ConversationRequest): Promise<ConversationResult> {
+    const trace = context.active();
     if (request.userId !== undefined) {
       const session = await this.getSession(request.sessionId);
       if (session.userId !== request.userId) {
@@ -157,7 +168,7 @@ export class VoxqClient {
       audio: request.audio,
       ...(request.voice ? { voice: request.voice } : {}),
       ...(request.language ? { language: request.language } : {}),
-    });
+    }, { trace });
     const result = await handle.result(request.timeoutMs ? { timeoutMs: request.timeoutMs } : {});
     return {
       transcription: result.transcription ?? '',

@@ -3,12 +3,15 @@
 // trace context from queue to queue. Tracing is on when somewhere to send spans is configured
 // (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_TRACES_EXPORTER);
 // OTEL_SDK_DISABLED=true turns it off. Without a destination, a CLI run would otherwise spend
-// its exit retrying an exporter that nobody listens to.
+// its exit retrying an exporter that nobody listens to. The active context lives only for
+// the synchronous part of a `context.with()` (sync-context-manager.ts): voxq passes a turn's
+// trace context by hand, which saves Node 20's AsyncLocalStorage promise hook.
 import { setTimeout as delay } from 'node:timers/promises';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BullMQOtel } from 'bullmq-otel';
 import type { Telemetry } from 'bullmq';
 import { VOXQ_VERSION } from '../version.js';
+import { SyncContextManager } from './sync-context-manager.js';
 import { TurnTelemetry } from './turn-telemetry.js';
 
 export const TRACER_NAME = 'voxq';
@@ -28,7 +31,7 @@ export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = proce
   if (env.OTEL_SDK_DISABLED === 'true' || !configured) {
     return { bullmq: undefined, shutdown: () => Promise.resolve() };
   }
-  const sdk = new NodeSDK({ serviceName: env.OTEL_SERVICE_NAME ?? serviceName, instrumentations: [] });
+  const sdk = new NodeSDK({ serviceName: env.OTEL_SERVICE_NAME ?? serviceName, instrumentations: [], contextManager: new SyncContextManager() });
   sdk.start();
   let stopped: Promise<void> | undefined;
   return {
