@@ -108,7 +108,9 @@ export async function runSpine(argv: readonly string[]): Promise<Figures> {
   const traceRequests: number[] = [];
 
   try {
-    receiver = await startOtlpReceiver();
+    // The collector keeps what it gets and decodes it after each variant: decoding on the same
+    // cores would charge a collector's CPU to voxq (it runs on its own host in production).
+    receiver = await startOtlpReceiver({ deferDecoding: true });
     const otlp = receiver;
     const baseEnv: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_')));
 

@@ -3,6 +3,8 @@
 // the Node SDK speaks — OTLP JSON (OTEL_EXPORTER_OTLP_PROTOCOL=http/json) and protobuf (the
 // SDK's default, http/protobuf) — gzip or not. Metrics and logs posts are answered and counted,
 // not decoded. Put `r.url` in OTEL_EXPORTER_OTLP_ENDPOINT: the exporters append /v1/traces.
+// `deferDecoding`: bodies are kept and decoded when spans are first read, so a benchmark's
+// collector does not take CPU from what it measures (a real collector runs elsewhere).
 import { EventEmitter, once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -56,9 +58,21 @@ export interface OtlpReceiver {
 const KINDS: readonly OtlpSpanKind[] = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'];
 const STATUS_CODES: readonly OtlpStatusCode[] = ['unset', 'ok', 'error'];
 
-export async function startOtlpReceiver(): Promise<OtlpReceiver> {
+export interface OtlpReceiverOptions {
+  deferDecoding?: boolean;
+}
+
+export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Promise<OtlpReceiver> {
   const spans: ReceivedSpan[] = [];
   const requests: ReceivedRequest[] = [];
+  const undecoded: { request: ReceivedRequest; body: Buffer }[] = [];
+  const decodePending = () => {
+    for (const { request, body } of undecoded.splice(0)) {
+      const batch = decodeTraces(request, body);
+      spans.push(...batch);
+      request.spanCount = batch.length;
+    }
+  };
   const received = new EventEmitter();
   received.setMaxListeners(0);
 
@@ -79,17 +93,26 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     }
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    const gzip = req.headers['content-encoding'] === 'gzip';
-    const body = gzip ? gunzipSync(Buffer.concat(chunks)) : Buffer.concat(chunks);
-    const encoding = (req.headers['content-type'] ?? '').includes('json') ? 'json' : 'protobuf';
-
-    const batch = path === '/v1/traces' ? (encoding === 'json' ? spansFromJson(body) : spansFromProtobuf(body)) : [];
-    spans.push(...batch);
-    requests.push({ path, encoding, gzip, spanCount: batch.length });
+    const request: ReceivedRequest = {
+      path,
+      encoding: (req.headers['content-type'] ?? '').includes('json') ? 'json' : 'protobuf',
+      gzip: req.headers['content-encoding'] === 'gzip',
+      spanCount: 0,
+    };
+    requests.push(request);
+    const body = Buffer.concat(chunks);
+    let batch: ReceivedSpan[] = [];
+    if (path === '/v1/traces' && options.deferDecoding) undecoded.push({ request, body });
+    else if (path === '/v1/traces') {
+      batch = decodeTraces(request, body);
+      spans.push(...batch);
+      request.spanCount = batch.length;
+    }
+    const { encoding } = request;
     // An empty ExportServiceResponse: `{}` in JSON, zero bytes in protobuf.
     if (encoding === 'json') res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     else res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
-    if (batch.length > 0) received.emit('spans');
+    if (batch.length > 0 || undecoded.length > 0) received.emit('spans');
   }
 
   server.listen(0, '127.0.0.1');
@@ -99,12 +122,20 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
 
   return {
     url: `http://127.0.0.1:${port}`,
-    spans,
-    requests,
+    get spans() {
+      decodePending();
+      return spans;
+    },
+    get requests() {
+      decodePending();
+      return requests;
+    },
     waitFor(predicate, timeoutMs = 10_000) {
+      decodePending();
       if (predicate(spans)) return Promise.resolve(spans);
       return new Promise((resolve, reject) => {
         const onSpans = () => {
+          decodePending();
           if (!predicate(spans)) return;
           clearTimeout(timer);
           received.off('spans', onSpans);
@@ -121,6 +152,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     clear() {
       spans.length = 0;
       requests.length = 0;
+      undecoded.length = 0;
     },
     close() {
       closed ??= new Promise<void>((resolve, reject) => {
@@ -130,6 +162,11 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       return closed;
     },
   };
+}
+
+function decodeTraces(request: ReceivedRequest, raw: Buffer): ReceivedSpan[] {
+  const body = request.gzip ? gunzipSync(raw) : raw;
+  return request.encoding === 'json' ? spansFromJson(body) : spansFromProtobuf(body);
 }
 
 // ---------------------------------------------------------------------------------------------
