@@ -2,6 +2,8 @@
 // histograms, time to first audio, turns by outcome, queue depth, provider errors by kind and
 // gauges recorded through the Metrics port (as the GPU manager's), under Prometheus names.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GPU_FREE_GAUGE, GPU_RESERVED_GAUGE } from '../../src/shared/gpu/redis-gpu-manager.js';
+import { dashboardHistogramNames, dashboardMetricNames } from '../support/grafana-dashboard.js';
 import { makeWav } from '../support/wav.js';
 import { expectError, startApiHarness, type ApiHarness } from './api-harness.js';
 
@@ -64,8 +66,8 @@ describe('/metrics', () => {
     h.pipeline.tts.script.failNext({ kind: 'bad_request' });
     expect(await turn({ text: 'três' }, sessionId)).toBe('failed');
     // What the GPU manager records through the port.
-    h.prom.metrics.gauge('voxq.gpu.reserved_mb', 2048, { host: 'h1', gpu_uuid: 'GPU-1', gpu_index: 0 });
-    h.prom.metrics.gauge('voxq.gpu.free_mb', 20_986, { host: 'h1', gpu_uuid: 'GPU-1', gpu_index: 0 });
+    h.prom.metrics.gauge(GPU_RESERVED_GAUGE, 2048, { host: 'h1', gpu_uuid: 'GPU-1', gpu_index: 0 });
+    h.prom.metrics.gauge(GPU_FREE_GAUGE, 20_986, { host: 'h1', gpu_uuid: 'GPU-1', gpu_index: 0 });
 
     const res = await h.fetch('/metrics', { key: await h.key('metrics:read') });
     expect(res.status).toBe(200);
@@ -114,5 +116,8 @@ describe('/metrics', () => {
     expect(samples(text, 'voxq_gpu_free_megabytes')[0]?.value).toBe(20_986);
     // Every metric name follows Prometheus's charset.
     for (const line of text.split('\n').filter((l) => l.startsWith('# TYPE '))) expect(line).toMatch(/^# TYPE [a-zA-Z_:][a-zA-Z0-9_:]* (counter|gauge|histogram)$/);
+    // Every metric the Grafana dashboard (deploy/grafana/dashboards/voxq.json) queries is one exposed here, histograms as histograms.
+    for (const name of dashboardMetricNames()) expect(text, `dashboard metric ${name}`).toContain(`# TYPE ${name} `);
+    for (const name of dashboardHistogramNames()) expect(text, `dashboard histogram ${name}`).toContain(`# TYPE ${name} histogram`);
   });
 });

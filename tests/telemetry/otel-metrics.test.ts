@@ -2,7 +2,7 @@
 import { DataPointType, MeterProvider, MetricReader, type MetricData } from '@opentelemetry/sdk-metrics';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isMetrics } from '../../src/shared/ports/metrics.js';
-import { OtelMetrics } from '../../src/shared/telemetry/otel-metrics.js';
+import { LATENCY_BUCKETS_MS, OtelMetrics } from '../../src/shared/telemetry/otel-metrics.js';
 
 /** Collects on demand only (what a Prometheus scrape does). */
 class ManualReader extends MetricReader {
@@ -93,6 +93,10 @@ describe('OtelMetrics', () => {
     const llm = duration.dataPoints.find((p) => p.attributes.stage === 'llm');
     expect(llm?.value).toMatchObject({ count: 1, sum: 900, min: 900, max: 900 });
     expect(duration.dataPoints).toHaveLength(2);
+    // Buckets up to two minutes whatever the exporter (the SDK's default stops at 10 s: a slow
+    // real stage would land in +Inf and a p95 would read as 10 s).
+    expect((stt?.value as { buckets: { boundaries: number[] } }).buckets.boundaries).toEqual(LATENCY_BUCKETS_MS);
+    expect(LATENCY_BUCKETS_MS.at(-1)).toBe(120_000);
   });
 
   it('histogram records values with tags and no unit', async () => {

@@ -1,8 +1,12 @@
 // The Metrics port on the OpenTelemetry metrics API. Instruments are made once per name and
-// cached; names follow OpenTelemetry's style (dots, units as the `unit` option).
+// cached; names follow OpenTelemetry's style (dots, units as the `unit` option). Timings carry
+// their buckets as advice, so every exporter (OTLP from workers, Prometheus in the API) uses them.
 import { metrics as otelMetrics, type Meter, type Counter, type Histogram, type Gauge } from '@opentelemetry/api';
 import type { Metrics, Tags } from '../ports/metrics.js';
 import { VOXQ_VERSION } from '../version.js';
+
+/** Millisecond buckets from a fast fake stage to a slow real one (the stage timeout is 60 s). */
+export const LATENCY_BUCKETS_MS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000, 120_000];
 
 export class OtelMetrics implements Metrics {
   private readonly counters = new Map<string, Counter>();
@@ -43,7 +47,7 @@ export class OtelMetrics implements Metrics {
   private record(name: string, value: number, unit: string | undefined, tags?: Tags): void {
     let histogram = this.histograms.get(name);
     if (!histogram) {
-      histogram = this.meter.createHistogram(name, unit ? { unit } : {});
+      histogram = this.meter.createHistogram(name, unit === 'ms' ? { unit, advice: { explicitBucketBoundaries: LATENCY_BUCKETS_MS } } : unit ? { unit } : {});
       this.histograms.set(name, histogram);
     }
     histogram.record(value, tags);

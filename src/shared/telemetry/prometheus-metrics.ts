@@ -8,10 +8,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AggregationType, InstrumentType, MeterProvider, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { Meter } from '@opentelemetry/api';
 import { VOXQ_VERSION } from '../version.js';
-import { OtelMetrics } from './otel-metrics.js';
-
-/** Millisecond buckets from a fast fake stage to a slow real one (the stage timeout is 60 s). */
-export const LATENCY_BUCKETS_MS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000, 120_000];
+import { LATENCY_BUCKETS_MS, OtelMetrics } from './otel-metrics.js';
 
 /** OpenTelemetry unit → the plural word Prometheus puts at the end of a name. */
 const UNIT_SUFFIX: Record<string, string> = { ms: 'milliseconds', s: 'seconds', By: 'bytes', MB: 'megabytes', MiBy: 'mebibytes' };
