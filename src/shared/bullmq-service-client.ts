@@ -2,10 +2,11 @@
 // to its stage queue and awaits the result through QueueEvents; health is the queue's live
 // workers, read from Redis's client list (each voxq worker names itself `${hostname}:${pid}`).
 import { context } from '@opentelemetry/api';
-import { Queue, QueueEvents, type ConnectionOptions, type Telemetry } from 'bullmq';
+import { Queue, type QueueEvents, type Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { StageName } from './contracts/turn.js';
 import { TimeoutError, VoxqError } from './errors.js';
+import { openQueueEvents } from './queue-events.js';
 import type { ServiceClient, ServiceHealth } from './ports/service-client.js';
 
 /** The job name of a service call (stage jobs proper are added by StageQueues). */
@@ -107,18 +108,8 @@ export class BullmqServiceClient implements ServiceClient {
   }
 
   private async openEvents(service: StageName): Promise<QueueEvents> {
-    // A new QueueEvents reads from `$` once its XREAD is issued, which is some time after it
-    // reports ready: a job finishing in that gap would never be heard of. Start it instead from
-    // the stream's current end, read before any job of ours is added.
-    const { connection, prefix } = this.options;
-    const eventsKey = this.queue(service).keys.events ?? `${prefix}:${service}:events`;
-    const [last] = await connection.xrevrange(eventsKey, '+', '-', 'COUNT', 1);
-    // QueueEvents blocks on its connection: BullMQ makes (and closes) one from these options.
-    // Blocking connections need maxRetriesPerRequest null, which a producer connection lacks.
-    const options = { ...connection.options, maxRetriesPerRequest: null } as ConnectionOptions;
-    const events = new QueueEvents(service, { connection: options, prefix, lastEventId: last?.[0] ?? '0-0' });
-    events.on('error', () => undefined); // reconnects on its own; a caller's wait times out meanwhile
-    return events;
+    // A caller's wait times out while the events connection reconnects.
+    return openQueueEvents(this.queue(service), this.options.connection, this.options.prefix);
   }
 
   private assertOpen(): void {

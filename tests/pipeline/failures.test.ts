@@ -145,6 +145,17 @@ describe('waiting', () => {
     expect(result.replyText).toBeTruthy();
   });
 
+  it('stops a wait whose signal is aborted (with its reason), and the turn runs on', async () => {
+    pipeline = await startPipeline({ store: 'memory', llm: { latencyMs: 800 } });
+    const handle = await textTurn(pipeline);
+    const leaving = new AbortController();
+    const waiting = pipeline.client.waitForTurn(handle.turnId, { timeoutMs: 10_000, signal: leaving.signal }).catch((e: unknown) => e);
+    leaving.abort(new Error('the listener left'));
+    expect(await waiting).toMatchObject({ message: 'the listener left' });
+    await expect(pipeline.client.waitForTurn(handle.turnId, { signal: AbortSignal.abort(new Error('already gone')) })).rejects.toThrow('already gone');
+    expect((await handle.result({ timeoutMs: 10_000 })).replyText).toBeTruthy();
+  });
+
   it('gives the result to a waiter that starts after the turn ended, from another client', async () => {
     pipeline = await startPipeline();
     const handle = await textTurn(pipeline);

@@ -1,4 +1,4 @@
-// The HTTP API on one port: /v1 (sessions, turns), Bull Board at /admin/queues, /metrics,
+// The HTTP API on one port: /v1 (sessions, turns, turn events), Bull Board at /admin/queues, /metrics,
 // /healthz, /readyz and /openapi.json. This file only wires the parts; each lives in its file.
 import { randomUUID } from 'node:crypto';
 import multipart from '@fastify/multipart';
@@ -18,6 +18,8 @@ import { openApiDocument } from './openapi.js';
 import type { ReadinessDeps } from './readiness.js';
 import { registerRequestTracing } from './request-tracing.js';
 import { registerSessionRoutes } from './session-routes.js';
+import type { StageProgressFeed } from './stage-progress.js';
+import { registerTurnEventStream } from './turn-event-stream.js';
 import { registerTurnRoutes } from './turn-routes.js';
 
 export interface ApiServerDeps {
@@ -27,6 +29,8 @@ export interface ApiServerDeps {
   metrics: PrometheusMetrics;
   /** The queues Bull Board shows (every voxq queue). */
   boardQueues: readonly Queue[];
+  /** Stage events for /v1/turns/:id/events. */
+  progress: StageProgressFeed;
   log: Logger;
   /** Largest JSON body accepted (audio comes as multipart, limited to 25 MB on its own). */
   jsonBodyLimitBytes: number;
@@ -53,6 +57,7 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<FastifyInstan
   app.get('/openapi.json', () => openApi);
   registerSessionRoutes(app, deps.client);
   registerTurnRoutes(app, deps.client);
+  registerTurnEventStream(app, deps.client, deps.progress);
   registerMetricsRoute(app, deps.metrics);
   await registerBoard(app, { queues: deps.boardQueues, keys: deps.keys });
   return app;

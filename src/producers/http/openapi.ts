@@ -83,6 +83,19 @@ export function openApiDocument(): Json {
           responses: { '200': { description: 'the turn', content: json(turnViewSchema) }, '404': error('no such turn'), ...authErrors },
         },
       },
+      [`${API_PREFIX}/turns/{turnId}/events`]: {
+        get: {
+          summary:
+            "server-sent events: `turn` (the turn now), `stage` ({stage, status: running|completed|failed}) as stages move, then `done` (the finished turn) and the stream ends",
+          parameters: [turnId],
+          ...secured('turns:read'),
+          responses: {
+            '200': { description: 'an event stream (comment lines every 15 s keep it open)', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+            '404': error('no such turn'),
+            ...authErrors,
+          },
+        },
+      },
       [`${API_PREFIX}/turns/{turnId}/audio`]: {
         get: {
           summary: "the turn's reply audio",

@@ -112,7 +112,7 @@ export const turnAcceptedSchema = z.object({
   turnId: turnIdSchema,
   sessionId: sessionIdSchema,
   status: turnStatusSchema,
-  links: z.object({ self: z.string(), wait: z.string(), audio: z.string() }),
+  links: z.object({ self: z.string(), wait: z.string(), events: z.string(), audio: z.string() }),
 });
 
 export const messagesViewSchema = z.object({
@@ -124,6 +124,7 @@ export const statisticsViewSchema = z.record(z.string(), z.unknown());
 export const turnLinks = (turnId: string) => ({
   self: `${API_PREFIX}/turns/${turnId}`,
   wait: `${API_PREFIX}/turns/${turnId}/wait`,
+  events: `${API_PREFIX}/turns/${turnId}/events`,
   audio: `${API_PREFIX}/turns/${turnId}/audio`,
 });
 

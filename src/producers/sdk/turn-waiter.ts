@@ -14,8 +14,12 @@ export class TurnWaiter {
     private readonly turns: TurnStore,
   ) {}
 
-  /** Resolves with the turn once it completed or failed; rejects with TimeoutError, leaving the turn running. */
-  async wait(turnId: string, timeoutMs: number): Promise<Turn> {
+  /**
+   * Resolves with the turn once it completed or failed; rejects with TimeoutError, leaving the
+   * turn running. An aborted `signal` stops the wait (rejects with its reason); the turn runs on.
+   */
+  async wait(turnId: string, timeoutMs: number, signal?: AbortSignal): Promise<Turn> {
+    signal?.throwIfAborted();
     await this.subscriber.start();
     return new Promise<Turn>((resolve, reject) => {
       let settled = false;
@@ -24,6 +28,7 @@ export class TurnWaiter {
         settled = true;
         off();
         clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         if ('turn' in outcome) resolve(outcome.turn);
         else reject(outcome.error);
       };
@@ -49,6 +54,9 @@ export class TurnWaiter {
           }),
         timeoutMs,
       );
+      const onAbort = () => finish({ error: signal?.reason instanceof Error ? signal.reason : new Error('the wait was aborted') });
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener('abort', onAbort, { once: true });
       check();
     });
   }

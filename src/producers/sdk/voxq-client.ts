@@ -187,8 +187,8 @@ export class VoxqClient {
   }
 
   /** Awaits any turn by id, from any process. */
-  async waitForTurn(turnId: string, options: { timeoutMs?: number; includeAudio?: boolean } = {}): Promise<TurnResult> {
-    const turn = await this.waiter.wait(turnId, options.timeoutMs ?? this.deps.defaults.resultTimeoutMs);
+  async waitForTurn(turnId: string, options: { timeoutMs?: number; includeAudio?: boolean; signal?: AbortSignal } = {}): Promise<TurnResult> {
+    const turn = await this.waiter.wait(turnId, options.timeoutMs ?? this.deps.defaults.resultTimeoutMs, options.signal);
     if (turn.status === 'failed') {
       const error = turn.error ?? { stage: 'enqueue' as const, code: 'unknown', message: 'no reason recorded' };
       throw new TurnFailedError(turn.turnId, error.stage, error.code, error.message);

@@ -1,0 +1,127 @@
+// GET /v1/turns/:turnId/events: a turn's progress as server-sent events, for a UI that shows
+// "transcribing… replying… speaking". The stream opens with the turn as it is now, sends a
+// `stage` event as each stage starts, completes or fails, and ends with `done` (the finished
+// turn); EventSource clients close on `done`, or they reconnect and get the snapshot and `done`
+// again. Stage events come from BullMQ's streams (stage-progress.ts), one stream per queue, so
+// they can arrive out of order: a stage hands the turn on before its own job completes. A stage
+// that starts therefore reports the one before it on the route completed first (its job is only
+// added once that output is recorded), and at the end every stage the turn document holds is
+// reported completed before `done`.
+import type { ServerResponse } from 'node:http';
+import type { FastifyInstance } from 'fastify';
+import { routeOf, STAGES, type StageName, type Turn, type TurnRoute } from '../../shared/contracts/turn.js';
+import { TimeoutError } from '../../shared/errors.js';
+import type { VoxqClient } from '../sdk/voxq-client.js';
+import { API_PREFIX, turnParamsSchema, turnView } from './schemas.js';
+import type { StageProgress, StageProgressFeed, StageStatus } from './stage-progress.js';
+import { parseInput } from './validate.js';
+
+/** A comment line this often keeps proxies from closing a quiet stream. */
+const HEARTBEAT_MS = 15_000;
+/** The end is awaited in slices of this long (the stream itself has no time limit). */
+const WAIT_SLICE_MS = 60_000;
+
+const isFinished = (turn: Turn) => turn.status === 'completed' || turn.status === 'failed';
+const RANK: Record<StageStatus, number> = { running: 1, completed: 2, failed: 2 };
+
+/** The stage whose recorded output adds this stage's job (none for a route's first stages). */
+function handedOnBy(route: TurnRoute, stage: StageName): StageName | undefined {
+  if (stage === 'tts') return 'llm';
+  if (stage === 'llm' && route === 'stt-llm-tts') return 'stt';
+  return undefined;
+}
+
+export function registerTurnEventStream(app: FastifyInstance, client: VoxqClient, feed: StageProgressFeed): void {
+  const open = new Set<AbortController>();
+  let shuttingDown = false;
+  // Open streams would hold the server's close until their turns end: end them first (and
+  // close their connections, which would otherwise wait out the keep-alive timeout).
+  app.addHook('preClose', (done) => {
+    shuttingDown = true;
+    for (const stream of open) stream.abort();
+    done();
+  });
+
+  app.get(`${API_PREFIX}/turns/:turnId/events`, { config: { scope: 'turns:read' } }, async (request, reply) => {
+    const { turnId } = parseInput(turnParamsSchema, request.params, 'turn id');
+    const reported = new Map<StageName, StageStatus>();
+    let write: ((progress: StageProgress) => void) | undefined;
+    const early: StageProgress[] = [];
+    // Listen before reading the turn, so nothing between the two is missed.
+    const unsubscribe = await feed.subscribe(turnId, (progress) => (write ? write(progress) : early.push(progress)));
+    let turn: Turn;
+    try {
+      turn = await client.getTurn(turnId); // unknown turn: a 404 like every other route
+    } catch (error) {
+      unsubscribe();
+      throw error;
+    }
+
+    const stream = new AbortController();
+    open.add(stream);
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
+    heartbeat.unref();
+    res.on('close', () => stream.abort());
+
+    const route = routeOf(turn);
+    const stageEvent = (progress: StageProgress) => {
+      const previous = progress.status === 'running' ? handedOnBy(route, progress.stage) : undefined;
+      if (previous) stageEvent({ stage: previous, status: 'completed' });
+      const before = reported.get(progress.stage);
+      if (before && RANK[before] >= RANK[progress.status]) return;
+      reported.set(progress.stage, progress.status);
+      sendEvent(res, 'stage', progress);
+    };
+    try {
+      for (const stage of STAGES) if (turn.stages[stage]) reported.set(stage, 'completed');
+      sendEvent(res, 'turn', turnView(turn));
+      write = stageEvent;
+      for (const progress of early.splice(0)) stageEvent(progress);
+      const finished = isFinished(turn) ? turn : await finishedTurn(client, turnId, stream.signal);
+      if (finished) {
+        for (const stage of STAGES) if (finished.stages[stage]) stageEvent({ stage, status: 'completed' });
+        sendEvent(res, 'done', turnView(finished));
+      }
+    } catch (error) {
+      if (!stream.signal.aborted) request.log.warn({ turnId, err: error }, 'turn event stream ended early');
+    } finally {
+      unsubscribe();
+      clearInterval(heartbeat);
+      open.delete(stream);
+      const socket = res.socket; // detached from the response once it has ended
+      res.end(() => {
+        if (shuttingDown) socket?.destroy();
+      });
+    }
+  });
+}
+
+/** The turn once it has completed or failed; undefined when the stream is aborted first. */
+async function finishedTurn(client: VoxqClient, turnId: string, signal: AbortSignal): Promise<Turn | undefined> {
+  while (!signal.aborted) {
+    try {
+      await client.waitForTurn(turnId, { timeoutMs: WAIT_SLICE_MS, includeAudio: false, signal });
+    } catch (error) {
+      if (signal.aborted) return undefined;
+      if (error instanceof TimeoutError) continue;
+      // A failed turn rejects the wait: it is finished all the same.
+      const turn = await client.getTurn(turnId);
+      if (!isFinished(turn)) throw error;
+      return turn;
+    }
+    return client.getTurn(turnId);
+  }
+  return undefined;
+}
+
+function sendEvent(res: ServerResponse, event: string, data: unknown): void {
+  res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+}
