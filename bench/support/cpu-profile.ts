@@ -58,6 +58,15 @@ export function summarise(profile: Profiler.Profile): ProfileSummary {
     const id = samples[i] as number;
     selfUs.set(id, (selfUs.get(id) ?? 0) + Math.max(0, deltas[i] ?? 0));
   }
+  // Profiler.stop's own work (node:inspector's post and what runs under it) is sampled too: not the work's.
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const underInspector = (id: number): boolean => {
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) if (byId.get(at)?.callFrame.url === 'node:inspector') return true;
+    return false;
+  };
+  for (const id of [...selfUs.keys()]) if (underInspector(id)) selfUs.delete(id);
   const bucketsMs: Record<string, number> = {};
   const byFunction = new Map<string, { name: string; where: string; selfMs: number }>();
   let totalUs = 0;
