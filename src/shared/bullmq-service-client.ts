@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 import type { StageName } from './contracts/turn.js';
 import { TimeoutError, VoxqError } from './errors.js';
 import { openQueueEvents } from './queue-events.js';
-import type { ServiceClient, ServiceHealth } from './ports/service-client.js';
+import type { ServiceCallOptions, ServiceClient, ServiceHealth } from './ports/service-client.js';
 
 /** The job name of a service call (stage jobs proper are added by StageQueues). */
 export const SERVICE_CALL_JOB_NAME = 'call';
@@ -31,9 +31,9 @@ export class BullmqServiceClient implements ServiceClient {
    * `timeoutMs` without an answer it rejects with a TimeoutError and leaves the job queued; a
    * job that failed rejects with a VoxqError `service_failed` carrying BullMQ's failedReason.
    */
-  async call(service: StageName, data: unknown, options: { timeoutMs: number; jobId?: string }): Promise<unknown> {
+  async call(service: StageName, data: unknown, options: ServiceCallOptions): Promise<unknown> {
     const { timeoutMs, jobId } = options;
-    const caller = context.active(); // the caller's trace, carried past the await below by hand
+    const caller = options.trace ?? context.active(); // carried past the await below by hand
     const queue = this.queue(service);
     const events = await this.events(service);
     const job = await context.with(caller, () =>

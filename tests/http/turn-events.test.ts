@@ -98,6 +98,21 @@ describe('GET /v1/turns/:turnId/events', () => {
     expect(stageEvents(events)).not.toContain('tts:running');
   });
 
+  it('reports a stage that was already running when the client connected', async () => {
+    h.worker ??= h.startWorkers();
+    h.pipeline.llm.script.latencyMs = 1500;
+    try {
+      const accepted = await submit({ sessionId, text: 'Devagar, por favor.' });
+      for (let i = 0; i < 100 && !(await h.api.progress.activity(accepted.turnId)).running.includes('llm'); i += 1) await delay(20);
+      const events = await readEvents(await h.fetch(accepted.links.events ?? '', { key: reader }));
+      expect(events[0]).toMatchObject({ event: 'turn', data: { turnId: accepted.turnId, stagesDone: [] } });
+      expect(stageEvents(events)).toEqual(['llm:running', 'llm:completed', 'tts:running', 'tts:completed']);
+      expect(events.at(-1)).toMatchObject({ event: 'done', data: { status: 'completed' } });
+    } finally {
+      h.pipeline.llm.script.latencyMs = 0;
+    }
+  });
+
   it('refuses what other turn routes refuse: no key, a key without turns:read, a bad id, an unknown turn', async () => {
     const path = `/v1/turns/${newTurnId()}/events`;
     await expectError(await h.fetch(path), 401, 'unauthorized');
@@ -122,6 +137,16 @@ describe('GET /v1/turns/:turnId/events', () => {
     for (let i = 0; i < 50 && progress.watchedTurns > 0; i += 1) await delay(20);
     expect(progress.watchedTurns).toBe(0);
     expect((await h.fetch('/healthz')).status).toBe(200);
+  });
+
+  it('ends with stalled, not silence, when the turn is unfinished and none of its jobs is left', async () => {
+    // No workers (the previous test closed them); the turn's only job is then removed.
+    const accepted = await submit({ sessionId, text: 'Este trabalho vai sumir.' });
+    await h.pipeline.queues.get('llm').remove(`${accepted.turnId}.llm`);
+    const events = await readEvents(await h.fetch(accepted.links.events ?? '', { key: reader }), 10_000);
+    expect(events.map((e) => e.event)).toEqual(['turn', 'stalled']);
+    expect(events[1]?.data).toMatchObject({ turnId: accepted.turnId, status: 'queued' });
+    expect(String(events[1]?.data.message)).toMatch(/none of its stage jobs/);
   });
 
   it('ends its open streams when the API shuts down, instead of holding the shutdown', async () => {

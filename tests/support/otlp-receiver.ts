@@ -66,12 +66,19 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
   const spans: ReceivedSpan[] = [];
   const requests: ReceivedRequest[] = [];
   const undecoded: { request: ReceivedRequest; body: Buffer }[] = [];
+  /** Decodes what was kept; a body that does not decode is reported after the others are in. */
   const decodePending = () => {
+    let failure: unknown;
     for (const { request, body } of undecoded.splice(0)) {
-      const batch = decodeTraces(request, body);
-      spans.push(...batch);
-      request.spanCount = batch.length;
+      try {
+        const batch = decodeTraces(request, body);
+        spans.push(...batch);
+        request.spanCount = batch.length;
+      } catch (error) {
+        failure ??= error;
+      }
     }
+    if (failure) throw new Error(`OTLP receiver: a kept export did not decode: ${failure instanceof Error ? failure.message : 'unknown error'}`, { cause: failure });
   };
   const received = new EventEmitter();
   received.setMaxListeners(0);

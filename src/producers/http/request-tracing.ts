@@ -14,12 +14,17 @@ declare module 'fastify' {
 
 export function registerRequestTracing(app: FastifyInstance): void {
   const tracer = trace.getTracer(TRACER_NAME);
-  app.addHook('onRequest', (request, _reply, done) => {
+  app.addHook('onRequest', (request, reply, done) => {
     const route = request.routeOptions.url;
     if (route?.startsWith(`${API_PREFIX}/`)) {
-      request.span = tracer.startSpan(`${request.method} ${route}`, {
+      const span = tracer.startSpan(`${request.method} ${route}`, {
         kind: SpanKind.SERVER,
         attributes: { 'http.request.method': request.method, 'http.route': route, 'url.path': request.url.split('?')[0] ?? '', 'voxq.request.id': request.id },
+      });
+      request.span = span;
+      // A hijacked reply (an event stream) whose client leaves gets no onResponse: end it on close.
+      reply.raw.once('close', () => {
+        if (span.isRecording()) span.end();
       });
     }
     done();
@@ -30,7 +35,7 @@ export function registerRequestTracing(app: FastifyInstance): void {
   });
   app.addHook('onResponse', (request, reply, done) => {
     const span = request.span;
-    if (span) {
+    if (span?.isRecording()) {
       span.setAttribute('http.response.status_code', reply.statusCode);
       if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
       span.end();

@@ -1,9 +1,11 @@
 // Stage progress of turns, heard from BullMQ's own event streams (one QueueEvents per stage
 // queue, opened on first use and shared by every listener of this process). Stage jobs are
 // named after their turn (`<turnId>.<stage>`), so an event finds its turn without a lookup,
-// and the workers publish nothing extra for it.
+// and the workers publish nothing extra for it. `activity` reads the jobs' states directly:
+// what is running now, and whether anything of the turn is left in the queues at all.
 import type { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { stageJobId } from '../../shared/contracts/jobs.js';
 import type { StageName } from '../../shared/contracts/turn.js';
 import { openQueueEvents } from '../../shared/queue-events.js';
 
@@ -14,6 +16,13 @@ export interface StageProgress {
   status: StageStatus;
 }
 
+export interface StageActivity {
+  /** Stages whose job is being worked on now. */
+  running: StageName[];
+  /** Whether any stage job of the turn is waiting, delayed (a retry's backoff) or running. */
+  pending: boolean;
+}
+
 type Listener = (progress: StageProgress) => void;
 
 export interface StageProgressFeedOptions {
@@ -22,7 +31,11 @@ export interface StageProgressFeedOptions {
   /** Reads each stream's end; QueueEvents get their own blocking connections. */
   connection: Redis;
   prefix: string;
+  /** A listener that threw (the feed goes on for the others). */
+  onListenerError?: (error: unknown) => void;
 }
+
+const PENDING_STATES = new Set(['waiting', 'prioritized', 'delayed', 'active', 'waiting-children']);
 
 export class StageProgressFeed {
   private readonly listeners = new Map<string, Set<Listener>>();
@@ -44,6 +57,12 @@ export class StageProgressFeed {
     };
   }
 
+  /** The turn's stage jobs as they are in the queues now. */
+  async activity(turnId: string): Promise<StageActivity> {
+    const states = await Promise.all(this.options.queues.map(async (queue) => ({ stage: queue.name as StageName, state: await queue.getJobState(stageJobId(turnId, queue.name as StageName)) })));
+    return { running: states.filter((s) => s.state === 'active').map((s) => s.stage), pending: states.some((s) => PENDING_STATES.has(s.state)) };
+  }
+
   /** Turns with a listener now (for tests and health). */
   get watchedTurns(): number {
     return this.listeners.size;
@@ -57,10 +76,15 @@ export class StageProgressFeed {
   }
 
   private open(): Promise<QueueEvents[]> {
-    this.opening ??= Promise.all(this.options.queues.map((queue) => this.listen(queue))).catch((error: unknown) => {
-      this.opening = undefined; // the next subscriber tries again
-      throw error;
-    });
+    this.opening ??= (async () => {
+      const opened = await Promise.allSettled(this.options.queues.map((queue) => this.listen(queue)));
+      const failed = opened.find((o) => o.status === 'rejected');
+      if (!failed) return opened.map((o) => (o as PromiseFulfilledResult<QueueEvents>).value);
+      // None half-open: close the ones that did open; the next subscriber tries again.
+      await Promise.all(opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value.close()] : [])));
+      this.opening = undefined;
+      throw failed.reason;
+    })();
     return this.opening;
   }
 
@@ -70,7 +94,14 @@ export class StageProgressFeed {
     const suffix = `.${stage}`;
     const emit = (jobId: string, status: StageStatus) => {
       if (!jobId.endsWith(suffix)) return; // batch chunks and service calls share the stt queue
-      for (const listener of this.listeners.get(jobId.slice(0, -suffix.length)) ?? []) listener({ stage, status });
+      for (const listener of this.listeners.get(jobId.slice(0, -suffix.length)) ?? []) {
+        // A throw would reach BullMQ's event loop and stop it for every listener.
+        try {
+          listener({ stage, status });
+        } catch (error) {
+          this.options.onListenerError?.(error);
+        }
+      }
     };
     events.on('active', ({ jobId }) => emit(jobId, 'running'));
     events.on('completed', ({ jobId }) => emit(jobId, 'completed'));

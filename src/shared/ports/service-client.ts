@@ -1,5 +1,6 @@
 // Seed: ICommunicationManager (call_service with a timeout, health_check). In voxq a service
 // is a stage queue: calling it enqueues a job and awaits its result; health is its live workers.
+import type { Context } from '@opentelemetry/api';
 import type { StageName } from '../contracts/turn.js';
 import { hasMethods } from './has-methods.js';
 
@@ -10,8 +11,15 @@ export interface ServiceHealth {
   hosts: string[];
 }
 
+export interface ServiceCallOptions {
+  timeoutMs: number;
+  jobId?: string;
+  /** The trace the call continues (default: the context active when call() is made). */
+  trace?: Context;
+}
+
 export interface ServiceClient {
-  call(service: StageName, data: unknown, options: { timeoutMs: number; jobId?: string }): Promise<unknown>;
+  call(service: StageName, data: unknown, options: ServiceCallOptions): Promise<unknown>;
   health(service: StageName): Promise<ServiceHealth>;
   close(): Promise<void>;
 }
