@@ -22,10 +22,9 @@ export function registerRequestTracing(app: FastifyInstance): void {
         attributes: { 'http.request.method': request.method, 'http.route': route, 'url.path': request.url.split('?')[0] ?? '', 'voxq.request.id': request.id },
       });
       request.span = span;
-      // A hijacked reply (an event stream) whose client leaves gets no onResponse: end it on close.
-      reply.raw.once('close', () => {
-        if (span.isRecording()) span.end();
-      });
+      // A hijacked reply (an event stream) whose client leaves gets no onResponse: end it on
+      // close. Whichever comes first ends it, with the status the response had.
+      reply.raw.once('close', () => endRequestSpan(span, reply.raw.statusCode));
     }
     done();
   });
@@ -34,12 +33,14 @@ export function registerRequestTracing(app: FastifyInstance): void {
     done();
   });
   app.addHook('onResponse', (request, reply, done) => {
-    const span = request.span;
-    if (span?.isRecording()) {
-      span.setAttribute('http.response.status_code', reply.statusCode);
-      if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-      span.end();
-    }
+    if (request.span) endRequestSpan(request.span, reply.statusCode);
     done();
   });
+}
+
+function endRequestSpan(span: Span, statusCode: number): void {
+  if (!span.isRecording()) return;
+  span.setAttribute('http.response.status_code', statusCode);
+  if (statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+  span.end();
 }
