@@ -113,6 +113,19 @@ describe('GET /v1/turns/:turnId/events', () => {
     }
   });
 
+  it('shows a retry: the stage goes back to wait until the provider’s retry-after, then runs again', async () => {
+    h.worker ??= h.startWorkers();
+    // Each LLM attempt takes 500 ms, so the stream is open before the first one fails.
+    h.pipeline.llm.script.latencyMs = 500;
+    h.pipeline.llm.script.failNext({ kind: 'rate_limited', retryAfterMs: 400 });
+    const accepted = await submit({ sessionId, text: 'Tente de novo.' });
+    const events = await readEvents(await h.fetch(accepted.links.events ?? '', { key: reader })).finally(() => (h.pipeline.llm.script.latencyMs = 0));
+    expect(stageEvents(events)).toEqual(['llm:running', 'llm:waiting', 'llm:running', 'llm:completed', 'tts:running', 'tts:completed']);
+    const waiting = events.find((e) => e.event === 'stage' && e.data.status === 'waiting');
+    expect(Date.parse(String(waiting?.data.until))).toBeGreaterThan(Date.now() - 10_000);
+    expect(events.at(-1)).toMatchObject({ event: 'done', data: { status: 'completed' } });
+  });
+
   it('refuses what other turn routes refuse: no key, a key without turns:read, a bad id, an unknown turn', async () => {
     const path = `/v1/turns/${newTurnId()}/events`;
     await expectError(await h.fetch(path), 401, 'unauthorized');

@@ -86,7 +86,7 @@ export function openApiDocument(): Json {
       [`${API_PREFIX}/turns/{turnId}/events`]: {
         get: {
           summary:
-            "server-sent events: `turn` (the turn now), `stage` ({stage, status: running|completed|failed}) as stages move, then `done` (the finished turn) and the stream ends; `stalled` instead when the turn is unfinished and none of its stage jobs is left",
+            "server-sent events: `turn` (the turn now), `stage` ({stage, status: running|waiting|completed|failed, until?}; waiting = back in the queue for a retry or GPU memory) as stages move, then `done` (the finished turn) and the stream ends; `stalled` instead when the turn is unfinished and none of its stage jobs is left",
           parameters: [turnId],
           ...secured('turns:read'),
           responses: {

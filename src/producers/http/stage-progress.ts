@@ -9,11 +9,14 @@ import { stageJobId } from '../../shared/contracts/jobs.js';
 import type { StageName } from '../../shared/contracts/turn.js';
 import { openQueueEvents } from '../../shared/queue-events.js';
 
-export type StageStatus = 'running' | 'completed' | 'failed';
+/** `waiting`: back in its queue after an attempt — a retry's backoff, or a GPU short of memory. */
+export type StageStatus = 'running' | 'waiting' | 'completed' | 'failed';
 
 export interface StageProgress {
   stage: StageName;
   status: StageStatus;
+  /** `waiting` with a backoff: when the job is due again (ISO 8601). */
+  until?: string;
 }
 
 export interface StageActivity {
@@ -92,18 +95,24 @@ export class StageProgressFeed {
     const stage = queue.name as StageName;
     const events = await openQueueEvents(queue, this.options.connection, this.options.prefix);
     const suffix = `.${stage}`;
-    const emit = (jobId: string, status: StageStatus) => {
+    const emit = (jobId: string, status: StageStatus, until?: number) => {
       if (!jobId.endsWith(suffix)) return; // batch chunks and service calls share the stt queue
+      const progress: StageProgress = { stage, status, ...(until ? { until: new Date(until).toISOString() } : {}) };
       for (const listener of this.listeners.get(jobId.slice(0, -suffix.length)) ?? []) {
         // A throw would reach BullMQ's event loop and stop it for every listener.
         try {
-          listener({ stage, status });
+          listener(progress);
         } catch (error) {
           this.options.onListenerError?.(error);
         }
       }
     };
     events.on('active', ({ jobId }) => emit(jobId, 'running'));
+    // A stage job is only ever delayed, or put back to wait from active, after an attempt.
+    events.on('delayed', ({ jobId, delay }) => emit(jobId, 'waiting', delay));
+    events.on('waiting', ({ jobId, prev }) => {
+      if (prev === 'active') emit(jobId, 'waiting');
+    });
     events.on('completed', ({ jobId }) => emit(jobId, 'completed'));
     events.on('failed', ({ jobId }) => emit(jobId, 'failed'));
     return events;

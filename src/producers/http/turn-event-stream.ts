@@ -1,8 +1,8 @@
 // GET /v1/turns/:turnId/events: a turn's progress as server-sent events, for a UI that shows
 // "transcribing… replying… speaking". The stream opens with the turn as it is now, sends a
-// `stage` event as each stage starts, completes or fails, and ends with `done` (the finished
-// turn); EventSource clients close on `done`, or they reconnect and get the snapshot and `done`
-// again. A turn that cannot finish — unfinished, and none of its stage jobs left in the queues
+// `stage` event as each stage starts, goes back to wait (a retry), completes or fails, and ends
+// with `done` (the finished turn); EventSource clients close on `done`, or they reconnect and get
+// the snapshot and `done` again. A turn that cannot finish — unfinished, and none of its stage jobs left in the queues
 // (removed, or lost with Redis) — ends the stream with `stalled` instead of waiting forever.
 //
 // Stage events come from BullMQ's streams (stage-progress.ts), one stream per queue, so they can
@@ -29,7 +29,7 @@ const WAIT_SLICE_MS = 30_000;
 const STALL_GRACE_MS = 1000;
 
 const isFinished = (turn: Turn) => turn.status === 'completed' || turn.status === 'failed';
-const RANK: Record<StageStatus, number> = { running: 1, completed: 2, failed: 2 };
+const isTerminal = (status: StageStatus | undefined) => status === 'completed' || status === 'failed';
 
 /** The stage whose recorded output adds this stage's job (none for a route's first stages). */
 function handedOnBy(route: TurnRoute, stage: StageName): StageName | undefined {
@@ -83,8 +83,9 @@ export function registerTurnEventStream(app: FastifyInstance, client: VoxqClient
       const stageEvent = (progress: StageProgress) => {
         const previous = progress.status === 'running' ? handedOnBy(route, progress.stage) : undefined;
         if (previous) stageEvent({ stage: previous, status: 'completed' });
+        // A stage may go running → waiting → running (retries); nothing comes after its end.
         const before = reported.get(progress.stage);
-        if (before && RANK[before] >= RANK[progress.status]) return;
+        if (isTerminal(before) || before === progress.status) return;
         reported.set(progress.stage, progress.status);
         sendEvent(res, 'stage', progress);
       };
