@@ -1,6 +1,6 @@
 // voxq's public API: the SDK, the ports (to write your own providers), the fakes, the errors.
 export { connect, type ConnectOptions } from './producers/sdk/connect.js';
-export { VoxqClient, type TurnHandle, type ConversationRequest, type ConversationResult } from './producers/sdk/voxq-client.js';
+export { VoxqClient, type TurnHandle, type ConversationRequest, type ConversationResult, type EnqueueOptions } from './producers/sdk/voxq-client.js';
 export { TurnFailedError, type TurnResult, type TurnTiming, type StageTimingSummary } from './producers/sdk/turn-result.js';
 export { loadConfig, ConfigError, type Config } from './shared/config.js';
 export { VoxqError, InputError, NotFoundError, TimeoutError } from './shared/errors.js';
@@ -14,7 +14,7 @@ export type { AudioInput, AudioFormat, SynthesizedAudio } from './shared/ports/a
 export { isConversationStore, type ConversationStore, type StoredMessage, type ConversationStatistics } from './shared/ports/conversation-store.js';
 export { isSessionManager, type SessionManager, type Session } from './shared/ports/session-manager.js';
 export { isMetrics, type Metrics } from './shared/ports/metrics.js';
-export { isServiceClient, type ServiceClient, type ServiceHealth } from './shared/ports/service-client.js';
+export { isServiceClient, type ServiceClient, type ServiceHealth, type ServiceCallOptions } from './shared/ports/service-client.js';
 export { FakeLlmProvider } from './shared/providers/fake-llm.js';
 export { FakeSttProvider } from './shared/providers/fake-stt.js';
 export { FakeTtsProvider } from './shared/providers/fake-tts.js';
