@@ -17,6 +17,7 @@ import { startVoxqBench, type TurnInputKind, type VoxqBench } from './spine/voxq
 import { profiled, type ProfileSummary } from './support/cpu-profile.js';
 import { commandCounts, commandsSince, countRedisCommands } from './support/command-count.js';
 import { benchLogger, printFigures } from './support/log.js';
+import { redisCpuUs } from './support/redis-cpu.js';
 import { keyBytes, usedMemoryBytes } from './support/redis-space.js';
 import { fig, mean, median, percentile } from './support/stats.js';
 
@@ -71,21 +72,29 @@ async function warmUp(batch: (count: number) => Promise<unknown>, one: () => Pro
   for (let i = 0; i < SEQUENTIAL_WARMUP; i += 1) await one();
 }
 
-/** Throughput of `batches` runs of `turnsN` turns (median), with this process's CPU and Redis commands per turn. */
+/** Throughput of `batches` runs of `turnsN` turns (median), with this process's and Redis's CPU and the Redis commands per turn. */
 async function throughput<T>(batch: () => Promise<T>): Promise<{ turnsPerS: number; last: T; extra: Record<string, unknown> }> {
   const rates: number[] = [];
   const cpuUs: number[] = [];
+  const redisUs: number[] = [];
   const commands: number[] = [];
   let last: T | undefined;
-  for (let b = 0; b < batches; b += 1) {
-    const cpu = process.cpuUsage();
-    const sent = commandCounts();
-    const t0 = performance.now();
-    last = await batch();
-    rates.push(turnsN / ((performance.now() - t0) / 1000));
-    const used = process.cpuUsage(cpu);
-    cpuUs.push((used.user + used.system) / turnsN);
-    commands.push([...commandsSince(sent).values()].reduce((a, n) => a + n, 0) / turnsN);
+  const admin = createRedis(redisUrl, 'producer', 'voxq-bench-cpu');
+  try {
+    for (let b = 0; b < batches; b += 1) {
+      const redisBefore = await redisCpuUs(admin);
+      const cpu = process.cpuUsage();
+      const sent = commandCounts();
+      const t0 = performance.now();
+      last = await batch();
+      rates.push(turnsN / ((performance.now() - t0) / 1000));
+      const used = process.cpuUsage(cpu);
+      cpuUs.push((used.user + used.system) / turnsN);
+      commands.push([...commandsSince(sent).values()].reduce((a, n) => a + n, 0) / turnsN);
+      redisUs.push(((await redisCpuUs(admin)) - redisBefore) / turnsN);
+    }
+  } finally {
+    await closeRedis(admin);
   }
   log.debug({ kind, rates: rates.map((r) => Math.round(r)) }, 'throughput batches');
   return {
@@ -93,6 +102,7 @@ async function throughput<T>(batch: () => Promise<T>): Promise<{ turnsPerS: numb
     last: last as T,
     extra: {
       cpu_us_per_turn: fig(median(cpuUs), 0),
+      redis_cpu_us_per_turn: fig(median(redisUs), 0),
       redis_commands_per_turn: fig(median(commands), 2),
       batches_turns_per_s: rates.map((r) => fig(r, 1)),
     },

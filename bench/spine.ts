@@ -223,6 +223,9 @@ export async function runSpine(argv: readonly string[]): Promise<Figures> {
       // Steadier than wall-clock rates on a shared machine: what each turn costs this process's CPU.
       throughput_ratio_by_cpu: fig(med(raw, 'cpu_us_per_turn') / med(voxq, 'cpu_us_per_turn'), 3),
       throughput_ratio_untraced_by_cpu: fig(med(raw, 'cpu_us_per_turn') / med(untraced, 'cpu_us_per_turn'), 3),
+      raw_redis_cpu_us_per_turn: fig(med(raw, 'redis_cpu_us_per_turn'), 0),
+      voxq_redis_cpu_us_per_turn: fig(med(voxq, 'redis_cpu_us_per_turn'), 0),
+      voxq_untraced_redis_cpu_us_per_turn: fig(med(untraced, 'redis_cpu_us_per_turn'), 0),
       raw_redis_commands_per_turn: fig(med(raw, 'redis_commands_per_turn'), 2),
       voxq_redis_commands_per_turn: fig(med(voxq, 'redis_commands_per_turn'), 2),
       voxq_untraced_p50_ms: fig(med(untraced, 'p50_ms'), 3),
@@ -285,7 +288,7 @@ function cpuShares(profile: Figures): Figures {
 }
 
 function summary(figures: Figures): Figures {
-  const keep = ['turns_per_s', 'batches_turns_per_s', 'cpu_us_per_turn', 'p50_ms', 'p99_ms', 'redis_bytes_per_turn_10kb', 'redis_bytes_per_turn_10mb', 'raw_redis_bytes_per_job'];
+  const keep = ['turns_per_s', 'batches_turns_per_s', 'cpu_us_per_turn', 'redis_cpu_us_per_turn', 'p50_ms', 'p99_ms', 'redis_bytes_per_turn_10kb', 'redis_bytes_per_turn_10mb', 'raw_redis_bytes_per_job'];
   return Object.fromEntries(Object.entries(figures).filter(([k]) => keep.includes(k)));
 }
 
@@ -303,7 +306,7 @@ function printTables(figures: Figures, profile: Figures | undefined): void {
     const verdict = typeof value === 'number' ? (ok(value) ? 'meets' : 'MISSES') : 'n/a';
     out(`  ${key.padEnd(34)} ${show(value).padStart(10)}   target ${target.padEnd(8)} ${verdict}`);
   }
-  for (const key of ['raw_turns_per_s', 'voxq_turns_per_s', 'raw_cpu_us_per_turn', 'voxq_cpu_us_per_turn', 'voxq_untraced_cpu_us_per_turn', 'throughput_ratio_by_cpu', 'throughput_ratio_untraced_by_cpu', 'throughput_ratio_untraced', 'throughput_ratio_mongo', 'throughput_ratio_with_ffprobe', 'throughput_ratio_text', 'raw_p50_ms', 'voxq_p50_ms', 'raw_p99_ms', 'voxq_p99_ms', 'redis_bytes_per_turn_10kb', 'raw_redis_bytes_per_job', 'spans_per_turn']) {
+  for (const key of ['raw_turns_per_s', 'voxq_turns_per_s', 'raw_cpu_us_per_turn', 'voxq_cpu_us_per_turn', 'voxq_untraced_cpu_us_per_turn', 'raw_redis_cpu_us_per_turn', 'voxq_redis_cpu_us_per_turn', 'voxq_untraced_redis_cpu_us_per_turn', 'throughput_ratio_by_cpu', 'throughput_ratio_untraced_by_cpu', 'throughput_ratio_untraced', 'throughput_ratio_mongo', 'throughput_ratio_with_ffprobe', 'throughput_ratio_text', 'raw_p50_ms', 'voxq_p50_ms', 'raw_p99_ms', 'voxq_p99_ms', 'redis_bytes_per_turn_10kb', 'raw_redis_bytes_per_job', 'spans_per_turn']) {
     out(`  ${key.padEnd(34)} ${show(figures[key]).padStart(10)}`);
   }
   out('\nwhere a turn\'s time goes (mean ms; one in flight | 400 in flight)');
