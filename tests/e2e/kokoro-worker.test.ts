@@ -5,14 +5,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probeAudio } from '../../src/shared/audio/probe.js';
 import { DEFAULT_KOKORO_MODEL } from '../../src/shared/providers/kokoro/kokoro-model.js';
 import { startHubServer } from '../support/kokoro/hub-server.js';
 import { dropTestState, stopProcesses } from '../support/e2e-cleanup.js';
 import { makeKokoroFolder, type KokoroFolder } from '../support/kokoro/kokoro-folder.js';
-import { testMongoUrl, uniqueDbName } from '../support/mongo.js';
-import { spawnVoxq, type VoxqProcess } from '../support/voxq-process.js';
+import { uniqueDbName } from '../support/mongo.js';
+import { spawnVoxq, voxqStateEnv, type VoxqProcess } from '../support/voxq-process.js';
 
 const prefix = `vk${randomBytes(4).toString('hex')}`;
 const dbName = uniqueDbName('kokoro');
@@ -34,10 +34,7 @@ afterAll(async () => {
 describe('voxq worker with Kokoro', () => {
   it('chooses Kokoro when its model is there, loads it before work, speaks a turn, and stops cleanly', async () => {
     const env = {
-      REDIS_URL: inject('redisUrl'),
-      MONGO_URL: testMongoUrl(),
-      VOXQ_MONGO_DB: dbName,
-      VOXQ_PREFIX: prefix,
+      ...voxqStateEnv(prefix, dbName),
       VOXQ_STT: 'fake',
       VOXQ_LLM: 'fake',
       VOXQ_TTS: '',
@@ -68,10 +65,7 @@ describe('voxq worker with Kokoro', () => {
     try {
       const out = join(dir, 'demo.wav');
       const demo = spawnVoxq(['demo', '--out', out], {
-        REDIS_URL: inject('redisUrl'),
-        MONGO_URL: testMongoUrl(),
-        VOXQ_MONGO_DB: dbName,
-        VOXQ_PREFIX: prefix,
+        ...voxqStateEnv(prefix, dbName),
         GROQ_API_KEY: '',
         VOXQ_TTS: 'kokoro',
         VOXQ_KOKORO_HUB_URL: hub.url,
@@ -95,10 +89,7 @@ describe('voxq worker with Kokoro', () => {
 
   it('on a GPU worker, reserves Kokoro\'s memory on the pinned card before loading it', async () => {
     const worker = spawnVoxq(['worker', '--stages', 'tts', '--gpu', '1'], {
-      REDIS_URL: inject('redisUrl'),
-      MONGO_URL: testMongoUrl(),
-      VOXQ_MONGO_DB: dbName,
-      VOXQ_PREFIX: prefix,
+      ...voxqStateEnv(prefix, dbName),
       VOXQ_GPUS: '0:NVIDIA L4:23034,1:NVIDIA L4:23034',
       VOXQ_TTS: 'kokoro',
       VOXQ_KOKORO_MODEL_DIR: folder.dir,
@@ -119,10 +110,7 @@ describe('voxq worker with Kokoro', () => {
 
   it('stops with the reason when the configured model cannot load', async () => {
     const worker = spawnVoxq(['worker', '--stages', 'tts'], {
-      REDIS_URL: inject('redisUrl'),
-      MONGO_URL: testMongoUrl(),
-      VOXQ_MONGO_DB: dbName,
-      VOXQ_PREFIX: prefix,
+      ...voxqStateEnv(prefix, dbName),
       VOXQ_TTS: 'kokoro',
       VOXQ_KOKORO_MODEL_DIR: join(dir, 'no-such-model'),
       VOXQ_KOKORO_CACHE_DIR: join(dir, 'cache'),

@@ -6,7 +6,6 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
 import { probeAudio } from '../../src/shared/audio/probe.js';
 import { configSchema } from '../../src/shared/config.js';
 import { connect } from '../../src/producers/sdk/connect.js';
@@ -17,7 +16,7 @@ import { startGroqStandin, type GroqStandin } from '../support/groq-standin.js';
 import { testMongoUrl, uniqueDbName } from '../support/mongo.js';
 import { otlpProcessEnv, spanTree, startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.js';
 import { speakPtBr } from '../support/speech.js';
-import { spawnVoxq, type VoxqProcess } from '../support/voxq-process.js';
+import { spawnVoxq, voxqStateEnv, type VoxqProcess } from '../support/voxq-process.js';
 
 const SENTENCE = 'Olá, qual é a previsão do tempo para amanhã?';
 
@@ -42,10 +41,7 @@ beforeAll(async () => {
   dbName = uniqueDbName('e2e');
   prefix = `ve${randomBytes(4).toString('hex')}`;
   env = {
-    REDIS_URL: inject('redisUrl'),
-    MONGO_URL: testMongoUrl(),
-    VOXQ_MONGO_DB: dbName,
-    VOXQ_PREFIX: prefix,
+    ...voxqStateEnv(prefix, dbName),
     VOXQ_STT: 'groq',
     VOXQ_LLM: 'groq',
     VOXQ_TTS: 'espeak',

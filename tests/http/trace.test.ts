@@ -2,13 +2,13 @@
 // a receiver run here. Each API-submitted turn is one trace: the API's request span at the root,
 // the queue hop, a span per stage on the worker, provider calls inside, store writes as events.
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MongoApiKeyStore } from '../../src/shared/store/mongo-api-key-store.js';
 import { openMongoStores, type MongoStores } from '../../src/shared/store/mongo-stores.js';
 import { dropTestState, stopProcesses } from '../support/e2e-cleanup.js';
 import { testMongoUrl, uniqueDbName } from '../support/mongo.js';
 import { otlpProcessEnv, spanTree, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver.js';
-import { spawnVoxq, type VoxqProcess } from '../support/voxq-process.js';
+import { spawnVoxq, voxqStateEnv, type VoxqProcess } from '../support/voxq-process.js';
 import { makeWav } from '../support/wav.js';
 
 const SECRET_TEXT = 'Minha senha secreta é abacaxi';
@@ -28,10 +28,7 @@ beforeAll(async () => {
   stores = await openMongoStores(testMongoUrl(), dbName);
   key = (await new MongoApiKeyStore(stores.db).create({ scopes: ['turns:read', 'turns:write'] })).key;
   const env = {
-    REDIS_URL: inject('redisUrl'),
-    MONGO_URL: testMongoUrl(),
-    VOXQ_MONGO_DB: dbName,
-    VOXQ_PREFIX: prefix,
+    ...voxqStateEnv(prefix, dbName),
     VOXQ_STT: 'fake',
     VOXQ_LLM: 'fake',
     VOXQ_TTS: 'fake',

@@ -5,6 +5,8 @@ import { EventEmitter, once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { inject } from 'vitest';
+import { testMongoUrl } from './mongo.js';
 
 export const CLI = join(import.meta.dirname, '..', '..', 'dist', 'cli.js');
 
@@ -17,6 +19,11 @@ export interface VoxqProcess {
   /** Resolves with the exit code (or the signal name). */
   exited: Promise<number | string>;
   kill(signal: NodeJS.Signals): void;
+}
+
+/** Where a test's voxq processes keep their state: the test Redis under `prefix`, the test database `dbName`. */
+export function voxqStateEnv(prefix: string, dbName: string): Record<string, string> {
+  return { REDIS_URL: inject('redisUrl'), MONGO_URL: testMongoUrl(), VOXQ_MONGO_DB: dbName, VOXQ_PREFIX: prefix };
 }
 
 export function spawnVoxq(args: string[], env: Record<string, string>): VoxqProcess {
