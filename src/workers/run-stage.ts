@@ -13,6 +13,8 @@ import type { StageDeps } from './stage-deps.js';
 
 export interface StageRun {
   job: Job<StageJobData>;
+  /** The job's lock token (for moveToDelayed: waiting for a rate limit or GPU memory spends no attempt). */
+  token: string | undefined;
   /** Aborted on the stage timeout (and, later, on barge-in). */
   signal: AbortSignal;
   deps: StageDeps;
@@ -97,7 +99,7 @@ export function createStageProcessor<S extends StageName>(stage: Stage<S>, deps:
     // job goes back to the queue (DelayedError, no attempt spent) before anything is recorded.
     const gpuLease = turn.stages[stage.name] ? undefined : await deps.gpu?.reserveForJob(job, token, stage.name);
     const deadline = stageDeadline(deps.settings.stageTimeoutMs);
-    const run: StageRun = { job, signal: deadline.signal, deps, trace: traceContext };
+    const run: StageRun = { job, token, signal: deadline.signal, deps, trace: traceContext };
     let current = turn;
     try {
       if (!current.stages[stage.name]) {
