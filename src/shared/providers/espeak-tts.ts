@@ -1,11 +1,13 @@
 // espeak-ng as a TtsProvider: robotic but offline, every language, no model download.
-// Text goes in on stdin (never argv, never a shell); a WAV comes out on stdout.
+// Text, first read the way it is spoken (spoken-text.ts), goes in on stdin (never argv, never a shell); a WAV
+// comes out on stdout.
 import type { AudioFormat, SynthesizedAudio } from '../ports/audio.js';
 import type { SynthesizeOptions, TtsInfo, TtsProvider } from '../ports/tts-provider.js';
 import { fixWavHeader, readWavInfo } from '../audio/wav.js';
 import { ProcessError, runProcess, type ProcessResult } from '../run-process.js';
 import { toEspeakVoice } from './language.js';
 import { ProviderError, type ProviderErrorKind } from './provider-error.js';
+import { spokenText } from './spoken-text.js';
 
 export interface EspeakTtsOptions {
   /** espeak-ng binary (default `espeak-ng`). */
@@ -74,7 +76,8 @@ export class EspeakTtsProvider implements TtsProvider {
     const speed = Math.min(MAX_SPEED, Math.max(MIN_SPEED, options.speed));
     const wpm = Math.round(BASE_WPM * speed);
 
-    const { code, stdout, stderr } = await this.run(['-v', voice, '-s', String(wpm), '--stdout'], text, options.signal);
+    const spoken = spokenText(text, options.language);
+    const { code, stdout, stderr } = await this.run(['-v', voice, '-s', String(wpm), '--stdout'], spoken, options.signal);
     if (code !== 0) {
       const kind: ProviderErrorKind = /voice does not exist/i.test(stderr) ? 'bad_request' : 'server';
       throw this.error(kind, `espeak-ng exited with code ${String(code)}: ${stderr.trim().slice(0, 200)}`);

@@ -1,6 +1,7 @@
 // TtsProvider on any OpenAI-compatible speech API (OpenAI tts-1, Kokoro-FastAPI, openedai-speech…).
 // The format announced is the configured one; the format returned is read from the bytes, so a
 // server that answers something else is caught by the caller rather than mislabelled here.
+// The text goes through the front end every TTS shares (spoken-text.ts) first.
 import type { OpenAI } from 'openai';
 import { probeAudio } from '../audio/probe.js';
 import { fixWavHeader, readWavInfo } from '../audio/wav.js';
@@ -9,6 +10,7 @@ import type { SynthesizeOptions, TtsInfo, TtsProvider } from '../ports/tts-provi
 import { createOpenAiClient, openAiServesModel, type OpenAiClientOptions } from './openai-client.js';
 import { classifyOpenAiError } from './openai-errors.js';
 import { ProviderError } from './provider-error.js';
+import { spokenText } from './spoken-text.js';
 
 export type OpenAiSpeechFormat = 'wav' | 'mp3' | 'opus';
 
@@ -93,7 +95,7 @@ export class OpenAiTtsProvider implements TtsProvider {
       const response = await this.client.audio.speech.create(
         {
           model: this.model,
-          input: text,
+          input: spokenText(text, options.language),
           voice: this.voiceMap[options.voice] ?? options.voice,
           speed: Math.min(MAX_SPEED, Math.max(MIN_SPEED, options.speed)),
           response_format: this.format,

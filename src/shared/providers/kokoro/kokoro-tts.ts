@@ -10,9 +10,9 @@ import type { AudioFormat, SynthesizedAudio } from '../../ports/audio.js';
 import type { LoadOptions, SynthesizeOptions, TtsInfo, TtsProvider } from '../../ports/tts-provider.js';
 import { encodeSpeech, speechAudioFormat, type SpeechFormat } from '../../audio/encode-speech.js';
 import { joinSpeech } from '../../audio/join-speech.js';
-import { normalizePtBr } from '../../pt-br/normalize-text.js';
 import { toEspeakVoice } from '../language.js';
 import { ProviderError, type ProviderErrorKind } from '../provider-error.js';
+import { spokenText } from '../spoken-text.js';
 import { EspeakG2P } from './espeak-g2p.js';
 import { hasPhonemes, toInputIds, tokenizePhonemes } from './kokoro-vocab.js';
 import { KOKORO_SAMPLE_RATE_HZ, missingKokoroFiles, type KokoroDevice, type KokoroModelOptions, type LoadProgress } from './kokoro-model.js';
@@ -133,7 +133,7 @@ export class KokoroTtsProvider implements TtsProvider {
     const synthesizer = this.synthesizer;
     if (!synthesizer) throw this.error('server', 'the model is not loaded');
 
-    const spoken = /^pt\b/i.test(options.language) ? normalizePtBr(text) : text;
+    const spoken = spokenText(text, options.language);
     const phonemes = await this.g2pFor(options.language).phonemize(spoken, signal);
     const pieces: Float32Array[] = [];
     for (const chunk of splitPhonemes(phonemes)) {
