@@ -30,6 +30,11 @@ export class StageQueues {
     this.queues = { stt: make('stt'), llm: make('llm'), tts: make('tts') };
   }
 
+  /** The connection the queues add jobs on (ordinary commands may share it). */
+  get connection(): Redis {
+    return this.options.connection;
+  }
+
   get(stage: StageName): Queue<StageJobData> {
     return this.queues[stage];
   }
@@ -44,14 +49,14 @@ export class StageQueues {
    * reads it as it adds and carries it in the job to the worker that takes it.
    */
   async add(stage: StageName, data: StageJobData, parent?: Context): Promise<void> {
-    const add = () => this.queues[stage].add(STAGE_JOB_NAME, data, this.jobOptions(data.turnId, stage));
+    const add = () => this.queues[stage].add(STAGE_JOB_NAME, data, this.jobOptions(stageJobId(data.turnId, stage, data.sentence)));
     await (parent ? context.with(parent, add) : add());
   }
 
   /** No priority: live turns run before any prioritized (batch) job, on BullMQ's fastest path. */
-  private jobOptions(turnId: string, stage: StageName): JobsOptions {
+  private jobOptions(jobId: string): JobsOptions {
     return {
-      jobId: stageJobId(turnId, stage),
+      jobId,
       attempts: this.options.attempts,
       backoff: { type: STAGE_BACKOFF_TYPE },
       // Kept a while for Bull Board; the turn document is the durable record.

@@ -1,13 +1,17 @@
 // The stage runner: written once, wrapped around every stage. It validates the job, loads the
-// turn, skips work already recorded, runs the stage under a timeout, records the output
-// idempotently, hands the turn on, and owns retries, tracing attributes, metrics and the
-// failed-turn record. A stage file only says what its stage does.
+// turn from its live state in Redis (the record in MongoDB only when that is gone), checks the
+// cancel fence, runs the stage under a timeout and the turn's cancel signal, records the output
+// in the live state (first write wins, fenced) and hands the turn on, with the durable MongoDB
+// record written beside the hand-off. It owns retries, tracing attributes, metrics and the
+// failed-turn end. A stage file only says what its stage does.
 import { trace, type Context } from '@opentelemetry/api';
-import { UnrecoverableError, type Job, type Processor } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job, type Processor } from 'bullmq';
 import { stageJobSchema, type StageJobData } from '../shared/contracts/jobs.js';
-import type { StageName, StageOutputs, StageTiming, Turn, TurnError } from '../shared/contracts/turn.js';
+import { isFinalStatus, type StageName, type StageOutputs, type StageTiming, type Turn, type TurnError } from '../shared/contracts/turn.js';
 import { VoxqError } from '../shared/errors.js';
+import type { TurnRef } from '../shared/live/live-turns.js';
 import { isProviderError, ProviderError } from '../shared/providers/provider-error.js';
+import { parseStageRecord } from '../shared/store/stage-record.js';
 import { currentTraceContext, spanEvent } from '../shared/telemetry/span-helpers.js';
 import type { StageDeps } from './stage-deps.js';
 
@@ -15,17 +19,22 @@ export interface StageRun {
   job: Job<StageJobData>;
   /** The job's lock token (for moveToDelayed: waiting for a rate limit or GPU memory spends no attempt). */
   token: string | undefined;
-  /** Aborted on the stage timeout (and, later, on barge-in). */
+  /** Aborted on the stage timeout and when the turn is cancelled (on any host). */
   signal: AbortSignal;
   deps: StageDeps;
   /** The stage span's context: the parent of provider spans, store events and the next stage's job. */
   trace: Context;
+  /** The turn's live state and log. */
+  ref: TurnRef;
 }
 
 export interface Stage<S extends StageName> {
   name: S;
-  /** Does the stage's work and returns what is recorded on the turn. */
-  run(turn: Turn, run: StageRun): Promise<StageOutputs[S]>;
+  /**
+   * Does the stage's work and returns what is recorded on the turn; undefined when this job
+   * records nothing of its own (a sentence of the reply: the turn's end records the joined audio).
+   */
+  run(turn: Turn, run: StageRun): Promise<StageOutputs[S] | undefined>;
   /** Hands the turn on once its output is recorded (also when a re-delivered job finds it recorded). */
   handOff(turn: Turn, run: StageRun): Promise<void>;
   /**
@@ -33,6 +42,11 @@ export interface Stage<S extends StageName> {
    * stage's result (it then does so itself); otherwise the runner fails the turn.
    */
   recover?(turnId: string, failure: TurnError, run: StageRun): Promise<boolean>;
+}
+
+/** Thrown by a stage that finds its turn cancelled (the fence): the job ends quietly, without a retry. */
+export class TurnEndedError extends Error {
+  override readonly name = 'TurnEndedError';
 }
 
 /** A stage's timing, finished now: queued when the job was added, started at `startedAt`, on this attempt. */
@@ -66,7 +80,7 @@ function isRetryable(error: unknown): boolean {
 }
 
 export function createStageProcessor<S extends StageName>(stage: Stage<S>, deps: StageDeps): Processor<StageJobData> {
-  const { turns, metrics, log } = deps;
+  const { turns, metrics, log, live } = deps;
 
   return async (job, token) => {
     // BullMQ calls the processor inside the stage span's context; it is only active until the first await.
@@ -78,6 +92,7 @@ export function createStageProcessor<S extends StageName>(stage: Stage<S>, deps:
       throw new UnrecoverableError(`invalid ${stage.name} job data: ${parsed.error.issues[0]?.message ?? 'unknown'}`);
     }
     const { turnId, sessionId } = parsed.data;
+    const ref: TurnRef = { turnId, sessionId };
     const span = trace.getSpan(traceContext);
     span?.setAttributes({
       'voxq.turn.id': turnId,
@@ -89,34 +104,58 @@ export function createStageProcessor<S extends StageName>(stage: Stage<S>, deps:
       'messaging.operation.type': 'process',
       'messaging.destination.name': stage.name,
       'messaging.message.id': job.id ?? '',
+      ...(parsed.data.sentence !== undefined ? { 'voxq.sentence.index': parsed.data.sentence } : {}),
     });
 
-    const turn = await turns.get(turnId);
+    // The fence, before any work: a turn that has ended (cancelled, failed, completed) runs nothing more.
+    const loaded = await live.load(ref);
+    if (loaded.ended) return { skipped: loaded.ended };
+    const turn = loaded.turn ?? (await turns.get(turnId));
     if (!turn) throw new UnrecoverableError(`turn ${turnId} does not exist`);
-    if (turn.status === 'failed' || turn.status === 'completed') return { skipped: turn.status };
+    if (isFinalStatus(turn.status)) return { skipped: turn.status };
 
+    const cancel = new AbortController();
+    const unregister = deps.active.register(turnId, cancel);
     // A GPU-pinned worker reserves the job's working memory first; when the card is short the
     // job goes back to the queue (DelayedError, no attempt spent) before anything is recorded.
     const gpuLease = turn.stages[stage.name] ? undefined : await deps.gpu?.reserveForJob(job, token, stage.name);
     const deadline = stageDeadline(deps.settings.stageTimeoutMs);
-    const run: StageRun = { job, token, signal: deadline.signal, deps, trace: traceContext };
+    const run: StageRun = { job, token, signal: AbortSignal.any([deadline.signal, cancel.signal]), deps, trace: traceContext, ref };
     let current = turn;
+    let durable: Promise<unknown> = Promise.resolve();
     try {
       if (!current.stages[stage.name]) {
-        if (current.status === 'queued') await turns.markRunning(turnId);
+        if (stage.name !== 'tts' && (await live.claimRunning(ref))) durable = turns.markRunning(turnId);
+        // The LLM stage announces itself once it may run (after the session's earlier turns).
+        if (stage.name === 'stt') await live.append(ref, { type: 'stage', at: Date.now(), stage: 'stt', status: 'running' });
         const output = await stage.run(current, run);
+        if (output !== undefined) {
+          const record = await live.recordOutput(ref, stage.name, parseStageRecord(stage.name, output, stageTiming(job, startedAt)));
+          if (record === null) throw new TurnEndedError(`turn ${turnId} ended while its ${stage.name} stage ran`);
+          current = { ...current, stages: { ...current.stages, [stage.name]: record } };
+          // The durable record, beside the hand-off: the job ends only once it is written.
+          const recorded = durable.then(() => turns.saveStage(turnId, stage.name, record));
+          durable = recorded;
+          spanEvent(traceContext, 'voxq.store.stage_recorded');
+        }
         const timing = stageTiming(job, startedAt);
-        current = await turns.recordStage(turnId, stage.name, output, timing);
-        spanEvent(traceContext, 'voxq.store.stage_recorded');
         metrics.timing('voxq.stage.duration', timing.workMs, { stage: stage.name });
         metrics.timing('voxq.stage.queue_wait', timing.queueWaitMs, { stage: stage.name });
       }
       await stage.handOff(current, run);
+      await durable;
     } catch (caught) {
-      const error = asTimeout(caught, run.signal);
+      await durable.catch(() => undefined);
+      if (caught instanceof DelayedError) throw caught;
+      if (caught instanceof TurnEndedError || cancel.signal.aborted || (await live.isEnded(ref))) {
+        log.debug({ turnId, stage: stage.name }, 'turn ended while the stage ran; its work is dropped');
+        return { skipped: 'ended' };
+      }
+      const error = asTimeout(caught, deadline.signal);
       await onStageError(stage, run, turnId, error);
       throw error;
     } finally {
+      unregister();
       deadline.clear();
       await gpuLease?.release().catch((error: unknown) => log.warn({ turnId, stage: stage.name, err: error }, 'gpu lease release failed; it expires on its own'));
     }
@@ -166,15 +205,12 @@ async function onStageError<S extends StageName>(stage: Stage<S>, run: StageRun,
     throw new UnrecoverableError(failure.message);
   }
   log.warn({ turnId, stage: stage.name, code: failure.code }, 'turn failed');
-  await failTurn(turnId, failure, deps);
+  await failTurn(run.ref, failure, deps);
   throw new UnrecoverableError(failure.message);
 }
 
-export async function failTurn(turnId: string, failure: TurnError, deps: Pick<StageDeps, 'turns' | 'events' | 'metrics'>): Promise<void> {
-  if (await deps.turns.fail(turnId, failure, new Date())) {
-    deps.metrics.increment('voxq.turns', 1, { outcome: 'failed', stage: failure.stage });
-    await deps.events.publish({ turnId, status: 'failed', stage: failure.stage === 'enqueue' ? undefined : failure.stage });
-  }
+export async function failTurn(ref: TurnRef, failure: TurnError, deps: Pick<StageDeps, 'ender'>): Promise<void> {
+  await deps.ender.fail(ref, failure);
 }
 
 /** BullMQ backoff for stage jobs: the provider's retry-after when it gave one, else exponential with jitter. */

@@ -10,7 +10,10 @@ import type { Providers } from '../shared/providers/create-providers.js';
 import type { AudioBudget } from '../shared/rate-limit/audio-budget.js';
 import type { TurnStore } from '../shared/ports/turn-store.js';
 import type { StageQueues } from '../shared/queues.js';
-import type { TurnEventPublisher } from '../shared/turn-events.js';
+import type { ActiveTurns } from '../shared/live/cancel-bus.js';
+import type { LiveTurns } from '../shared/live/live-turns.js';
+import type { SessionContextCache } from '../shared/live/session-context.js';
+import type { TurnEnder } from '../shared/live/turn-ender.js';
 
 export interface StageSettings {
   contextMessages: number;
@@ -18,6 +21,10 @@ export interface StageSettings {
   temperature: number;
   maxTokens: number;
   stageTimeoutMs: number;
+  /** Sentence by sentence (one TTS job each); false: the whole reply in one TTS job. */
+  streaming: boolean;
+  /** Sentence audio up to this size travels inside its event. */
+  inlineAudioMaxBytes: number;
 }
 
 export interface StageDeps {
@@ -29,7 +36,14 @@ export interface StageDeps {
   providers: Partial<Providers>;
   metrics: Metrics;
   queues: StageQueues;
-  events: TurnEventPublisher;
+  /** Each turn's live state and event log in Redis: what the path to first audio reads and writes. */
+  live: LiveTurns;
+  /** The session's last messages, cached for the LLM stage. */
+  context: SessionContextCache;
+  /** Completes and fails turns, once. */
+  ender: TurnEnder;
+  /** This process's active jobs by turn, aborted when their turn is cancelled. */
+  active: ActiveTurns;
   settings: StageSettings;
   log: Logger;
   /** The STT provider's audio-seconds-per-hour budget, shared with batch work (absent for fakes). */
@@ -45,6 +59,8 @@ export function stageSettingsFrom(config: Config): StageSettings {
     temperature: config.VOXQ_TEMPERATURE,
     maxTokens: config.VOXQ_MAX_TOKENS,
     stageTimeoutMs: config.VOXQ_STAGE_TIMEOUT_MS,
+    streaming: config.VOXQ_STREAMING,
+    inlineAudioMaxBytes: config.VOXQ_EVENT_AUDIO_MAX_BYTES,
   };
 }
 

@@ -53,7 +53,8 @@ export interface LlmInput {
 }
 
 /** What the LLM is given: text on the stt-llm-tts and text-llm-tts routes, the audio (loaded by reference) on audio-llm-tts. */
-export async function llmInput(turn: Turn, llm: LlmProvider, { deps }: StageRun): Promise<LlmInput> {
+export async function llmInput(turn: Turn, llm: LlmProvider, run: StageRun): Promise<LlmInput> {
+  const { deps } = run;
   if (routeOf(turn) !== 'audio-llm-tts') return { prompt: userText(turn) };
   if (turn.input.kind !== 'audio') throw new InputError('route_no_audio', `turn ${turn.turnId} took the audio-llm-tts route without audio`);
   const info = llm.info();
@@ -64,7 +65,7 @@ export async function llmInput(turn: Turn, llm: LlmProvider, { deps }: StageRun)
     );
   }
   const ref = turn.input.audio;
-  const { bytes } = await deps.audio.get(ref.audioId);
+  const bytes = (await deps.live.inputAudio(run.ref)) ?? (await deps.audio.get(ref.audioId)).bytes;
   return { prompt: '', audio: { bytes, mimeType: ref.mimeType } };
 }
 
@@ -84,6 +85,10 @@ export async function transcribeAlongside(turn: Turn, llm: LlmProvider, audio: A
     { 'gen_ai.operation.name': 'transcription', 'gen_ai.system': info.provider, 'gen_ai.request.model': info.model, 'voxq.audio.size_bytes': audio.bytes.byteLength },
     () => llm.transcribe(audio, { language: turn.language, signal }),
   );
-  await deps.turns.recordStage(turn.turnId, 'stt', sttOutputOf(transcription, info), stageTiming(job, startedAt));
+  const output = sttOutputOf(transcription, info);
+  const record = await deps.live.recordOutput(run.ref, 'stt', { output, timing: stageTiming(job, startedAt) });
+  if (record === null) return; // the turn ended meanwhile
+  await deps.live.append(run.ref, { type: 'transcript', at: Date.now(), text: record.output.text, language: record.output.language });
+  await deps.turns.saveStage(turn.turnId, 'stt', record);
   spanEvent(run.trace, 'voxq.store.stage_recorded', { 'voxq.stage': 'stt' });
 }

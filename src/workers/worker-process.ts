@@ -13,7 +13,10 @@ import { closeRedis, createRedis } from '../shared/redis.js';
 import type { StoreSet } from '../shared/store/store-set.js';
 import { OtelMetrics } from '../shared/telemetry/otel-metrics.js';
 import type { TracingHandle } from '../shared/telemetry/tracing.js';
-import { TurnEventPublisher } from '../shared/turn-events.js';
+import { ActiveTurns, CancelListener } from '../shared/live/cancel-bus.js';
+import { LiveTurns, liveTurnsOptionsFrom } from '../shared/live/live-turns.js';
+import { SessionContextCache } from '../shared/live/session-context.js';
+import { TurnEnder } from '../shared/live/turn-ender.js';
 import { batchSttWorkerOptions } from './batch-worker.js';
 import { stageSettingsFrom, type StageDeps } from './stage-deps.js';
 import { createStageWorker } from './stage-worker.js';
@@ -47,16 +50,26 @@ export function startWorkerProcess(options: WorkerProcessOptions): WorkerProcess
   const producer = createRedis(config.REDIS_URL, 'producer', 'voxq-worker-producer');
   const blocking = createRedis(config.REDIS_URL, 'worker', 'voxq-worker');
   const telemetry = options.tracing?.bullmq;
+  const cancelSubscriber = createRedis(config.REDIS_URL, 'subscriber', 'voxq-worker-cancel');
   const queues = new StageQueues({ connection: producer, prefix: config.VOXQ_PREFIX, attempts: config.VOXQ_STAGE_ATTEMPTS, telemetry });
+  const metrics = options.metrics ?? new OtelMetrics();
+  const live = new LiveTurns(producer, liveTurnsOptionsFrom(config));
+  const context = new SessionContextCache(producer, { prefix: config.VOXQ_PREFIX, ttlMs: config.VOXQ_EVENT_LOG_TTL_MS, maxMessages: config.VOXQ_CONTEXT_MESSAGES });
+  const active = new ActiveTurns();
+  const cancels = new CancelListener(cancelSubscriber, config.VOXQ_PREFIX, active);
+  cancels.start().catch((error: unknown) => log.error({ err: error }, 'cancel subscription failed'));
   const deps: StageDeps = {
     turns: stores.turns,
     audio: stores.audio,
     sessions: stores.sessions,
     conversations: stores.conversations,
     providers,
-    metrics: options.metrics ?? new OtelMetrics(),
+    metrics,
     queues,
-    events: new TurnEventPublisher(producer, config.VOXQ_PREFIX),
+    live,
+    context,
+    ender: new TurnEnder({ live, context, turns: stores.turns, sessions: stores.sessions, audio: stores.audio, queues, metrics, log }),
+    active,
     settings: stageSettingsFrom(config),
     log,
     gpu: options.gpu,
@@ -89,7 +102,7 @@ export function startWorkerProcess(options: WorkerProcessOptions): WorkerProcess
         await providers.tts?.close?.();
         await options.gpu?.close();
         await queues.close();
-        await Promise.all([closeRedis(producer), closeRedis(blocking)]);
+        await Promise.all([closeRedis(producer), closeRedis(blocking), closeRedis(cancelSubscriber)]);
         await stores.close();
         await options.tracing?.shutdown();
         log.info('workers stopped');

@@ -17,7 +17,6 @@ import { observeQueueDepth } from '../../shared/telemetry/queue-depth.js';
 import type { TracingHandle } from '../../shared/telemetry/tracing.js';
 import { connect } from '../sdk/connect.js';
 import { buildApiServer } from './api-server.js';
-import { StageProgressFeed } from './stage-progress.js';
 
 export interface ApiProcessOptions {
   config: Config;
@@ -36,7 +35,6 @@ export interface ApiProcess {
   port: number;
   keys: ApiKeyStore;
   metrics: PrometheusMetrics;
-  progress: StageProgressFeed;
   close(): Promise<void>;
 }
 
@@ -51,13 +49,11 @@ export async function startApiProcess(options: ApiProcessOptions): Promise<ApiPr
   const metrics = options.metrics ?? new PrometheusMetrics('voxq-api');
   const stopDepth = observeQueueDepth(metrics.meter, boardQueues);
   const keys = new MongoApiKeyStore(mongo.db);
-  const progress = new StageProgressFeed({ queues: boardQueues, connection: redis, prefix: config.VOXQ_PREFIX });
   const app = await buildApiServer({
     client,
     keys,
     metrics,
     boardQueues,
-    progress,
     log,
     jsonBodyLimitBytes: config.VOXQ_API_BODY_LIMIT_BYTES,
     readiness: { services, pingRedis: () => redis.ping(), pingMongo: () => mongo.db.command({ ping: 1 }) },
@@ -74,11 +70,9 @@ export async function startApiProcess(options: ApiProcessOptions): Promise<ApiPr
     port,
     keys,
     metrics,
-    progress,
     close: () =>
       (closing ??= (async () => {
         await app.close();
-        await progress.close();
         stopDepth();
         await Promise.all(boardQueues.map((q) => q.close()));
         await services.close();

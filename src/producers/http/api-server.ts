@@ -18,7 +18,6 @@ import { openApiDocument } from './openapi.js';
 import type { ReadinessDeps } from './readiness.js';
 import { registerRequestTracing } from './request-tracing.js';
 import { registerSessionRoutes } from './session-routes.js';
-import type { StageProgressFeed } from './stage-progress.js';
 import { registerTurnEventStream } from './turn-event-stream.js';
 import { registerTurnRoutes } from './turn-routes.js';
 
@@ -30,7 +29,6 @@ export interface ApiServerDeps {
   /** The queues Bull Board shows (every voxq queue). */
   boardQueues: readonly Queue[];
   /** Stage events for /v1/turns/:id/events. */
-  progress: StageProgressFeed;
   log: Logger;
   /** Largest JSON body accepted (audio comes as multipart, limited to 25 MB on its own). */
   jsonBodyLimitBytes: number;
@@ -57,7 +55,7 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<FastifyInstan
   app.get('/openapi.json', () => openApi);
   registerSessionRoutes(app, deps.client);
   registerTurnRoutes(app, deps.client);
-  registerTurnEventStream(app, deps.client, deps.progress);
+  registerTurnEventStream(app, deps.client);
   registerMetricsRoute(app, deps.metrics);
   await registerBoard(app, { queues: deps.boardQueues, keys: deps.keys });
   return app;

@@ -33,7 +33,16 @@ const turnOptionFields = {
   llm: llmOverridesSchema.optional(),
   /** Idempotency key: submitting the same turnId twice gives the same turn. */
   turnId: turnIdSchema.optional(),
+  /** Barge-in: cancel the session's turns in flight before this one runs. */
+  bargeIn: z.boolean().optional(),
 };
+
+/** POST /v1/sessions/{id}/cancel: how much reply audio the client played (absent: the chunks read count as heard). */
+export const cancelBodySchema = z.strictObject({
+  playedMs: z.number().nonnegative().max(24 * 3600 * 1000).optional(),
+});
+export const cancelViewSchema = z.object({ cancelled: z.boolean() });
+export const sentenceParamsSchema = z.strictObject({ turnId: turnIdSchema, index: z.coerce.number().int().min(0).max(10_000) });
 
 /** POST /v1/turns as JSON: a text turn. */
 export const textTurnBodySchema = z.strictObject({
@@ -45,6 +54,7 @@ export const textTurnBodySchema = z.strictObject({
 export const audioTurnFieldsSchema = z.strictObject({
   ...turnOptionFields,
   speed: z.coerce.number().min(0.5).max(2).optional(),
+  bargeIn: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
   llm: z
     .string()
     .transform((raw, ctx) => {
@@ -68,6 +78,7 @@ export const audioTurnFormSchema = z.object({
   speed: z.string().optional().meta({ description: 'a number from 0.5 to 2' }),
   llm: z.string().optional().meta({ description: 'JSON: {"systemPrompt","temperature","maxTokens"}' }),
   turnId: turnIdSchema.optional(),
+  bargeIn: z.enum(['true', 'false']).optional().meta({ description: 'true: cancel the session\'s turns in flight first' }),
 });
 
 export const sessionParamsSchema = z.strictObject({ sessionId: sessionIdSchema });

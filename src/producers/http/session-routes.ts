@@ -4,6 +4,7 @@ import type { VoxqClient } from '../sdk/voxq-client.js';
 import { rejectMultipart } from './media-types.js';
 import {
   API_PREFIX,
+  cancelBodySchema,
   createSessionBodySchema,
   messagesQuerySchema,
   messagesView,
@@ -30,6 +31,15 @@ export function registerSessionRoutes(app: FastifyInstance, client: VoxqClient):
     const { sessionId } = parseInput(sessionParamsSchema, request.params, 'session id');
     const { limit } = parseInput(messagesQuerySchema, request.query, 'query');
     return messagesView(await client.history(sessionId, limit === undefined ? {} : { limit }));
+  });
+
+  // Barge-in (the seed's cancel_processing): nothing of the session's turns in flight runs after this answers.
+  app.post(`${API_PREFIX}/sessions/:sessionId/cancel`, { config: { scope: 'turns:write' } }, async (request) => {
+    rejectMultipart(request);
+    const { sessionId } = parseInput(sessionParamsSchema, request.params, 'session id');
+    const body = parseInput(cancelBodySchema, request.body ?? {}, 'cancel');
+    const cancelled = await client.cancelSession(sessionId, body.playedMs === undefined ? {} : { playedMs: body.playedMs });
+    return { cancelled };
   });
 
   app.get(`${API_PREFIX}/sessions/:sessionId/statistics`, { config: { scope: 'turns:read' } }, async (request) => {

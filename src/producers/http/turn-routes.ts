@@ -4,10 +4,11 @@ import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { InputError, TimeoutError } from '../../shared/errors.js';
 import type { TurnRequest } from '../../shared/contracts/turn-request.js';
-import { TurnFailedError } from '../sdk/turn-result.js';
+import { isFinalStatus } from '../../shared/contracts/turn.js';
+import { TurnFailedError, TurnInterruptedError } from '../sdk/turn-result.js';
 import type { VoxqClient } from '../sdk/voxq-client.js';
 import { HttpError } from './http-errors.js';
-import { API_PREFIX, audioTurnFieldsSchema, textTurnBodySchema, turnLinks, turnParamsSchema, turnView, waitQuerySchema } from './schemas.js';
+import { API_PREFIX, audioTurnFieldsSchema, sentenceParamsSchema, textTurnBodySchema, turnLinks, turnParamsSchema, turnView, waitQuerySchema } from './schemas.js';
 import { parseInput } from './validate.js';
 
 const AUDIO_FIELD = 'audio';
@@ -32,11 +33,11 @@ export function registerTurnRoutes(app: FastifyInstance, client: VoxqClient): vo
     const { turnId } = parseInput(turnParamsSchema, request.params, 'turn id');
     const { timeoutMs } = parseInput(waitQuerySchema, request.query, 'query');
     const now = await client.getTurn(turnId);
-    if (now.status === 'completed' || now.status === 'failed' || timeoutMs === 0) return turnView(now);
+    if (isFinalStatus(now.status) || timeoutMs === 0) return turnView(now);
     try {
-      await client.waitForTurn(turnId, { timeoutMs, includeAudio: false });
+      await client.waitForTurn(turnId, { timeoutMs, includeAudio: false, sessionId: now.sessionId });
     } catch (error) {
-      if (!(error instanceof TurnFailedError) && !(error instanceof TimeoutError)) throw error;
+      if (!(error instanceof TurnFailedError) && !(error instanceof TurnInterruptedError) && !(error instanceof TimeoutError)) throw error;
     }
     return turnView(await client.getTurn(turnId));
   });
@@ -53,6 +54,16 @@ export function registerTurnRoutes(app: FastifyInstance, client: VoxqClient): vo
       .type(result.replyAudio.format.mimeType)
       .header('content-disposition', `inline; filename="${turnId}.wav"`)
       .send(Buffer.from(result.replyAudio.bytes.buffer, result.replyAudio.bytes.byteOffset, result.replyAudio.bytes.byteLength));
+  });
+
+  // One sentence's audio chunk, as its event carried it: answers at once while the turn runs.
+  app.get(`${API_PREFIX}/turns/:turnId/audio/:index`, { config: { scope: 'turns:read' } }, async (request, reply) => {
+    const { turnId, index } = parseInput(sentenceParamsSchema, request.params, 'turn id and sentence index');
+    const chunk = await client.sentenceAudio(turnId, index);
+    return reply
+      .type(chunk.mimeType)
+      .header('content-disposition', `inline; filename="${turnId}.${index}.${chunk.format.container}"`)
+      .send(Buffer.from(chunk.bytes.buffer, chunk.bytes.byteOffset, chunk.bytes.byteLength));
   });
 }
 

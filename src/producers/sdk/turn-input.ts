@@ -1,17 +1,11 @@
 // The input a new turn is written with: audio checked (not empty, within the size limit, readable
-// by ffprobe) and stored under the turn's id, so jobs carry only its reference; or text, trimmed.
+// by ffprobe) and named for storage under the turn's id, so jobs carry only its reference; or text, trimmed.
 import { MAX_AUDIO_BYTES, probeAudio } from '../../shared/audio/probe.js';
 import type { TurnInput } from '../../shared/contracts/turn.js';
 import { InputError } from '../../shared/errors.js';
-import type { AudioStore } from '../../shared/ports/audio-store.js';
 
-export interface AudioIntake {
-  audio: AudioStore;
-  /** ffprobe by default. */
-  probe?: typeof probeAudio;
-}
-
-export async function storeAudioInput(audio: Uint8Array, turnId: string, intake: AudioIntake): Promise<TurnInput> {
+/** Checks the audio (not empty, within the limit, readable) and names where it will be stored; nothing is written. */
+export async function checkAudioInput(audio: Uint8Array, turnId: string, probe?: typeof probeAudio): Promise<{ input: Extract<TurnInput, { kind: 'audio' }> }> {
   if (audio.byteLength === 0) throw new InputError('audio_empty', 'the audio is empty (0 bytes)');
   if (audio.byteLength > MAX_AUDIO_BYTES) {
     throw new InputError(
@@ -19,11 +13,12 @@ export async function storeAudioInput(audio: Uint8Array, turnId: string, intake:
       `the audio is ${(audio.byteLength / 1048576).toFixed(1)} MB; the limit is ${MAX_AUDIO_BYTES / 1048576} MB per turn`,
     );
   }
-  const probe = await (intake.probe ?? probeAudio)(audio);
-  const stored = await intake.audio.put(audio, { mimeType: probe.mimeType, audioId: `${turnId}.input`, turnId });
+  const probed = await (probe ?? probeAudio)(audio);
   return {
-    kind: 'audio',
-    audio: { audioId: stored.audioId, mimeType: probe.mimeType, sizeBytes: audio.byteLength, durationMs: probe.durationMs },
+    input: {
+      kind: 'audio',
+      audio: { audioId: `${turnId}.input`, mimeType: probed.mimeType, sizeBytes: audio.byteLength, durationMs: probed.durationMs },
+    },
   };
 }
 

@@ -15,6 +15,12 @@ export interface TurnTiming {
   tts?: StageTimingSummary;
   /** Enqueue → completed. */
   totalMs: number;
+  /** Enqueue → each milestone: transcript, first token, first sentence, first and last audio. */
+  transcriptMs?: number;
+  firstTokenMs?: number;
+  firstSentenceMs?: number;
+  firstAudioMs?: number;
+  lastAudioMs?: number;
 }
 
 export interface TurnResult {
@@ -40,8 +46,20 @@ export class TurnFailedError extends VoxqError {
   }
 }
 
+/** A turn that was cancelled (barge-in) before it finished; `heardText` is the reply as far as it was heard. */
+export class TurnInterruptedError extends VoxqError {
+  override readonly name = 'TurnInterruptedError';
+  constructor(
+    readonly turnId: string,
+    readonly heardText: string,
+    readonly playedMs: number | undefined,
+  ) {
+    super('interrupted', `turn ${turnId} was interrupted (cancelled) before it finished`);
+  }
+}
+
 export function timingOf(turn: Turn): TurnTiming {
-  const timing: TurnTiming = { totalMs: (turn.completedAt ?? new Date()).getTime() - turn.createdAt.getTime() };
+  const timing: TurnTiming = { totalMs: (turn.completedAt ?? new Date()).getTime() - turn.createdAt.getTime(), ...turn.timeline };
   for (const stage of ['stt', 'llm', 'tts'] as const) {
     const record = turn.stages[stage];
     if (record) {

@@ -1,48 +1,63 @@
-// Awaits a turn's end from any process: listens for its events, and re-reads the turn
-// document whenever one arrives (and once right after subscribing, so an end that came
-// before we listened is not missed).
-import type { Turn } from '../../shared/contracts/turn.js';
+// Awaits a turn's end from any process by following its event log (src/shared/live): a stream
+// keeps every event, so an end written while nobody listened — or while the waiter's connection
+// was down — is read when it listens again, never lost as a pub/sub message would be. When the
+// end is in the log, the record (written before it) gives the finished turn. Without a log (it
+// expired, or Redis lost it) the record is read now and again until the turn ends.
+import { isFinalStatus, type Turn } from '../../shared/contracts/turn.js';
 import { NotFoundError, TimeoutError } from '../../shared/errors.js';
+import type { LiveTurns, TurnRef } from '../../shared/live/live-turns.js';
+import type { TurnLogReader } from '../../shared/live/turn-log-reader.js';
 import type { TurnStore } from '../../shared/ports/turn-store.js';
-import type { TurnEventSubscriber } from '../../shared/turn-events.js';
 
-const isFinished = (turn: Turn) => turn.status === 'completed' || turn.status === 'failed';
+/** How often the record is read again while no end has come (a safety net; the log wakes waiters at once). */
+const RECHECK_MS = 5000;
 
 export class TurnWaiter {
   constructor(
-    private readonly subscriber: TurnEventSubscriber,
+    private readonly reader: TurnLogReader,
+    private readonly live: LiveTurns,
     private readonly turns: TurnStore,
   ) {}
 
   /**
-   * Resolves with the turn once it completed or failed; rejects with TimeoutError, leaving the
-   * turn running. An aborted `signal` stops the wait (rejects with its reason); the turn runs on.
+   * Resolves with the turn once it ended (completed, failed or interrupted); rejects with
+   * TimeoutError, leaving the turn running. An aborted `signal` stops the wait (rejects with its
+   * reason); the turn runs on. Without `sessionId` the record is read first to find it.
    */
-  async wait(turnId: string, timeoutMs: number, signal?: AbortSignal): Promise<Turn> {
+  async wait(turnId: string, timeoutMs: number, signal?: AbortSignal, sessionId?: string): Promise<Turn> {
     signal?.throwIfAborted();
-    await this.subscriber.start();
+    let session = sessionId;
+    if (session === undefined) {
+      const turn = await this.turns.get(turnId);
+      if (!turn) throw new NotFoundError('turn_not_found', `turn ${turnId} does not exist`);
+      if (isFinalStatus(turn.status)) return turn;
+      session = turn.sessionId;
+    }
+    const ref: TurnRef = { turnId, sessionId: session };
     return new Promise<Turn>((resolve, reject) => {
       let settled = false;
       const finish = (outcome: { turn: Turn } | { error: Error }) => {
         if (settled) return;
         settled = true;
-        off();
+        unfollow();
         clearTimeout(timer);
+        clearInterval(recheck);
         signal?.removeEventListener('abort', onAbort);
         if ('turn' in outcome) resolve(outcome.turn);
         else reject(outcome.error);
       };
-      const check = () => {
+      const check = (mustExist: boolean) => {
         this.turns.get(turnId).then(
           (turn) => {
-            if (!turn) finish({ error: new NotFoundError('turn_not_found', `turn ${turnId} does not exist`) });
-            else if (isFinished(turn)) finish({ turn });
+            if (!turn) {
+              if (mustExist) finish({ error: new NotFoundError('turn_not_found', `turn ${turnId} does not exist`) });
+            } else if (isFinalStatus(turn.status)) finish({ turn });
           },
           (error: unknown) => finish({ error: error instanceof Error ? error : new Error(String(error)) }),
         );
       };
-      const off = this.subscriber.on(turnId, (event) => {
-        if (event.status === 'completed' || event.status === 'failed') check();
+      const unfollow = this.reader.follow(this.live.keys(ref).log, '0', (events) => {
+        if (events.some(({ event }) => event.type === 'end')) check(true);
       });
       const timer = setTimeout(
         () =>
@@ -54,10 +69,18 @@ export class TurnWaiter {
           }),
         timeoutMs,
       );
+      const recheck = setInterval(() => check(false), RECHECK_MS);
+      recheck.unref();
       const onAbort = () => finish({ error: signal?.reason instanceof Error ? signal.reason : new Error('the wait was aborted') });
       if (signal?.aborted) onAbort();
       else signal?.addEventListener('abort', onAbort, { once: true });
-      check();
+      // No log: it expired or was lost; the record answers (now, and at each recheck).
+      this.live.hasLog(ref).then(
+        (exists) => {
+          if (!exists) check(true);
+        },
+        () => check(true),
+      );
     });
   }
 }

@@ -10,17 +10,26 @@ import type { Turn } from '../../shared/contracts/turn.js';
 import { InputError, NotFoundError, VoxqError } from '../../shared/errors.js';
 import type { probeAudio } from '../../shared/audio/probe.js';
 import type { Session } from '../../shared/ports/session-manager.js';
+import type { AudioFormat } from '../../shared/ports/audio.js';
 import type { ConversationStatistics, StoredMessage } from '../../shared/ports/conversation-store.js';
 import type { StageQueues } from '../../shared/queues.js';
 import type { StoreSet } from '../../shared/store/store-set.js';
-import { TurnEventSubscriber } from '../../shared/turn-events.js';
+import { sessionIdSchema } from '../../shared/contracts/turn.js';
+import { CancelPublisher } from '../../shared/live/cancel-bus.js';
+import { sessionKeys } from '../../shared/live/live-keys.js';
+import { LiveTurns, type TurnRef } from '../../shared/live/live-turns.js';
+import { SessionContextCache } from '../../shared/live/session-context.js';
+import { TurnEnder } from '../../shared/live/turn-ender.js';
+import { TurnLogReader } from '../../shared/live/turn-log-reader.js';
+import { OtelMetrics } from '../../shared/telemetry/otel-metrics.js';
+import { followTurnEvents, type FollowOptions, type TurnEvent } from './turn-events.js';
 import { inputErrorFrom } from '../../shared/zod-error.js';
 import { TurnWaiter } from './turn-waiter.js';
-import { TurnFailedError, timingOf, type TurnResult } from './turn-result.js';
+import { TurnFailedError, TurnInterruptedError, timingOf, type TurnResult } from './turn-result.js';
 import { createLogger } from '../../shared/logger.js';
 import { startTranscribeFolder, type TranscribeFolderRun } from '../batch/transcribe-folder.js';
 import { firstStages, routeFor, STT_ROUTING, type AudioRouting } from './turn-routing.js';
-import { storeAudioInput, textInput } from './turn-input.js';
+import { checkAudioInput, textInput } from './turn-input.js';
 import type { TranscriptFormat } from '../batch/transcript-formats.js';
 
 export interface EnqueueOptions {
@@ -41,8 +50,12 @@ export interface VoxqClientDefaults {
 export interface VoxqClientDeps {
   stores: StoreSet;
   queues: StageQueues;
-  /** A connection the client may put in subscriber mode (it is used for nothing else). */
+  /** A connection the client blocks on to read turns' event logs (it is used for nothing else). */
   subscriber: Redis;
+  /** How long turns' live state and logs stay in Redis (VOXQ_EVENT_LOG_TTL_MS; default one hour). */
+  liveTtlMs?: number;
+  /** Messages of LLM context kept per session (VOXQ_CONTEXT_MESSAGES; default 10). */
+  contextMessages?: number;
   prefix: string;
   defaults: VoxqClientDefaults;
   /** How audio turns are routed (connect() derives it from VOXQ_LLM); default stt → llm → tts. */
@@ -68,10 +81,26 @@ export interface TranscribeFolderRequest {
 export interface TurnHandle {
   turnId: string;
   sessionId: string;
-  /** Awaits the finished turn (any process may finish it). Rejects with TurnFailedError or TimeoutError. */
+  /** Awaits the finished turn (any process may finish it). Rejects with TurnFailedError, TurnInterruptedError or TimeoutError. */
   result(options?: { timeoutMs?: number; includeAudio?: boolean }): Promise<TurnResult>;
+  /**
+   * The turn's events in order — transcript, reply text deltas, each sentence with its audio as
+   * soon as it is synthesized, then the end — replayed from the start (or after `after`, an event
+   * id) and followed live, from any process. Ends after the `end` event.
+   */
+  events(options?: FollowOptions): AsyncGenerator<TurnEvent>;
+  /** Cancels this turn (barge-in); true when it was still running. See VoxqClient.cancelSession. */
+  cancel(options?: CancelOptions): Promise<boolean>;
   /** The turn document as stored now. */
   turn(): Promise<Turn>;
+}
+
+export interface CancelOptions {
+  /**
+   * How much of the reply's audio the client played, in ms (chunks back to back): the stored
+   * reply is cut at the last word played. Absent: the sentences a consumer read count as heard.
+   */
+  playedMs?: number;
 }
 
 export interface ConversationRequest {
@@ -95,10 +124,33 @@ export interface ConversationResult {
 
 export class VoxqClient {
   private readonly waiter: TurnWaiter;
+  private readonly reader: TurnLogReader;
+  private readonly live: LiveTurns;
+  private readonly context: SessionContextCache;
+  private readonly ender: TurnEnder;
+  private readonly redis: Redis;
+  private readonly ttlMs: number;
   private closing: Promise<void> | undefined;
 
   constructor(private readonly deps: VoxqClientDeps) {
-    this.waiter = new TurnWaiter(new TurnEventSubscriber(deps.subscriber, deps.prefix), deps.stores.turns);
+    this.redis = deps.queues.connection;
+    this.ttlMs = deps.liveTtlMs ?? 3_600_000;
+    const log = createLogger('voxq-sdk', 'warn');
+    this.reader = new TurnLogReader(deps.subscriber, this.redis, (error) => log.warn({ err: error }, 'reading turn events failed; retrying'));
+    this.live = new LiveTurns(this.redis, { prefix: deps.prefix, ttlMs: this.ttlMs, maxLogEntries: 5000 });
+    this.context = new SessionContextCache(this.redis, { prefix: deps.prefix, ttlMs: this.ttlMs, maxMessages: deps.contextMessages ?? 10 });
+    this.ender = new TurnEnder({
+      live: this.live,
+      context: this.context,
+      turns: deps.stores.turns,
+      sessions: deps.stores.sessions,
+      audio: deps.stores.audio,
+      queues: deps.queues,
+      metrics: new OtelMetrics(),
+      log,
+      cancels: new CancelPublisher(this.redis, deps.prefix),
+    });
+    this.waiter = new TurnWaiter(this.reader, this.live, deps.stores.turns);
   }
 
   /** Seed: create_session(user_id, metadata). */
@@ -107,7 +159,25 @@ export class VoxqClient {
     if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
       throw new InputError('invalid_metadata', 'metadata must be a plain object');
     }
-    return this.deps.stores.sessions.createSession(userId, metadata);
+    const session = await this.deps.stores.sessions.createSession(userId, metadata);
+    await this.rememberSession(session.sessionId, session.userId);
+    await this.context.fill(session.sessionId, []);
+    return session;
+  }
+
+  /** A session's owner, cached in Redis so enqueueing a turn reads no database. */
+  private async rememberSession(sessionId: string, userId: string): Promise<void> {
+    const key = sessionKeys(this.deps.prefix, sessionId).info;
+    await this.redis.multi().hset(key, 'userId', userId).pexpire(key, 7 * 24 * 3600 * 1000).exec();
+  }
+
+  /** The session a turn is enqueued in: from the Redis cache, else the database (then cached). */
+  private async sessionOf(sessionId: string): Promise<{ sessionId: string; userId: string }> {
+    const userId = await this.redis.hget(sessionKeys(this.deps.prefix, sessionId).info, 'userId');
+    if (userId !== null) return { sessionId, userId };
+    const session = await this.getSession(sessionId);
+    await this.rememberSession(session.sessionId, session.userId);
+    return session;
   }
 
   async getSession(sessionId: string): Promise<Session> {
@@ -116,13 +186,17 @@ export class VoxqClient {
     return session;
   }
 
-  /** Starts a turn and returns at once; `result()` awaits it. */
+  /**
+   * Starts a turn and returns at once; `result()` awaits it, `events()` streams it. The turn is
+   * accepted once both stores hold it (Redis: its live state and first job; MongoDB: its record
+   * and audio), written side by side, so the first stage starts as soon as Redis has it.
+   */
   async enqueueTurn(request: TurnRequest, options: EnqueueOptions = {}): Promise<TurnHandle> {
     const trace = options.trace ?? context.active(); // read before the first await
     const parsed = turnRequestSchema.safeParse(request);
     if (!parsed.success) throw inputErrorFrom(parsed.error, 'turn request');
     const req = parsed.data;
-    const session = await this.getSession(req.sessionId);
+    const session = await this.sessionOf(req.sessionId);
     const turnId = req.turnId ?? newTurnId();
 
     const existing = req.turnId ? await this.deps.stores.turns.get(turnId) : null;
@@ -130,9 +204,10 @@ export class VoxqClient {
       if (existing.sessionId !== session.sessionId) throw new InputError('turn_id_taken', `turn ${turnId} belongs to another session`);
       return this.handle(existing.turnId, existing.sessionId);
     }
+    if (req.bargeIn) await this.cancelSession(session.sessionId);
 
-    const intake = { audio: this.deps.stores.audio, probe: this.deps.probe };
-    const input = req.audio ? await storeAudioInput(req.audio, turnId, intake) : textInput(req.text ?? '');
+    const checked = req.audio ? await checkAudioInput(req.audio, turnId, this.deps.probe) : undefined;
+    const input = checked ? checked.input : textInput(req.text ?? '');
     const routing = this.deps.routing ?? STT_ROUTING;
     const route = routeFor(input, routing);
     const turn: Turn = {
@@ -149,9 +224,68 @@ export class VoxqClient {
       stages: {},
       createdAt: new Date(),
     };
-    await this.deps.stores.turns.create(turn);
-    for (const stage of firstStages(route, routing)) await this.deps.queues.add(stage, { turnId, sessionId: session.sessionId }, trace);
+    const { audio, turns } = this.deps.stores;
+    const durable = (async () => {
+      if (checked && req.audio) await audio.put(req.audio, { mimeType: checked.input.audio.mimeType, audioId: checked.input.audio.audioId, turnId });
+      await turns.create(turn);
+    })();
+    const live = (async () => {
+      await this.live.open(turn, req.audio);
+      for (const stage of firstStages(route, routing)) await this.deps.queues.add(stage, { turnId, sessionId: session.sessionId }, trace);
+    })();
+    const [stored, queued] = await Promise.allSettled([durable, live]);
+    if (stored.status === 'rejected' || queued.status === 'rejected') {
+      // Not accepted: make sure nothing of it runs.
+      await this.live.claimEnd({ turnId, sessionId: session.sessionId }, 'failed').catch(() => false);
+      throw stored.status === 'rejected' ? stored.reason : (queued as PromiseRejectedResult).reason;
+    }
     return this.handle(turnId, session.sessionId);
+  }
+
+  /**
+   * Seed: cancel_processing(session_id) — barge-in. Cancels every unfinished turn of the session:
+   * within milliseconds nothing of them runs on any host (provider requests aborted, queued jobs
+   * removed, late jobs fenced off), their logs end with `interrupted`, and each reply is stored
+   * only as far as it was heard. True when something was cancelled; false when nothing was in
+   * flight (safe to call any time).
+   */
+  async cancelSession(sessionId: string, options: CancelOptions = {}): Promise<boolean> {
+    if (!sessionIdSchema.safeParse(sessionId).success) throw new InputError('invalid_session_id', 'sessionId must look like sess_<uuid>');
+    const playedMs = checkPlayedMs(options.playedMs);
+    await this.sessionOf(sessionId);
+    let cancelled = false;
+    for (const turnId of await this.live.sessionTurns(sessionId)) {
+      if (await this.ender.interrupt({ turnId, sessionId }, playedMs)) cancelled = true;
+    }
+    return cancelled;
+  }
+
+  /** Cancels one turn (see cancelSession); true when it was still running. */
+  async cancelTurn(ref: TurnRef, options: CancelOptions = {}): Promise<boolean> {
+    return this.ender.interrupt(ref, checkPlayedMs(options.playedMs));
+  }
+
+  /** The events of any turn by id (see TurnHandle.events). */
+  async *turnEvents(turnId: string, options: FollowOptions = {}): AsyncGenerator<TurnEvent> {
+    const turn = await this.getTurn(turnId);
+    yield* this.followEvents({ turnId, sessionId: turn.sessionId }, options);
+  }
+
+  /** One sentence's audio chunk of a turn: from its event log while it lasts, else the audio store. */
+  async sentenceAudio(turnId: string, index: number): Promise<{ bytes: Uint8Array; format: AudioFormat; mimeType: string; durationMs: number }> {
+    const turn = await this.getTurn(turnId);
+    const events = (await this.live.read({ turnId, sessionId: turn.sessionId })) ?? [];
+    for (const { event } of events) {
+      if (event.type !== 'sentence' || event.index !== index) continue;
+      const { base64, ...meta } = event.audio;
+      const bytes = base64 !== undefined ? new Uint8Array(Buffer.from(base64, 'base64')) : (await this.deps.stores.audio.get(meta.audioId)).bytes;
+      return { bytes, format: meta.format, mimeType: meta.mimeType, durationMs: meta.durationMs };
+    }
+    throw new NotFoundError('sentence_not_found', `turn ${turnId} has no sentence ${index} in its event log (not synthesized yet, or the log expired: GET …/audio gives the whole reply)`);
+  }
+
+  private followEvents(ref: TurnRef, options: FollowOptions): AsyncGenerator<TurnEvent> {
+    return followTurnEvents({ reader: this.reader, live: this.live, audio: this.deps.stores.audio, turns: this.deps.stores.turns }, ref, options);
   }
 
   /** Seed: process_conversation(audio, session_id, user_id, voice, language), in one call. */
@@ -187,8 +321,11 @@ export class VoxqClient {
   }
 
   /** Awaits any turn by id, from any process. */
-  async waitForTurn(turnId: string, options: { timeoutMs?: number; includeAudio?: boolean; signal?: AbortSignal } = {}): Promise<TurnResult> {
-    const turn = await this.waiter.wait(turnId, options.timeoutMs ?? this.deps.defaults.resultTimeoutMs, options.signal);
+  async waitForTurn(turnId: string, options: { timeoutMs?: number; includeAudio?: boolean; signal?: AbortSignal; sessionId?: string } = {}): Promise<TurnResult> {
+    const turn = await this.waiter.wait(turnId, options.timeoutMs ?? this.deps.defaults.resultTimeoutMs, options.signal, options.sessionId);
+    if (turn.status === 'interrupted') {
+      throw new TurnInterruptedError(turn.turnId, turn.interruption?.heardText ?? '', turn.interruption?.playedMs);
+    }
     if (turn.status === 'failed') {
       const error = turn.error ?? { stage: 'enqueue' as const, code: 'unknown', message: 'no reason recorded' };
       throw new TurnFailedError(turn.turnId, error.stage, error.code, error.message);
@@ -245,6 +382,7 @@ export class VoxqClient {
   /** Releases every connection the client holds; idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      await this.reader.close();
       await this.deps.queues.close();
       this.deps.subscriber.disconnect();
       await this.deps.onClose?.();
@@ -256,8 +394,18 @@ export class VoxqClient {
     return {
       turnId,
       sessionId,
-      result: (options) => this.waitForTurn(turnId, options),
+      result: (options) => this.waitForTurn(turnId, { ...options, sessionId }),
+      events: (options) => this.followEvents({ turnId, sessionId }, options ?? {}),
+      cancel: (options) => this.cancelTurn({ turnId, sessionId }, options),
       turn: () => this.getTurn(turnId),
     };
   }
+}
+
+function checkPlayedMs(playedMs: unknown): number | undefined {
+  if (playedMs === undefined) return undefined;
+  if (typeof playedMs !== 'number' || !Number.isFinite(playedMs) || playedMs < 0) {
+    throw new InputError('invalid_played_ms', 'playedMs must be a non-negative number of milliseconds');
+  }
+  return playedMs;
 }

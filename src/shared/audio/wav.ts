@@ -89,6 +89,16 @@ export function readWavInfo(bytes: Uint8Array): WavInfo | null {
   return { formatTag, sampleRateHz, channels, bitsPerSample, dataBytes, durationMs: (frames / sampleRateHz) * 1000 };
 }
 
+/** The 16-bit PCM samples of a WAV file (null when it is not 16-bit integer PCM). */
+export function readWavPcm16(bytes: Uint8Array): Int16Array | null {
+  const layout = parse(bytes);
+  if (!layout || layout.formatTag !== 1 || layout.bitsPerSample !== 16) return null;
+  const view = new DataView(bytes.buffer, bytes.byteOffset + layout.dataChunkOffset + 8, layout.dataBytes);
+  const samples = new Int16Array(layout.dataBytes / 2);
+  for (let i = 0; i < samples.length; i += 1) samples[i] = view.getInt16(i * 2, true);
+  return samples;
+}
+
 /**
  * Returns a copy whose RIFF and data sizes match the bytes present. espeak-ng streaming to
  * stdout cannot seek back, so it writes placeholder sizes (0x7FFFFFFF-ish); players and ffprobe

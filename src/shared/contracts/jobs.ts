@@ -7,6 +7,8 @@ import { sessionIdSchema, turnIdSchema, type StageName } from './turn.js';
 export const stageJobSchema = z.strictObject({
   turnId: turnIdSchema,
   sessionId: sessionIdSchema,
+  /** `tts` jobs: which sentence of the reply (0-based); its text is in the turn's live state. */
+  sentence: z.number().int().nonnegative().max(10_000).optional(),
 });
 export type StageJobData = z.infer<typeof stageJobSchema>;
 
@@ -14,8 +16,8 @@ export type StageJobData = z.infer<typeof stageJobSchema>;
 export const STAGE_JOB_NAME = 'turn';
 
 /** BullMQ forbids ':' in custom ids, so the stage is joined with '.'. */
-export function stageJobId(turnId: string, stage: StageName): string {
-  return `${turnId}.${stage}`;
+export function stageJobId(turnId: string, stage: StageName, sentence?: number): string {
+  return sentence === undefined ? `${turnId}.${stage}` : `${turnId}.${stage}.${sentence}`;
 }
 
 /**

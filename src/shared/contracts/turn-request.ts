@@ -16,6 +16,8 @@ export const turnRequestSchema = z
     llm: llmOverridesSchema.optional(),
     /** An idempotency key: enqueueing the same turnId twice gives the same turn. */
     turnId: turnIdSchema.optional(),
+    /** Barge-in: cancel the session's turns in flight (their replies kept as far as heard) before this one runs. */
+    bargeIn: z.boolean().optional(),
   })
   .refine((r) => (r.audio === undefined) !== (r.text === undefined), {
     message: 'give exactly one of audio or text',

@@ -75,6 +75,8 @@ export const llmOutputSchema = z.object({
   inputTokens: z.number().int().optional(),
   outputTokens: z.number().int().optional(),
   contextMessages: z.number().int().nonnegative(),
+  /** Sentences the reply was cut into (each one a TTS job); absent on turns from before streaming. */
+  sentences: z.number().int().nonnegative().optional(),
 });
 export type LlmOutput = z.infer<typeof llmOutputSchema>;
 
@@ -105,8 +107,16 @@ export type StageTiming = z.infer<typeof stageTimingSchema>;
 
 const stageRecord = <T extends z.ZodType>(output: T) => z.object({ output, timing: stageTimingSchema });
 
-export const turnStatusSchema = z.enum(['queued', 'running', 'completed', 'failed']);
+export const turnStatusSchema = z.enum(['queued', 'running', 'completed', 'failed', 'interrupted']);
 export type TurnStatus = z.infer<typeof turnStatusSchema>;
+
+/** Statuses after which a turn no longer changes. */
+export const FINAL_STATUSES = ['completed', 'failed', 'interrupted'] as const;
+export type FinalStatus = (typeof FINAL_STATUSES)[number];
+
+export function isFinalStatus(status: TurnStatus): status is FinalStatus {
+  return (FINAL_STATUSES as readonly string[]).includes(status);
+}
 
 export const turnErrorSchema = z.object({
   stage: stageNameSchema.or(z.literal('enqueue')),
@@ -114,6 +124,27 @@ export const turnErrorSchema = z.object({
   message: z.string(),
 });
 export type TurnError = z.infer<typeof turnErrorSchema>;
+
+/** How far a cancelled reply was heard: the assistant message keeps only this much. */
+export const interruptionSchema = z.object({
+  /** The reply as far as it was heard ('' when nothing was). */
+  heardText: z.string(),
+  /** Reply audio the client said it played; absent: the sentences a consumer read count as heard. */
+  playedMs: z.number().nonnegative().optional(),
+  /** Whole or partial sentences heard. */
+  sentencesHeard: z.number().int().nonnegative(),
+});
+export type Interruption = z.infer<typeof interruptionSchema>;
+
+/** When each milestone of a turn happened, in ms after it was enqueued (absent: not reached). */
+export const turnTimelineSchema = z.object({
+  transcriptMs: z.number().nonnegative().optional(),
+  firstTokenMs: z.number().nonnegative().optional(),
+  firstSentenceMs: z.number().nonnegative().optional(),
+  firstAudioMs: z.number().nonnegative().optional(),
+  lastAudioMs: z.number().nonnegative().optional(),
+});
+export type TurnTimeline = z.infer<typeof turnTimelineSchema>;
 
 export const turnSchema = z.object({
   turnId: turnIdSchema,
@@ -133,6 +164,8 @@ export const turnSchema = z.object({
     tts: stageRecord(ttsOutputSchema).optional(),
   }),
   error: turnErrorSchema.optional(),
+  interruption: interruptionSchema.optional(),
+  timeline: turnTimelineSchema.optional(),
   createdAt: z.date(),
   completedAt: z.date().optional(),
 });

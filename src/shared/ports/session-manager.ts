@@ -19,6 +19,12 @@ export interface Interaction {
   voiceUsed?: string;
   /** When given, the interaction is recorded once per turn however often it is added. */
   turnId?: string;
+  /**
+   * The reply was cut off (barge-in): `assistantResponse` holds only what was heard, and the
+   * message is stored with `interrupted: true`. An empty `assistantResponse` stores no
+   * assistant message (nothing was heard, or the turn failed: the user's message alone).
+   */
+  interrupted?: boolean;
 }
 
 export interface SessionManager {

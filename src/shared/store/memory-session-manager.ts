@@ -3,7 +3,7 @@
 import type { ConversationStore } from '../ports/conversation-store.js';
 import type { ChatMessage } from '../ports/llm-provider.js';
 import type { Interaction, Session, SessionManager } from '../ports/session-manager.js';
-import { DEFAULT_CONTEXT_MESSAGES, interactionMessages, newSessionId, parseInteraction, parseUserId } from './session-rules.js';
+import { DEFAULT_CONTEXT_MESSAGES, contextContent, interactionMessages, newSessionId, parseInteraction, parseUserId } from './session-rules.js';
 import { settle } from './settle.js';
 
 function copy(session: Session): Session {
@@ -46,9 +46,7 @@ export class MemorySessionManager implements SessionManager {
     const input = parseInteraction(interaction);
     if (!this.sessions.has(input.sessionId)) return false;
     const now = new Date();
-    const [user, assistant] = interactionMessages(input);
-    await this.conversations.saveMessage(user);
-    await this.conversations.saveMessage(assistant);
+    for (const message of interactionMessages(input)) await this.conversations.saveMessage(message);
     const session = this.sessions.get(input.sessionId);
     if (session === undefined) return false;
     if (input.turnId === undefined || !this.countedTurns.has(input.turnId)) {
@@ -61,6 +59,6 @@ export class MemorySessionManager implements SessionManager {
 
   async context(sessionId: string, options: { maxMessages?: number } = {}): Promise<ChatMessage[]> {
     const messages = await this.conversations.history(sessionId, { limit: options.maxMessages ?? DEFAULT_CONTEXT_MESSAGES });
-    return messages.map(({ role, content }) => ({ role, content }));
+    return messages.map((message) => ({ role: message.role, content: contextContent(message) }));
   }
 }

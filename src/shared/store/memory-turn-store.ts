@@ -1,6 +1,19 @@
 // Turn documents in memory, with the MongoDB store's semantics: for the offline demo, the
 // benchmarks and tests. Every read returns a copy, so callers cannot change what is stored.
-import { turnErrorSchema, turnSchema, type StageName, type StageOutputs, type StageTiming, type Turn, type TurnError } from '../contracts/turn.js';
+import {
+  interruptionSchema,
+  isFinalStatus,
+  turnErrorSchema,
+  turnSchema,
+  turnTimelineSchema,
+  type Interruption,
+  type StageName,
+  type StageOutputs,
+  type StageTiming,
+  type Turn,
+  type TurnError,
+  type TurnTimeline,
+} from '../contracts/turn.js';
 import { NotFoundError } from '../errors.js';
 import type { TurnStore } from '../ports/turn-store.js';
 import { DEFAULT_TURN_LIST_LIMIT, normalizeLimit, parseStageRecord } from './stage-record.js';
@@ -27,7 +40,7 @@ function copyTurn(turn: Turn): Turn {
 }
 
 function isFinal(turn: Turn): boolean {
-  return turn.status === 'completed' || turn.status === 'failed';
+  return isFinalStatus(turn.status);
 }
 
 export class MemoryTurnStore implements TurnStore {
@@ -62,18 +75,47 @@ export class MemoryTurnStore implements TurnStore {
     });
   }
 
+  saveStage<S extends StageName>(turnId: string, stage: S, record: NonNullable<Turn['stages'][S]>): Promise<boolean> {
+    return settle(() => {
+      const parsed = parseStageRecord(stage, record.output as StageOutputs[S], record.timing);
+      const turn = this.turns.get(turnId);
+      if (turn === undefined) throw new NotFoundError('turn_not_found', `no turn ${turnId} to record the ${stage} stage on`);
+      if (turn.stages[stage] !== undefined) return false;
+      turn.stages = { ...turn.stages, [stage]: freeze(parsed) };
+      return true;
+    });
+  }
+
   markRunning(turnId: string): Promise<void> {
     const turn = this.turns.get(turnId);
     if (turn?.status === 'queued') turn.status = 'running';
     return Promise.resolve();
   }
 
-  complete(turnId: string, at: Date): Promise<boolean> {
-    const turn = this.turns.get(turnId);
-    if (turn === undefined || isFinal(turn)) return Promise.resolve(false);
-    turn.status = 'completed';
-    turn.completedAt = new Date(at);
-    return Promise.resolve(true);
+  complete(turnId: string, at: Date, timeline?: TurnTimeline): Promise<boolean> {
+    return settle(() => {
+      const parsedTimeline = timeline === undefined ? undefined : turnTimelineSchema.parse(timeline);
+      const turn = this.turns.get(turnId);
+      if (turn === undefined || isFinal(turn)) return false;
+      turn.status = 'completed';
+      turn.completedAt = new Date(at);
+      if (parsedTimeline) turn.timeline = freeze(parsedTimeline);
+      return true;
+    });
+  }
+
+  interrupt(turnId: string, interruption: Interruption, at: Date, timeline?: TurnTimeline): Promise<boolean> {
+    return settle(() => {
+      const parsed = interruptionSchema.parse(interruption);
+      const parsedTimeline = timeline === undefined ? undefined : turnTimelineSchema.parse(timeline);
+      const turn = this.turns.get(turnId);
+      if (turn === undefined || isFinal(turn)) return false;
+      turn.status = 'interrupted';
+      turn.interruption = freeze(parsed);
+      turn.completedAt = new Date(at);
+      if (parsedTimeline) turn.timeline = freeze(parsedTimeline);
+      return true;
+    });
   }
 
   fail(turnId: string, error: TurnError, at: Date): Promise<boolean> {

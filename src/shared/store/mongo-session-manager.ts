@@ -7,7 +7,7 @@ import type { ConversationStore } from '../ports/conversation-store.js';
 import type { ChatMessage } from '../ports/llm-provider.js';
 import type { Interaction, Session, SessionManager } from '../ports/session-manager.js';
 import { isDuplicateKeyError, withoutUndefined } from './mongo-support.js';
-import { DEFAULT_CONTEXT_MESSAGES, interactionMessages, newSessionId, parseInteraction, parseUserId } from './session-rules.js';
+import { DEFAULT_CONTEXT_MESSAGES, contextContent, interactionMessages, newSessionId, parseInteraction, parseUserId } from './session-rules.js';
 
 export const SESSIONS_COLLECTION = 'sessions';
 export const INTERACTIONS_COLLECTION = 'interactions';
@@ -79,9 +79,7 @@ export class MongoSessionManager implements SessionManager {
     const now = new Date();
     // Messages first (idempotent by id), then the interaction: a crash in between is repaired
     // by the retry, which saves nothing twice.
-    const [user, assistant] = interactionMessages(input);
-    await this.conversations.saveMessage(user);
-    await this.conversations.saveMessage(assistant);
+    for (const message of interactionMessages(input)) await this.conversations.saveMessage(message);
     try {
       await this.interactions.insertOne(
         withoutUndefined({ ...input, _id: input.turnId ?? `int_${randomUUID()}`, createdAt: now }),
@@ -95,6 +93,6 @@ export class MongoSessionManager implements SessionManager {
 
   async context(sessionId: string, options: { maxMessages?: number } = {}): Promise<ChatMessage[]> {
     const messages = await this.conversations.history(sessionId, { limit: options.maxMessages ?? DEFAULT_CONTEXT_MESSAGES });
-    return messages.map(({ role, content }) => ({ role, content }));
+    return messages.map((message) => ({ role: message.role, content: contextContent(message) }));
   }
 }

@@ -14,8 +14,13 @@
 // concurrency, which reads do not depend on.
 import type { Collection, Db, Filter, UpdateFilter } from 'mongodb';
 import {
+  interruptionSchema,
   STAGES,
   turnErrorSchema,
+  turnTimelineSchema,
+  type FinalStatus,
+  type Interruption,
+  type TurnTimeline,
   turnSchema,
   type StageName,
   type StageOutputs,
@@ -38,7 +43,7 @@ type StageRecord = NonNullable<Turn['stages'][StageName]>;
 export type TurnTransitionDocument =
   | { _id: string; turnId: string; kind: 'stage'; stage: StageName; record: StageRecord; at: Date }
   | { _id: string; turnId: string; kind: 'running'; at: Date }
-  | { _id: string; turnId: string; kind: 'end'; status: 'completed' | 'failed'; error?: TurnError; at: Date };
+  | { _id: string; turnId: string; kind: 'end'; status: FinalStatus; error?: TurnError; interruption?: Interruption; timeline?: TurnTimeline; at: Date };
 
 /** Every transition a turn can have, by `_id`. */
 export function transitionIds(turnId: string): string[] {
@@ -66,6 +71,8 @@ export function foldTurn(doc: TurnDocument, transitions: readonly TurnTransition
     turn.completedAt = end.at;
     if (end.error === undefined) delete turn.error;
     else turn.error = end.error;
+    if (end.interruption !== undefined) turn.interruption = end.interruption;
+    if (end.timeline !== undefined) turn.timeline = end.timeline;
   } else if (running && turn.status === 'queued') {
     turn.status = 'running';
   }
@@ -119,14 +126,33 @@ export class MongoTurnStore implements TurnStore {
     return stored;
   }
 
+  async saveStage<S extends StageName>(turnId: string, stage: S, stageRecord: NonNullable<Turn['stages'][S]>): Promise<boolean> {
+    const record = withoutUndefined(parseStageRecord(stage, stageRecord.output as StageOutputs[S], stageRecord.timing)) as StageRecord;
+    const won = await this.insertOnce(this.transitions, { _id: `${turnId}.stage.${stage}`, turnId, kind: 'stage', stage, record, at: new Date() });
+    if (won) {
+      const path = `stages.${stage}`;
+      await this.project({ _id: turnId, [path]: { $exists: false } }, { $set: { [path]: record } });
+    }
+    return won;
+  }
+
   async markRunning(turnId: string): Promise<void> {
     if (!(await this.exists(turnId))) return;
     const won = await this.insertOnce(this.transitions, { _id: `${turnId}.running`, turnId, kind: 'running', at: new Date() });
     if (won) await this.project({ _id: turnId, status: 'queued' }, { $set: { status: 'running' } });
   }
 
-  async complete(turnId: string, at: Date): Promise<boolean> {
-    return this.end(turnId, { status: 'completed', at });
+  async complete(turnId: string, at: Date, timeline?: TurnTimeline): Promise<boolean> {
+    return this.end(turnId, { status: 'completed', at, timeline: timeline && turnTimelineSchema.parse(timeline) });
+  }
+
+  async interrupt(turnId: string, interruption: Interruption, at: Date, timeline?: TurnTimeline): Promise<boolean> {
+    return this.end(turnId, {
+      status: 'interrupted',
+      interruption: interruptionSchema.parse(interruption),
+      at,
+      timeline: timeline && turnTimelineSchema.parse(timeline),
+    });
   }
 
   async fail(turnId: string, error: TurnError, at: Date): Promise<boolean> {
@@ -148,11 +174,14 @@ export class MongoTurnStore implements TurnStore {
     return docs.map((doc) => foldTurn(doc, byTurn.get(doc._id) ?? []));
   }
 
-  private async end(turnId: string, end: { status: 'completed' | 'failed'; error?: TurnError; at: Date }): Promise<boolean> {
+  private async end(
+    turnId: string,
+    end: { status: FinalStatus; error?: TurnError; interruption?: Interruption; timeline?: TurnTimeline | undefined; at: Date },
+  ): Promise<boolean> {
     if (!(await this.exists(turnId))) return false;
     const won = await this.insertOnce(this.transitions, withoutUndefined({ _id: `${turnId}.end`, turnId, kind: 'end' as const, ...end }));
     if (won) {
-      const set = withoutUndefined({ status: end.status, error: end.error, completedAt: end.at });
+      const set = withoutUndefined({ status: end.status, error: end.error, interruption: end.interruption, timeline: end.timeline, completedAt: end.at });
       await this.project({ _id: turnId, status: { $nin: [...FINAL_STATUSES] } }, { $set: set });
     }
     return won;

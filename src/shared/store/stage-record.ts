@@ -13,8 +13,7 @@ export function parseStageRecord<S extends StageName>(
   return schema.parse({ output, timing }) as NonNullable<StageRecords[S]>;
 }
 
-/** Statuses after which a turn no longer changes. */
-export const FINAL_STATUSES = ['completed', 'failed'] as const;
+export { FINAL_STATUSES } from '../contracts/turn.js';
 
 export const DEFAULT_TURN_LIST_LIMIT = 100;
 export const DEFAULT_HISTORY_LIMIT = 50;
