@@ -150,7 +150,9 @@ export const llmStage: Stage<'llm'> = {
     const { complete } = await deps.live.setTotal(ref, total);
     // audio-llm-tts with no transcript yet: make sure an STT job is making one (a no-op when the
     // producer already added it; the turn completes only once the transcript is recorded).
-    if (routeOf(turn) === 'audio-llm-tts' && !turn.stages.stt) await deps.queues.add('stt', { turnId: turn.turnId, sessionId: turn.sessionId }, trace);
+    if (routeOf(turn) === 'audio-llm-tts' && !turn.stages.stt && !(await deps.live.load(ref)).turn?.stages.stt) {
+      await deps.queues.add('stt', { turnId: turn.turnId, sessionId: turn.sessionId }, trace);
+    }
     if (complete) await deps.ender.complete(ref);
   },
 };

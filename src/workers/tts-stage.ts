@@ -67,7 +67,7 @@ export const ttsStage: Stage<'tts'> = {
           sizeBytes: audio.bytes.byteLength,
         },
       },
-      info,
+      { ...info, attempts: job.attemptsMade + 1 },
     );
     if (delivery.ended) return undefined; // cancelled meanwhile: the audio is dropped
     deps.metrics.timing('voxq.tts.sentence_duration', audio.durationMs, { provider: info.provider });

@@ -213,9 +213,32 @@ export function describeTurnStoreContract(name: string, make: () => Promise<Turn
       expect(stored?.error).toEqual(error);
     });
 
-    it('returns false when completing or failing an unknown turn', async () => {
-      expect(await store.complete(newTurnId(), new Date())).toBe(false);
-      expect(await store.fail(newTurnId(), { stage: 'enqueue', code: 'x', message: 'x' }, new Date())).toBe(false);
+    it('keeps an end and a stage written before the turn document, and shows them once it is created (first end wins)', async () => {
+      // The live path may end a turn before the producer's insert lands: the two are written side by side.
+      const turn = makeTurn();
+      expect(await store.get(turn.turnId)).toBeNull();
+      expect(await store.saveStage(turn.turnId, 'stt', { output: makeSttOutput('cedo'), timing: makeTiming() })).toBe(true);
+      const error = { stage: 'llm' as const, code: 'early', message: 'falhou antes do registro' };
+      expect(await store.fail(turn.turnId, error, new Date())).toBe(true);
+      expect(await store.complete(turn.turnId, new Date())).toBe(false);
+      expect(await store.get(turn.turnId)).toBeNull();
+      expect(await store.create(turn)).toBe(true);
+      const stored = await store.get(turn.turnId);
+      expect(stored?.status).toBe('failed');
+      expect(stored?.error).toEqual(error);
+      expect(stored?.stages.stt?.output.text).toBe('cedo');
+    });
+
+    it('saves a stage once without reading the turn back, and interrupts a turn with what was heard', async () => {
+      const turn = await created();
+      expect(await store.saveStage(turn.turnId, 'llm', { output: makeLlmOutput('primeiro'), timing: makeTiming() })).toBe(true);
+      expect(await store.saveStage(turn.turnId, 'llm', { output: makeLlmOutput('segundo'), timing: makeTiming() })).toBe(false);
+      const interruption = { heardText: 'primeiro', playedMs: 800, sentencesHeard: 1 };
+      expect(await store.interrupt(turn.turnId, interruption, new Date(), { firstAudioMs: 420 })).toBe(true);
+      expect(await store.complete(turn.turnId, new Date())).toBe(false);
+      const stored = await store.get(turn.turnId);
+      expect(stored).toMatchObject({ status: 'interrupted', interruption, timeline: { firstAudioMs: 420 } });
+      expect(stored?.stages.llm?.output.text).toBe('primeiro');
     });
 
     it('lets exactly one of complete and fail win when they race', async () => {

@@ -33,6 +33,8 @@ describe('retries', () => {
       store: 'memory',
       stt: { failures: [{ kind: 'server' }] },
       tts: { failures: [{ kind: 'timeout' }, { kind: 'server' }] },
+      // One TTS job for the whole reply, so both failures fall on it (streaming spreads them over sentences).
+      env: { VOXQ_STREAMING: 'false' },
     });
     const session = await pipeline.client.createSession('u');
     const result = await (await pipeline.client.enqueueTurn({ sessionId: session.sessionId, audio: await speakPtBr('olá') })).result();

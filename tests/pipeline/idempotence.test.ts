@@ -43,7 +43,7 @@ describe.each(['mongo', 'memory'] as const)('stage idempotence (%s store)', (sto
       expect(afterLlm?.stages.llm?.output.text).toBe('primeira resposta');
       expect(await p.queues.get('tts').getJobCounts('waiting', 'prioritized', 'delayed')).toEqual({ waiting: 1, prioritized: 0, delayed: 0 });
 
-      const ttsJob = (await p.queues.get('tts').getJob(stageJobId(handle.turnId, 'tts'))) as Job<StageJobData>;
+      const ttsJob = (await p.queues.get('tts').getJob(stageJobId(handle.turnId, 'tts', 0))) as Job<StageJobData>;
       const runTts = createStageProcessor(ttsStage, worker.deps);
       await Promise.all([runTts(ttsJob), runTts(ttsJob)]);
       await runTts(ttsJob);

@@ -1,13 +1,18 @@
 // Live turns and batch work share the STT provider's limits and workers: live turns draw on the
-// same hourly audio-seconds budget, and a live turn queued behind batch work is served first.
+// same hourly audio-seconds budget, a live turn queued behind batch work is served first, and
+// with batch work holding its whole share of the request window a live turn still starts at
+// once (the live reserve), or at the window's next free slot, ahead of the batch.
+import { createHash } from 'node:crypto';
 import type { Job } from 'bullmq';
 import { Worker } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PRIORITY_BATCH, STAGE_JOB_NAME } from '../../src/shared/contracts/jobs.js';
-import { BATCH_CHUNK_JOB_NAME } from '../../src/shared/contracts/batch.js';
+import { BATCH_CHUNK_JOB_NAME, batchChunkAudioId, batchFileJobId, type BatchChunkJobData } from '../../src/shared/contracts/batch.js';
 import { FakeSttProvider } from '../../src/shared/providers/fake-stt.js';
-import type { SttInfo } from '../../src/shared/ports/stt-provider.js';
+import type { AudioInput } from '../../src/shared/ports/audio.js';
+import type { SttInfo, TranscribeOptions, Transcription } from '../../src/shared/ports/stt-provider.js';
 import { AudioBudget } from '../../src/shared/rate-limit/audio-budget.js';
+import { RequestWindow } from '../../src/shared/rate-limit/request-window.js';
 import { createRedis, closeRedis } from '../../src/shared/redis.js';
 import { startWorkerProcess } from '../../src/workers/worker-process.js';
 import { TurnFailedError } from '../../src/producers/sdk/turn-result.js';
@@ -16,9 +21,39 @@ import { speakPtBr } from '../support/speech.js';
 
 /** The fake, under another name: the limits apply to real providers only, as in production. */
 class MeteredStt extends FakeSttProvider {
+  /** Who reached the provider, in order (batch chunks are sent as `chunk.wav`). */
+  readonly callers: ('live' | 'batch')[] = [];
+
   override info(): SttInfo {
     return { provider: 'metered-standin', model: 'whisper-large-v3-turbo' };
   }
+
+  override transcribe(audio: AudioInput, options: TranscribeOptions): Promise<Transcription> {
+    this.callers.push(audio.fileName === 'chunk.wav' ? 'batch' : 'live');
+    return super.transcribe(audio, options);
+  }
+}
+
+/** Polls a condition of the queue or the window (no fixed sleeps); the test's timeout bounds it. */
+async function until(condition: () => Promise<boolean> | boolean): Promise<void> {
+  while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 25));
+}
+
+/** One-chunk files as the batch runner adds them: audio in the store, one `batch-chunk` job each at PRIORITY_BATCH. */
+async function addBatchFiles(p: Pipeline, count: number, audio: Uint8Array): Promise<void> {
+  for (let i = 0; i < count; i += 1) {
+    const key = createHash('sha1').update(`${p.prefix} file ${i}`).digest('hex');
+    const audioId = batchChunkAudioId(key, 0);
+    await p.stores.audio.put(audio, { mimeType: 'audio/wav', audioId });
+    const file = { key, contentSha256: createHash('sha256').update(key).digest('hex'), language: 'pt-BR', durationMs: 1000, speechMs: 1000, chunkCount: 1 };
+    const data: BatchChunkJobData = { key, index: 0, audioId, offsetMs: 0, durationMs: 1000, language: 'pt-BR', file };
+    await p.queues.get('stt').add(BATCH_CHUNK_JOB_NAME, data as never, { priority: PRIORITY_BATCH, jobId: batchFileJobId(key), attempts: 4 });
+  }
+}
+
+/** The window the workers share (same limits), to look into and clean up after. */
+function windowOf(p: Pipeline): RequestWindow {
+  return new RequestWindow({ redis: p.redis, prefix: p.prefix, limit: p.config.VOXQ_STT_REQUESTS_PER_MINUTE, liveReserve: 1 });
 }
 
 let pipeline: Pipeline | undefined;
@@ -95,5 +130,100 @@ describe('priority on the shared stt workers', () => {
     await closeRedis(connection);
     expect(order).toEqual(['live', 'batch', 'batch', 'batch', 'batch', 'batch']);
     expect(live.turnId).toMatch(/^turn_/);
+  });
+});
+
+describe('live vs batch under the request window', () => {
+  function startMetered(p: Pipeline, stt: MeteredStt) {
+    return startWorkerProcess({
+      config: p.config,
+      stages: ['stt', 'llm', 'tts'],
+      concurrency: 2,
+      stores: { ...p.stores, close: () => Promise.resolve() },
+      providers: { stt, llm: p.llm, tts: p.tts },
+      metrics: p.metrics,
+      log: quietLogger(),
+    });
+  }
+
+  it('a live turn starts at once while batch work holds its whole share of the limit', async () => {
+    // 5 a minute, 1 kept for live turns: batch work gets 4, and the other batch files wait a minute.
+    pipeline = await startPipeline({
+      store: 'memory',
+      workers: false,
+      env: { VOXQ_STT_REQUESTS_PER_MINUTE: '5', VOXQ_STT_LIVE_RESERVE: '1', VOXQ_STT_AUDIO_SECONDS_PER_HOUR: '0' },
+    });
+    const p = pipeline;
+    const stt = new MeteredStt();
+    const worker = startMetered(p, stt);
+    const window = windowOf(p);
+    const queue = p.queues.get('stt');
+    try {
+      const audio = await speakPtBr('Bom dia, tudo bem com você?');
+      await addBatchFiles(p, 7, audio);
+      // Saturated: four chunks transcribed, the other three back in the queue for the next free slot.
+      await until(async () => stt.callers.length === 4 && (await queue.getDelayedCount()) === 3);
+      expect(await window.counts()).toEqual({ total: 4, batch: 4 });
+
+      const { sessionId } = await p.client.createSession('u');
+      const turn = await (await p.client.enqueueTurn({ sessionId, audio })).result();
+      expect(turn.transcription).toBeTruthy();
+      expect(stt.callers).toEqual(['batch', 'batch', 'batch', 'batch', 'live']);
+      expect(turn.timing.stt?.attempts).toBe(1);
+      // The batch is still waiting for its slots: the live turn went ahead of it, not through it.
+      expect(await queue.getDelayedCount()).toBe(3);
+      expect(await window.counts()).toEqual({ total: 5, batch: 4 });
+    } finally {
+      await worker.close();
+      await p.redis.del(...window.keys);
+    }
+  });
+
+  it("a live turn meeting a full window takes the limit's next free slot, ahead of the waiting batch", async () => {
+    // 3 a minute, 1 kept for live turns: batch work gets 2.
+    pipeline = await startPipeline({
+      store: 'memory',
+      workers: false,
+      env: { VOXQ_STT_REQUESTS_PER_MINUTE: '3', VOXQ_STT_LIVE_RESERVE: '1', VOXQ_STT_AUDIO_SECONDS_PER_HOUR: '0' },
+    });
+    const p = pipeline;
+    const stt = new MeteredStt();
+    const window = windowOf(p);
+    // The window full from calls made before: batch holds its two slots, live the third.
+    const older = await window.acquire('batch', 'earlier-batch-1');
+    await window.acquire('batch', 'earlier-batch-2');
+    await window.acquire('live', 'earlier-live');
+    expect(await window.counts()).toEqual({ total: 3, batch: 2 });
+    const worker = startMetered(p, stt);
+    const queue = p.queues.get('stt');
+    try {
+      const audio = await speakPtBr('Bom dia, tudo bem com você?');
+      await addBatchFiles(p, 4, audio);
+      await until(async () => (await queue.getDelayedCount()) === 4);
+      const { sessionId } = await p.client.createSession('u');
+      const live = await p.client.enqueueTurn({ sessionId, audio });
+      // The live turn waits too (no attempt spent), with its claim on the next free slot.
+      await until(async () => (await queue.getDelayedCount()) === 5 && (await p.redis.zcard(window.waitingKey)) === 1);
+      expect(stt.callers).toEqual([]);
+
+      // A batch call leaves the window: the slot would fit batch work's share, but the live turn
+      // waits for it. Everyone comes back from the queue at once, the batch first.
+      await older.release();
+      const delayed = await queue.getDelayed();
+      const batchFirst = [...delayed].sort((a, b) => Number(a.name === STAGE_JOB_NAME) - Number(b.name === STAGE_JOB_NAME));
+      for (const job of batchFirst) await job.promote();
+
+      const turn = await live.result();
+      expect(turn.transcription).toBeTruthy();
+      expect(turn.timing.stt?.attempts).toBe(1);
+      expect(stt.callers).toEqual(['live']);
+      // The batch went back to wait for the slots after that one.
+      await until(async () => (await queue.getDelayedCount()) === 4);
+      expect(stt.callers).toEqual(['live']);
+      expect(await window.counts()).toEqual({ total: 3, batch: 1 });
+    } finally {
+      await worker.close();
+      await p.redis.del(...window.keys);
+    }
   });
 });

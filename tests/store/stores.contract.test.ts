@@ -78,7 +78,7 @@ describe('store type guards', () => {
 
   it('reject mocks missing any one method', () => {
     const complete = {
-      turn: ['create', 'get', 'recordStage', 'markRunning', 'complete', 'fail', 'listBySession'],
+      turn: ['create', 'get', 'recordStage', 'saveStage', 'markRunning', 'complete', 'fail', 'interrupt', 'listBySession'],
       audio: ['put', 'get', 'delete'],
       conversation: ['saveMessage', 'history', 'statistics'],
       session: ['createSession', 'getSession', 'addInteraction', 'context'],

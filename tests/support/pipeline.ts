@@ -77,7 +77,7 @@ export function testConfig(prefix: string, mongoUrl: string | undefined, env: Re
     VOXQ_STT: 'fake',
     VOXQ_LLM: 'fake',
     VOXQ_TTS: 'fake',
-    VOXQ_LOG_LEVEL: 'silent',
+    VOXQ_LOG_LEVEL: process.env.VOXQ_TEST_LOG_LEVEL ?? 'silent',
     VOXQ_LOCK_DURATION_MS: '5000',
     ...env,
   });
@@ -130,7 +130,7 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
         stores: { ...stores, close: () => Promise.resolve() },
         providers: { stt, llm, tts, ...options.providers },
         metrics,
-        log: createLogger('voxq-test', 'silent'),
+        log: createLogger('voxq-test', (process.env.VOXQ_TEST_LOG_LEVEL ?? 'silent') as 'silent'),
       });
       return pipeline.worker;
     },

@@ -36,6 +36,8 @@ export interface SentenceMeta {
   /** The TTS that synthesized it (the finished turn's tts record names it). */
   provider?: string;
   model?: string;
+  /** The attempt of its TTS job that synthesized it. */
+  attempts?: number;
 }
 
 /** Milestone fields of the state hash, as epoch ms. */
@@ -146,7 +148,7 @@ export class LiveTurns {
   async deliver(
     ref: TurnRef,
     event: Extract<TurnLogEvent, { type: 'sentence' }>,
-    tts: { provider: string; model: string },
+    tts: { provider: string; model: string; attempts: number },
   ): Promise<{ ended: boolean; duplicate: boolean; complete: boolean }> {
     const k = this.keys(ref);
     const meta: SentenceMeta = { index: event.index, text: event.text, durationMs: event.audio.durationMs, ...tts };

@@ -61,7 +61,7 @@ export class TurnEnder {
     const stored = await this.deps.audio.put(reply.chunk.bytes, { mimeType: reply.chunk.format.mimeType, audioId: replyAudioId(ref.turnId), turnId: ref.turnId });
     const timeline = await live.timeline(ref, turn.createdAt);
     const startedAt = new Date(turn.createdAt.getTime() + (timeline.firstSentenceMs ?? 0));
-    const finishedAt = new Date();
+    const finishedAt = new Date(turn.createdAt.getTime() + (timeline.lastAudioMs ?? Date.now() - turn.createdAt.getTime()));
     const tts = {
       output: {
         audio: { audioId: stored.audioId, mimeType: stored.mimeType, sizeBytes: stored.sizeBytes, durationMs: reply.chunk.durationMs },
@@ -69,7 +69,7 @@ export class TurnEnder {
         provider: reply.provider,
         model: reply.model,
       },
-      timing: { enqueuedAt: startedAt, startedAt, finishedAt, queueWaitMs: 0, workMs: finishedAt.getTime() - startedAt.getTime(), attempts: 1 },
+      timing: { enqueuedAt: startedAt, startedAt, finishedAt, queueWaitMs: 0, workMs: finishedAt.getTime() - startedAt.getTime(), attempts: reply.attempts },
     };
     // The stages' own jobs record them beside the live path; any not recorded yet is recorded here (first write wins).
     const records = { ...turn.stages, tts };
@@ -83,9 +83,10 @@ export class TurnEnder {
       voiceUsed: turn.voice,
       turnId: turn.turnId,
     });
-    if (await turns.complete(ref.turnId, finishedAt, timeline)) {
+    const completedAt = new Date();
+    if (await turns.complete(ref.turnId, completedAt, timeline)) {
       metrics.increment('voxq.turns', 1, { outcome: 'completed' });
-      metrics.timing('voxq.turn.duration', finishedAt.getTime() - turn.createdAt.getTime());
+      metrics.timing('voxq.turn.duration', completedAt.getTime() - turn.createdAt.getTime());
       if (timeline.firstAudioMs !== undefined) metrics.timing('voxq.turn.time_to_first_audio', timeline.firstAudioMs);
       if (timeline.firstTokenMs !== undefined) metrics.timing('voxq.turn.time_to_first_token', timeline.firstTokenMs);
     }
@@ -142,7 +143,7 @@ export class TurnEnder {
   }
 
   /** The reply's sentence chunks from the log (or, over the inline bound, the audio store), joined. */
-  private async joinedReply(ref: TurnRef): Promise<{ chunk: AudioChunk; provider: string; model: string }> {
+  private async joinedReply(ref: TurnRef): Promise<{ chunk: AudioChunk; provider: string; model: string; attempts: number }> {
     const events = (await this.deps.live.read(ref)) ?? [];
     const sentences = events.flatMap(({ event }) => (event.type === 'sentence' ? [event] : []));
     sentences.sort((a, b) => a.index - b.index);
@@ -154,7 +155,8 @@ export class TurnEnder {
       })),
     );
     const { sentences: metas } = await this.deps.live.heardSoFar(ref);
-    return { chunk: joinChunks(chunks), provider: metas[0]?.provider ?? 'unknown', model: metas[0]?.model ?? 'unknown' };
+    const attempts = Math.max(1, ...metas.map((m) => m.attempts ?? 1));
+    return { chunk: joinChunks(chunks), provider: metas[0]?.provider ?? 'unknown', model: metas[0]?.model ?? 'unknown', attempts };
   }
 
   private async remember(turn: Turn, messages: ChatMessage[]): Promise<void> {

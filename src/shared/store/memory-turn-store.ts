@@ -43,15 +43,49 @@ function isFinal(turn: Turn): boolean {
   return isFinalStatus(turn.status);
 }
 
+/** What the live path wrote before the producer's insert of the turn (MongoDB keeps these as transitions). */
+interface Early {
+  stages: Turn['stages'];
+  end?: Pick<Turn, 'status' | 'error' | 'interruption' | 'timeline' | 'completedAt'>;
+}
+
 export class MemoryTurnStore implements TurnStore {
   private readonly turns = new Map<string, Turn>();
   private readonly bySession = new Map<string, string[]>();
+  private readonly early = new Map<string, Early>();
+
+  private earlyOf(turnId: string): Early {
+    let early = this.early.get(turnId);
+    if (!early) {
+      early = { stages: {} };
+      this.early.set(turnId, early);
+    }
+    return early;
+  }
+
+  /** Ends the turn, or (not created yet) keeps the end for create(); false when it had ended. */
+  private end(turnId: string, end: NonNullable<Early['end']>): boolean {
+    const turn = this.turns.get(turnId);
+    if (turn === undefined) {
+      const early = this.earlyOf(turnId);
+      if (early.end) return false;
+      early.end = end;
+      return true;
+    }
+    if (isFinal(turn)) return false;
+    Object.assign(turn, withoutUndefinedFields(end));
+    return true;
+  }
 
   create(turn: Turn): Promise<boolean> {
     return settle(() => {
       const parsed = turnSchema.parse(turn);
       if (this.turns.has(parsed.turnId)) return false;
-      this.turns.set(parsed.turnId, { ...parsed, input: freeze(parsed.input), llm: freeze(parsed.llm), stages: { ...parsed.stages } });
+      const early = this.early.get(parsed.turnId);
+      this.early.delete(parsed.turnId);
+      const stages = { ...parsed.stages, ...early?.stages };
+      const status = early?.end ? {} : parsed.status === 'queued' && Object.keys(early?.stages ?? {}).length > 0 ? { status: 'running' as const } : {};
+      this.turns.set(parsed.turnId, { ...parsed, ...status, ...withoutUndefinedFields(early?.end ?? {}), input: freeze(parsed.input), llm: freeze(parsed.llm), stages });
       Object.values(parsed.stages).forEach(freeze);
       const ids = this.bySession.get(parsed.sessionId);
       if (ids === undefined) this.bySession.set(parsed.sessionId, [parsed.turnId]);
@@ -79,9 +113,10 @@ export class MemoryTurnStore implements TurnStore {
     return settle(() => {
       const parsed = parseStageRecord(stage, record.output as StageOutputs[S], record.timing);
       const turn = this.turns.get(turnId);
-      if (turn === undefined) throw new NotFoundError('turn_not_found', `no turn ${turnId} to record the ${stage} stage on`);
-      if (turn.stages[stage] !== undefined) return false;
-      turn.stages = { ...turn.stages, [stage]: freeze(parsed) };
+      const stages = turn?.stages ?? this.earlyOf(turnId).stages;
+      if (stages[stage] !== undefined) return false;
+      if (turn) turn.stages = { ...turn.stages, [stage]: freeze(parsed) };
+      else stages[stage] = freeze(parsed);
       return true;
     });
   }
@@ -95,12 +130,7 @@ export class MemoryTurnStore implements TurnStore {
   complete(turnId: string, at: Date, timeline?: TurnTimeline): Promise<boolean> {
     return settle(() => {
       const parsedTimeline = timeline === undefined ? undefined : turnTimelineSchema.parse(timeline);
-      const turn = this.turns.get(turnId);
-      if (turn === undefined || isFinal(turn)) return false;
-      turn.status = 'completed';
-      turn.completedAt = new Date(at);
-      if (parsedTimeline) turn.timeline = freeze(parsedTimeline);
-      return true;
+      return this.end(turnId, { status: 'completed', completedAt: new Date(at), timeline: parsedTimeline && freeze(parsedTimeline) });
     });
   }
 
@@ -108,25 +138,14 @@ export class MemoryTurnStore implements TurnStore {
     return settle(() => {
       const parsed = interruptionSchema.parse(interruption);
       const parsedTimeline = timeline === undefined ? undefined : turnTimelineSchema.parse(timeline);
-      const turn = this.turns.get(turnId);
-      if (turn === undefined || isFinal(turn)) return false;
-      turn.status = 'interrupted';
-      turn.interruption = freeze(parsed);
-      turn.completedAt = new Date(at);
-      if (parsedTimeline) turn.timeline = freeze(parsedTimeline);
-      return true;
+      return this.end(turnId, { status: 'interrupted', interruption: freeze(parsed), completedAt: new Date(at), timeline: parsedTimeline && freeze(parsedTimeline) });
     });
   }
 
   fail(turnId: string, error: TurnError, at: Date): Promise<boolean> {
     const parsed = turnErrorSchema.safeParse(error);
     if (!parsed.success) return Promise.reject(parsed.error);
-    const turn = this.turns.get(turnId);
-    if (turn === undefined || isFinal(turn)) return Promise.resolve(false);
-    turn.status = 'failed';
-    turn.error = freeze(parsed.data);
-    turn.completedAt = new Date(at);
-    return Promise.resolve(true);
+    return Promise.resolve(this.end(turnId, { status: 'failed', error: freeze(parsed.data), completedAt: new Date(at) }));
   }
 
   listBySession(sessionId: string, options: { limit?: number } = {}): Promise<Turn[]> {
@@ -141,4 +160,8 @@ export class MemoryTurnStore implements TurnStore {
       return turns.slice(0, limit).map(copyTurn);
     });
   }
+}
+
+function withoutUndefinedFields<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

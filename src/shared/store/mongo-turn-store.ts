@@ -136,8 +136,9 @@ export class MongoTurnStore implements TurnStore {
     return won;
   }
 
+  // Transitions do not wait for the turn document: the live path may run a stage before the
+  // producer's insert of the record lands (both are written side by side); reads fold them once it has.
   async markRunning(turnId: string): Promise<void> {
-    if (!(await this.exists(turnId))) return;
     const won = await this.insertOnce(this.transitions, { _id: `${turnId}.running`, turnId, kind: 'running', at: new Date() });
     if (won) await this.project({ _id: turnId, status: 'queued' }, { $set: { status: 'running' } });
   }
@@ -178,17 +179,12 @@ export class MongoTurnStore implements TurnStore {
     turnId: string,
     end: { status: FinalStatus; error?: TurnError; interruption?: Interruption; timeline?: TurnTimeline | undefined; at: Date },
   ): Promise<boolean> {
-    if (!(await this.exists(turnId))) return false;
     const won = await this.insertOnce(this.transitions, withoutUndefined({ _id: `${turnId}.end`, turnId, kind: 'end' as const, ...end }));
     if (won) {
       const set = withoutUndefined({ status: end.status, error: end.error, interruption: end.interruption, timeline: end.timeline, completedAt: end.at });
       await this.project({ _id: turnId, status: { $nin: [...FINAL_STATUSES] } }, { $set: set });
     }
     return won;
-  }
-
-  private async exists(turnId: string): Promise<boolean> {
-    return (await this.turns.findOne({ _id: turnId }, { projection: { _id: 1 } })) !== null;
   }
 
   private async insertOnce<T extends { _id: string }>(collection: Collection<T>, doc: T): Promise<boolean> {
