@@ -1,6 +1,7 @@
 // The synthesis pool's edges: closing while a run is on a thread (onnxruntime must not be torn
-// down mid-run), aborting a request still queued, a provider closed while it loads, folders with
-// any name, two different models loading at once in one thread, and a folder missing files.
+// down mid-run), aborting a request still queued or one on its thread, a provider closed while it
+// loads, folders with any name, two different models loading at once in one thread, and a folder
+// missing files.
 import { cp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +13,7 @@ import { layersForRunMs } from '../support/kokoro/calibrate.js';
 import { makeKokoroFolder, type KokoroFolder } from '../support/kokoro/kokoro-folder.js';
 import { rejection } from '../support/provider-calls.js';
 
-const REQUEST = { ids: toInputIds([50, 51, 52, 53]), voice: 'pf_dora', speed: 1 };
+const REQUEST = { pieces: [toInputIds([50, 51, 52, 53])], voice: 'pf_dora', speed: 1, output: 'wav' as const };
 const PT_BR = { voice: 'pf_dora', language: 'pt-BR', speed: 1 };
 
 let slow: KokoroFolder;
@@ -56,6 +57,27 @@ describe('the synthesis pool', () => {
       await pool.synthesize(REQUEST);
       // The third ran right after the first: the aborted one did not take the thread in between.
       expect(performance.now() - third).toBeLessThan((third - started) * 3 + 2000);
+    } finally {
+      await pool.close();
+    }
+  }, 30_000);
+
+  it('an utterance aborted on its thread stops after the piece in progress', async () => {
+    const pool = createKokoroSynthesizer(modelOf(slow), 1);
+    await pool.start();
+    try {
+      let started = performance.now();
+      await pool.synthesize(REQUEST);
+      const oneRunMs = performance.now() - started;
+      const controller = new AbortController();
+      const piece = REQUEST.pieces[0] ?? [];
+      const long = pool.synthesize({ ...REQUEST, pieces: Array.from({ length: 8 }, () => piece) }, controller.signal);
+      controller.abort();
+      await expect(long).rejects.toThrow(/aborted/);
+      started = performance.now();
+      await pool.synthesize(REQUEST);
+      // At most the piece in progress, then this one: far from the eight pieces asked for.
+      expect(performance.now() - started).toBeLessThan(oneRunMs * 4);
     } finally {
       await pool.close();
     }

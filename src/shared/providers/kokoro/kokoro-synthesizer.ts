@@ -1,16 +1,21 @@
 // Where Kokoro inference runs: a pool of synthesis threads (the default), or inline on the
 // calling thread (threads = 0: blocks the event loop for the whole run — kept to measure that).
+// A request is a whole utterance (every piece, joined and encoded where it runs), so the caller's
+// event loop sends one small message and gets one transferred buffer back.
 import { Worker } from 'node:worker_threads';
 import type { KokoroTTS } from 'kokoro-js';
 import { loadKokoro, type KokoroModelOptions, type LoadProgress } from './kokoro-model.js';
-import { runKokoro, type KokoroRequest } from './kokoro-run.js';
+import { runKokoro, type KokoroRequest, type KokoroSpeech } from './kokoro-run.js';
 import type { FromThread, SynthesisThreadData, ToThread } from './synthesis-messages.js';
 
 export interface KokoroSynthesizer {
   /** Loads the model (downloading it first if needed); rejects with why it could not. */
   start(onProgress?: (progress: LoadProgress) => void): Promise<void>;
-  /** Rejects at once when `signal` aborts; a request not yet on a thread is dropped from the queue. */
-  synthesize(request: KokoroRequest, signal?: AbortSignal): Promise<Float32Array>;
+  /**
+   * Rejects at once when `signal` aborts: a request not yet on a thread is dropped from the queue,
+   * one on a thread stops after the piece in progress.
+   */
+  synthesize(request: KokoroRequest, signal?: AbortSignal): Promise<KokoroSpeech>;
   /** False once every thread has died and none could be restarted: load again. */
   healthy(): boolean;
   /** Waits (a bounded time) for runs in progress, then stops the threads. */
@@ -32,10 +37,10 @@ class InlineSynthesizer implements KokoroSynthesizer {
     this.tts ??= await loadKokoro(this.model, onProgress);
   }
 
-  synthesize(request: KokoroRequest, signal?: AbortSignal): Promise<Float32Array> {
+  synthesize(request: KokoroRequest, signal?: AbortSignal): Promise<KokoroSpeech> {
     if (signal?.aborted) return Promise.reject(new Error('synthesis aborted'));
     if (!this.tts) return Promise.reject(new Error('the Kokoro model is not loaded'));
-    return runKokoro(this.tts, request);
+    return runKokoro(this.tts, request, () => signal?.aborted === true);
   }
 
   healthy(): boolean {
@@ -51,7 +56,7 @@ class InlineSynthesizer implements KokoroSynthesizer {
 
 interface Pending {
   request: KokoroRequest;
-  resolve(samples: Float32Array): void;
+  resolve(speech: KokoroSpeech): void;
   reject(error: Error): void;
   /** Settled (answered, failed or aborted): later news is ignored. */
   done?: boolean;
@@ -106,7 +111,7 @@ class ThreadedSynthesizer implements KokoroSynthesizer {
     return !this.broken;
   }
 
-  synthesize(request: KokoroRequest, signal?: AbortSignal): Promise<Float32Array> {
+  synthesize(request: KokoroRequest, signal?: AbortSignal): Promise<KokoroSpeech> {
     if (this.closed) return Promise.reject(new Error('the Kokoro synthesizer is closed'));
     if (this.broken) return Promise.reject(this.broken);
     if (this.slots.length === 0 && this.restarting === 0) return Promise.reject(new Error('the Kokoro model is not loaded'));
@@ -114,19 +119,21 @@ class ThreadedSynthesizer implements KokoroSynthesizer {
     return new Promise((resolve, reject) => {
       const pending: Pending = {
         request,
-        resolve: (samples) => {
+        resolve: (speech) => {
           signal?.removeEventListener('abort', onAbort);
-          resolve(samples);
+          resolve(speech);
         },
         reject: (error) => {
           signal?.removeEventListener('abort', onAbort);
           reject(error);
         },
       };
-      // Not on a thread yet: out of the queue. On a thread: the run cannot be stopped; its answer is dropped.
+      // Not on a thread yet: out of the queue. On a thread: it stops before its next piece (the
+      // piece in progress cannot be stopped) and its answer is dropped.
       const onAbort = (): void => {
         const index = this.queue.indexOf(pending);
         if (index >= 0) this.queue.splice(index, 1);
+        this.cancel(pending);
         settle(pending, new Error('synthesis aborted'));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -140,10 +147,12 @@ class ThreadedSynthesizer implements KokoroSynthesizer {
     this.closed = true;
     for (const pending of this.queue.splice(0)) settle(pending, new Error('the Kokoro synthesizer closed'));
     const slots = this.slots.splice(0);
-    // onnxruntime aborts the process when its thread is terminated mid-run: let runs finish first.
+    // onnxruntime aborts the process when its thread is terminated mid-run: let runs finish first
+    // (an utterance stops after its piece in progress).
     await Promise.all(
       slots.map(async (slot) => {
         if (slot.busy) {
+          post(slot, { type: 'cancel', requestId: slot.busy.requestId });
           settle(slot.busy, new Error('the Kokoro synthesizer closed'));
           await idle(slot.worker, CLOSE_GRACE_MS);
         }
@@ -198,7 +207,7 @@ class ThreadedSynthesizer implements KokoroSynthesizer {
       const busy = slot.busy;
       if (!busy || (message.type !== 'audio' && message.type !== 'failed') || message.requestId !== busy.requestId) return;
       slot.busy = undefined;
-      settle(busy, message.type === 'audio' ? message.samples : new Error(message.message));
+      settle(busy, message.type === 'audio' ? message.speech : new Error(message.message));
       this.dispatch();
     });
     const lost = (why: string): void => {
@@ -234,13 +243,22 @@ class ThreadedSynthesizer implements KokoroSynthesizer {
       if (!next) return;
       const requestId = this.nextRequestId++;
       slot.busy = Object.assign(next, { requestId });
-      const message: ToThread = { type: 'synthesize', requestId, request: next.request };
-      slot.worker.postMessage(message);
+      post(slot, { type: 'synthesize', requestId, request: next.request });
     }
+  }
+
+  /** Asks the thread running `pending` (if one is) to stop it before its next piece. */
+  private cancel(pending: Pending): void {
+    const slot = this.slots.find((s) => s.busy === pending);
+    if (slot?.busy) post(slot, { type: 'cancel', requestId: slot.busy.requestId });
   }
 }
 
-function settle(pending: Pending, outcome: Float32Array | Error): void {
+function post(slot: Slot, message: ToThread): void {
+  slot.worker.postMessage(message);
+}
+
+function settle(pending: Pending, outcome: KokoroSpeech | Error): void {
   if (pending.done) return;
   pending.done = true;
   if (outcome instanceof Error) pending.reject(outcome);

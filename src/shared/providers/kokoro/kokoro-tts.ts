@@ -1,19 +1,20 @@
 // Kokoro-82M as a TtsProvider. A reply goes: text → read-aloud text (pt-BR normalisation) →
 // espeak-ng phonemes mapped to Kokoro's vocabulary (misaki's rules) → ≤ 510-token pieces split at
 // sentence ends → token ids → inference on a synthesis thread with the voice's style vector →
-// pieces joined without clicks → WAV, Ogg Opus or MP3.
+// pieces joined without clicks → WAV, Ogg Opus or MP3. The event loop keeps only the light steps:
+// espeak-ng and ffmpeg run from the front-end process (a fork of this big process would stall
+// it), inference, joining and WAV encoding on the synthesis thread (see kokoro-run.ts).
 import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { AudioFormat, SynthesizedAudio } from '../../ports/audio.js';
 import type { LoadOptions, SynthesizeOptions, TtsInfo, TtsProvider } from '../../ports/tts-provider.js';
-import { encodeSpeech, speechAudioFormat, type SpeechFormat } from '../../audio/encode-speech.js';
-import { joinSpeech } from '../../audio/join-speech.js';
+import { speechAudioFormat, type SpeechFormat } from '../../audio/encode-speech.js';
 import { toEspeakVoice } from '../language.js';
 import { ProviderError, type ProviderErrorKind } from '../provider-error.js';
 import { spokenText } from '../spoken-text.js';
-import { EspeakG2P } from './espeak-g2p.js';
+import { KokoroFrontEnd } from './front-end.js';
 import { hasPhonemes, toInputIds, tokenizePhonemes } from './kokoro-vocab.js';
 import { KOKORO_SAMPLE_RATE_HZ, missingKokoroFiles, type KokoroDevice, type KokoroModelOptions, type LoadProgress } from './kokoro-model.js';
 import { createKokoroSynthesizer, type KokoroSynthesizer } from './kokoro-synthesizer.js';
@@ -48,7 +49,8 @@ export function kokoroVoices(): string[] {
 export class KokoroTtsProvider implements TtsProvider {
   private readonly format: SpeechFormat;
   private readonly voices = new Set(kokoroVoices());
-  private readonly g2p = new Map<string, EspeakG2P>();
+  /** espeak-ng and ffmpeg, run from a small process of their own. */
+  private readonly frontEnd: KokoroFrontEnd;
   private synthesizer: KokoroSynthesizer | undefined;
   /** The synthesizer being started, so close() can stop it too. */
   private starting: KokoroSynthesizer | undefined;
@@ -56,6 +58,10 @@ export class KokoroTtsProvider implements TtsProvider {
 
   constructor(private readonly options: KokoroTtsOptions) {
     this.format = options.format ?? 'wav';
+    this.frontEnd = new KokoroFrontEnd({
+      ...(options.espeakBinary ? { espeakBinary: options.espeakBinary } : {}),
+      ...(options.ffmpeg ? { ffmpeg: options.ffmpeg } : {}),
+    });
   }
 
   info(): TtsInfo {
@@ -92,6 +98,8 @@ export class KokoroTtsProvider implements TtsProvider {
     // On a GPU every thread would hold its own copy of the model, and one copy is reserved.
     const threads = device === 'cuda' ? Math.min(1, this.options.threads ?? 1) : (this.options.threads ?? 1);
     const intraOpThreads = model.intraOpThreads ?? defaultIntraOpThreads(threads);
+    // Before the model: forking this process is cheapest while it is small.
+    this.frontEnd.start();
     const synthesizer = createKokoroSynthesizer({ ...model, device, intraOpThreads }, threads);
     this.starting = synthesizer;
     try {
@@ -114,7 +122,7 @@ export class KokoroTtsProvider implements TtsProvider {
     try {
       await this.load();
       // espeak-ng is the front end: a word must come back as phonemes.
-      return (await this.g2pFor('pt-BR').phonemize('sim')).length > 0;
+      return (await this.frontEnd.phonemize(this.espeakVoice('pt-BR'), 'sim')).length > 0;
     } catch {
       return false;
     }
@@ -134,27 +142,29 @@ export class KokoroTtsProvider implements TtsProvider {
     if (!synthesizer) throw this.error('server', 'the model is not loaded');
 
     const spoken = spokenText(text, options.language);
-    const phonemes = await this.g2pFor(options.language).phonemize(spoken, signal);
-    const pieces: Float32Array[] = [];
-    for (const chunk of splitPhonemes(phonemes)) {
-      const { ids } = tokenizePhonemes(chunk);
-      if (!hasPhonemes(ids)) continue;
-      const run = synthesizer.synthesize({ ids: toInputIds(ids), voice: options.voice, speed }, signal).catch((cause: unknown) => {
-        if (signal?.aborted) throw this.error('aborted', 'synthesis aborted', cause);
-        // A run that failed or a thread that died: the next attempt gets a fresh thread.
-        throw this.error('server', `inference failed: ${message(cause)}`, cause);
-      });
-      pieces.push(await run);
-    }
+    const phonemes = await this.frontEnd.phonemize(this.espeakVoice(options.language), spoken, signal);
+    const pieces = splitPhonemes(phonemes)
+      .map((chunk) => tokenizePhonemes(chunk).ids)
+      .filter(hasPhonemes)
+      .map(toInputIds);
     if (pieces.length === 0) throw this.error('bad_request', 'nothing to say: the text has no pronounceable words');
-    const samples = joinSpeech(pieces, { sampleRateHz: KOKORO_SAMPLE_RATE_HZ });
-    const bytes = await encodeSpeech(samples, KOKORO_SAMPLE_RATE_HZ, this.format, {
-      ...(this.options.ffmpeg ? { ffmpeg: this.options.ffmpeg } : {}),
-      ...(signal ? { signal } : {}),
-    }).catch((cause: unknown) => {
-      throw signal?.aborted ? this.error('aborted', 'synthesis aborted') : this.error('server', `encoding ${this.format} failed: ${message(cause)}`, cause);
+    const request = { pieces, voice: options.voice, speed, output: this.format === 'wav' ? ('wav' as const) : ('samples' as const) };
+    const speech = await synthesizer.synthesize(request, signal).catch((cause: unknown) => {
+      if (signal?.aborted) throw this.error('aborted', 'synthesis aborted', cause);
+      // A run that failed or a thread that died: the next attempt gets a fresh thread.
+      throw this.error('server', `inference failed: ${message(cause)}`, cause);
     });
-    return { bytes, format: this.audioFormat(), durationMs: Math.round((samples.length / KOKORO_SAMPLE_RATE_HZ) * 1000) };
+    const bytes = speech.output === 'wav' ? speech.bytes : await this.encode(speech.samples, signal);
+    return { bytes, format: this.audioFormat(), durationMs: Math.round((speech.sampleCount / KOKORO_SAMPLE_RATE_HZ) * 1000) };
+  }
+
+  /** Ogg Opus or MP3: ffmpeg, run from the front-end process. (WAV is written where the synthesis runs.) */
+  private async encode(samples: Float32Array, signal: AbortSignal | undefined): Promise<Uint8Array> {
+    const format = this.format;
+    if (format === 'wav') throw this.error('server', 'WAV is encoded with the synthesis');
+    return this.frontEnd.encode(samples, KOKORO_SAMPLE_RATE_HZ, format, signal).catch((cause: unknown) => {
+      throw signal?.aborted ? this.error('aborted', 'synthesis aborted') : this.error('server', `encoding ${format} failed: ${message(cause)}`, cause);
+    });
   }
 
   async close(): Promise<void> {
@@ -162,22 +172,15 @@ export class KokoroTtsProvider implements TtsProvider {
     this.synthesizer = undefined;
     this.starting = undefined;
     this.loading = undefined;
-    await Promise.all(synthesizers.map((s) => s?.close() ?? Promise.resolve()));
+    await Promise.all([...synthesizers.map((s) => s?.close() ?? Promise.resolve()), this.frontEnd.close()]);
   }
 
-  private g2pFor(language: string): EspeakG2P {
-    let voice: string;
+  private espeakVoice(language: string): string {
     try {
-      voice = toEspeakVoice(language);
+      return toEspeakVoice(language);
     } catch (cause) {
       throw this.error('bad_request', `unsupported language "${language}"`, cause);
     }
-    let g2p = this.g2p.get(voice);
-    if (!g2p) {
-      g2p = new EspeakG2P({ language: voice, ...(this.options.espeakBinary ? { binary: this.options.espeakBinary } : {}) });
-      this.g2p.set(voice, g2p);
-    }
-    return g2p;
   }
 
   private error(kind: ProviderErrorKind, text: string, cause?: unknown): ProviderError {
