@@ -31,6 +31,22 @@ const envBoolean = (fallback: boolean) =>
 const positiveInt = (fallback: number) =>
   z.coerce.number().int().positive().default(fallback);
 
+/** What VOXQ_STT_LIVE_RESERVE compiles to: a share of the request limit, or a number of requests per minute. */
+export type LiveReserve = { percent: number } | { requests: number };
+
+/** `20%` (of VOXQ_STT_REQUESTS_PER_MINUTE) or a whole number of requests per minute; unset or empty → 20%. */
+const liveReserve = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? '20%' : v.trim()))
+  .pipe(
+    z
+      .string()
+      .regex(/^(\d+(\.\d+)?%|\d+)$/, 'must be a number of requests per minute (e.g. 4) or a percentage of VOXQ_STT_REQUESTS_PER_MINUTE (e.g. 20%)'),
+  )
+  .transform((v): LiveReserve => (v.endsWith('%') ? { percent: Number(v.slice(0, -1)) } : { requests: Number(v) }))
+  .refine((r) => !('percent' in r) || r.percent < 100, 'must be under 100%: batch work needs a share of the limit');
+
 export const configSchema = z.object({
   REDIS_URL: z
     .string()
@@ -53,6 +69,8 @@ export const configSchema = z.object({
   /** The STT provider's limits (Groq's free tier); 0 turns a limit off. Applied to every STT call of a non-fake provider. */
   VOXQ_STT_REQUESTS_PER_MINUTE: z.coerce.number().int().min(0).default(20),
   VOXQ_STT_AUDIO_SECONDS_PER_HOUR: z.coerce.number().int().min(0).default(7200),
+  /** Of both limits, what batch work leaves to live turns (batch: the limit minus this); see LiveReserve. */
+  VOXQ_STT_LIVE_RESERVE: liveReserve,
   VOXQ_STT_MAX_FILE_BYTES: positiveInt(25 * 1024 * 1024),
   VOXQ_LLM_MODEL: z.string().min(1).default('openai/gpt-oss-20b'),
   VOXQ_LLM_REASONING_EFFORT: z.enum(['low', 'medium', 'high']).default('low'),
@@ -85,6 +103,12 @@ export const configSchema = z.object({
   VOXQ_TEMPERATURE: z.coerce.number().min(0).max(2).default(0.7),
   VOXQ_MAX_TOKENS: positiveInt(500),
   VOXQ_CONTEXT_MESSAGES: positiveInt(10),
+  /** Replies streamed sentence by sentence (one TTS job per sentence); false: one TTS call for the whole reply. */
+  VOXQ_STREAMING: envBoolean(true),
+  /** How long a turn's event log and live state are kept in Redis after their last write; then the record answers. */
+  VOXQ_EVENT_LOG_TTL_MS: positiveInt(3_600_000),
+  /** A sentence's audio up to this size travels inside its event; larger chunks are read from the audio store. */
+  VOXQ_EVENT_AUDIO_MAX_BYTES: positiveInt(2 * 1024 * 1024),
   VOXQ_STAGE_ATTEMPTS: positiveInt(4),
   VOXQ_STAGE_TIMEOUT_MS: positiveInt(60_000),
   VOXQ_LOCK_DURATION_MS: positiveInt(30_000),
@@ -110,6 +134,17 @@ export const configSchema = z.object({
   VOXQ_API_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
   VOXQ_API_HOST: z.string().min(1).default('127.0.0.1'),
   VOXQ_API_BODY_LIMIT_BYTES: positiveInt(1_048_576),
+}).superRefine((config, ctx) => {
+  // A reserve given as requests is checked against the request limit it is taken from (once both parsed).
+  const reserve: unknown = config.VOXQ_STT_LIVE_RESERVE;
+  const limit: unknown = config.VOXQ_STT_REQUESTS_PER_MINUTE;
+  if (typeof reserve !== 'object' || reserve === null || !('requests' in reserve) || typeof limit !== 'number') return;
+  if (reserve.requests === 0) return;
+  if (limit === 0) {
+    ctx.addIssue({ code: 'custom', path: ['VOXQ_STT_LIVE_RESERVE'], message: 'is a number of requests, but VOXQ_STT_REQUESTS_PER_MINUTE is 0 (no request limit): give it as a percentage (e.g. 20%)' });
+  } else if (Number(reserve.requests) >= limit) {
+    ctx.addIssue({ code: 'custom', path: ['VOXQ_STT_LIVE_RESERVE'], message: `must be under VOXQ_STT_REQUESTS_PER_MINUTE (${limit}): batch work needs a share of the limit` });
+  }
 });
 
 export type Config = z.infer<typeof configSchema>;
