@@ -6,7 +6,7 @@
 import { InputError } from '../shared/errors.js';
 import { splitSentences } from '../shared/pt-br/sentence-segmenter.js';
 import type { Turn } from '../shared/contracts/turn.js';
-import { withSpan } from '../shared/telemetry/span-helpers.js';
+import { spanEvent, withSpan } from '../shared/telemetry/span-helpers.js';
 import type { Stage, StageRun } from './run-stage.js';
 import { providerFor } from './stage-deps.js';
 
@@ -70,8 +70,10 @@ export const ttsStage: Stage<'tts'> = {
       { ...info, attempts: job.attemptsMade + 1 },
     );
     if (delivery.ended) return undefined; // cancelled meanwhile: the audio is dropped
+    spanEvent(trace, 'voxq.live.sentence_delivered', { 'voxq.sentence.index': index });
     deps.metrics.timing('voxq.tts.sentence_duration', audio.durationMs, { provider: info.provider });
-    if (delivery.complete) await deps.ender.complete(ref);
+    // The last sentence in: the joined reply, the messages and the turn's end are recorded now.
+    if (delivery.complete && (await deps.ender.complete(ref))) spanEvent(trace, 'voxq.store.turn_completed');
     return undefined;
   },
 

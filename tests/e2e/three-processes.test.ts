@@ -133,7 +133,7 @@ describe('voxq across processes', () => {
     expect(chatSpan?.attributes['gen_ai.usage.output_tokens']).toBeGreaterThan(0);
     expect(tree.spans.some((s) => s.name === 'stt.transcribe')).toBe(true);
     expect(tree.spans.some((s) => s.name === 'tts.synthesize')).toBe(true);
-    expect(stageOf('tts')?.events.map((e) => e.name)).toContain('voxq.store.stage_recorded');
+    expect(stageOf('tts')?.events.map((e) => e.name)).toContain('voxq.live.sentence_delivered');
     // Never audio or message text in span attributes.
     expect(JSON.stringify(tree.spans.map((s) => s.attributes))).not.toContain(SENTENCE);
 

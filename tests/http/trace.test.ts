@@ -112,11 +112,12 @@ describe('traces of API-submitted turns', () => {
         'messaging.system': 'bullmq',
         'messaging.operation.type': 'process',
         'messaging.destination.name': stage,
-        'messaging.message.id': `${audioTurn}.${stage}`,
+        // TTS runs one job per sentence of the reply: `<turn>.tts.<index>`.
+        'messaging.message.id': stage === 'tts' ? expect.stringMatching(new RegExp(`^${audioTurn}\\.tts\\.\\d+$`)) : `${audioTurn}.${stage}`,
       });
       expect(typeof span.attributes['voxq.stage.queue_wait_ms']).toBe('number');
-      // The store write of the stage's output.
-      expect(span.events.map((e) => e.name)).toContain('voxq.store.stage_recorded');
+      // The write of the stage's output: the record for stt and llm, the sentence's chunk in the turn's log for tts.
+      expect(span.events.map((e) => e.name)).toContain(stage === 'tts' ? 'voxq.live.sentence_delivered' : 'voxq.store.stage_recorded');
     }
 
     // Provider calls: children of their stage, gen_ai attributes.
@@ -125,7 +126,12 @@ describe('traces of API-submitted turns', () => {
     expect(tree.parent(chat)?.spanId).toBe(llm.spanId);
     expect(chat.attributes).toMatchObject({ 'gen_ai.operation.name': 'chat', 'gen_ai.system': 'fake' });
     expect(typeof chat.attributes['gen_ai.request.model']).toBe('string');
-    expect(tree.parent(tree.one('tts.synthesize'))?.spanId).toBe(tts.spanId);
+    // One synthesis per sentence, each under its own sentence's TTS job span.
+    const syntheses = tree.spans.filter((s) => s.name === 'tts.synthesize');
+    const ttsJobs = tree.spans.filter(stageSpanOf(audioTurn, 'tts'));
+    expect(syntheses.length).toBeGreaterThan(0);
+    expect(syntheses).toHaveLength(ttsJobs.length);
+    for (const synthesis of syntheses) expect(ttsJobs.map((j) => j.spanId)).toContain(tree.parent(synthesis)?.spanId);
 
     // Never message text (nor audio) in attributes or events.
     const textTree = spanTree(otlp.spans, otlp.spans.find(requestSpanOf(textTurn))!.traceId);
