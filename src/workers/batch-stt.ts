@@ -1,12 +1,13 @@
 // Batch transcription on the STT workers. A file's chunks are `batch-chunk` jobs on the `stt`
-// queue (at PRIORITY_BATCH, so live turns go first, under the same request limiter); a file of
-// one chunk is recorded by that job, a longer one by the `batch-merge` job whose children they
-// are (a BullMQ flow), once, at the chunks' offsets. (A merge job takes one slot of the request
-// limiter, as it shares the queue: one per multi-chunk file.) Each chunk first
-// reserves its audio seconds in the shared hourly budget; when the budget is spent, or the
-// provider answers 429, the whole queue is paused for the wait (worker.rateLimit) and the job goes
-// back to the queue without spending an attempt.
-import { RateLimitError, UnrecoverableError, type Job, type Worker } from 'bullmq';
+// queue (at PRIORITY_BATCH, so live turns go first); a file of one chunk is recorded by that job,
+// a longer one by the `batch-merge` job whose children they are (a BullMQ flow), once, at the
+// chunks' offsets. Each chunk first takes a batch slot of the shared request window (at most the
+// limit minus the live reserve) and reserves its audio seconds in the batch share of the hourly
+// budget; when either says wait, or the provider answers 429, only that job goes back to the
+// queue for the wait (moveToDelayed, no attempt spent). A 429 also holds all batch work off the
+// provider until its retry-after (a backoff in Redis that live turns ignore). Merge jobs make no
+// provider call and take no slot.
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import {
   batchChunkAudioId,
   batchChunkJobSchema,
@@ -25,10 +26,11 @@ import type { Metrics } from '../shared/ports/metrics.js';
 import type { SttProvider } from '../shared/ports/stt-provider.js';
 import { isProviderError } from '../shared/providers/provider-error.js';
 import type { AudioBudget } from '../shared/rate-limit/audio-budget.js';
+import type { RequestWindow } from '../shared/rate-limit/request-window.js';
 import { currentTraceContext, withSpan } from '../shared/telemetry/span-helpers.js';
 
 /** When a 429 carries no retry-after. */
-const DEFAULT_RATE_LIMIT_PAUSE_MS = 10_000;
+const DEFAULT_RATE_LIMIT_BACKOFF_MS = 10_000;
 
 export interface BatchWorkerDeps {
   records: BatchRecordStore | undefined;
@@ -36,6 +38,8 @@ export interface BatchWorkerDeps {
   stt: () => SttProvider;
   /** Unset: no audio-seconds limit. */
   budget: AudioBudget | undefined;
+  /** The provider's shared request window (and the batch 429 backoff). Unset: no limits (the fake). */
+  requests: RequestWindow | undefined;
   log: Logger;
   metrics: Metrics;
   stageTimeoutMs: number;
@@ -46,25 +50,25 @@ function recordsOf(deps: BatchWorkerDeps): BatchRecordStore {
   return deps.records;
 }
 
-async function pauseQueue(worker: Worker | undefined, ms: number): Promise<never> {
-  if (!worker) throw new Error('batch chunk processor is not bound to its worker');
-  await worker.rateLimit(ms);
-  throw new RateLimitError();
+/** Back to the queue until `waitMs` from now, this job only; BullMQ spends no attempt on a DelayedError. */
+async function waitInQueue(job: Job<unknown, unknown>, waitMs: number): Promise<never> {
+  await job.moveToDelayed(Date.now() + waitMs, job.token);
+  throw new DelayedError();
 }
 
 export function isBatchJob(name: string): boolean {
   return name === BATCH_CHUNK_JOB_NAME || name === BATCH_MERGE_JOB_NAME;
 }
 
-/** Runs batch jobs of the `stt` queue; `worker()` is the BullMQ worker running them (for queue-wide pauses). */
-export function createBatchProcessor(deps: BatchWorkerDeps, worker: () => Worker | undefined): (job: Job<unknown, unknown>) => Promise<unknown> {
-  const chunk = createBatchChunkProcessor(deps, worker);
+/** Runs batch jobs of the `stt` queue. */
+export function createBatchProcessor(deps: BatchWorkerDeps): (job: Job<unknown, unknown>) => Promise<unknown> {
+  const chunk = createBatchChunkProcessor(deps);
   const merge = createBatchMergeProcessor(deps);
   return (job) => (job.name === BATCH_MERGE_JOB_NAME ? merge(job) : chunk(job));
 }
 
 /** Transcribes one chunk (and records the file when it is its only chunk). */
-function createBatchChunkProcessor(deps: BatchWorkerDeps, worker: () => Worker | undefined): (job: Job<unknown, unknown>) => Promise<BatchChunkResult> {
+function createBatchChunkProcessor(deps: BatchWorkerDeps): (job: Job<unknown, unknown>) => Promise<BatchChunkResult> {
   return async (job) => {
     const traceContext = currentTraceContext(); // the job's span, active until the first await
     const parsed = batchChunkJobSchema.safeParse(job.data);
@@ -75,11 +79,19 @@ function createBatchChunkProcessor(deps: BatchWorkerDeps, worker: () => Worker |
       return { index: data.index, offsetMs: data.offsetMs, durationMs: data.durationMs, text: '', segments: [], provider: done.provider, model: done.model };
     }
     const { bytes } = await deps.audio.get(data.audioId);
-    const reservation = await deps.budget?.reserve(job.id ?? data.audioId, data.durationMs);
+    const callId = job.id ?? data.audioId;
+    const slot = await deps.requests?.acquire('batch', callId);
+    if (slot && slot.waitMs > 0) {
+      deps.log.debug({ jobId: job.id, waitMs: slot.waitMs }, 'batch share of the request window taken: the chunk waits');
+      deps.metrics.increment('voxq.batch.rate_limited', 1, { limit: 'requests' });
+      await waitInQueue(job, slot.waitMs);
+    }
+    const reservation = await deps.budget?.reserve(callId, data.durationMs, 'batch');
     if (reservation && reservation.waitMs > 0) {
-      deps.log.info({ jobId: job.id, waitMs: reservation.waitMs }, 'audio-seconds budget spent: pausing the stt queue');
+      await slot?.release();
+      deps.log.info({ jobId: job.id, waitMs: reservation.waitMs }, 'batch share of the audio-seconds budget spent: the chunk waits');
       deps.metrics.increment('voxq.batch.rate_limited', 1, { limit: 'audio_seconds' });
-      await pauseQueue(worker(), reservation.waitMs);
+      await waitInQueue(job, reservation.waitMs);
     }
     const stt = deps.stt();
     const info = stt.info();
@@ -108,12 +120,16 @@ function createBatchChunkProcessor(deps: BatchWorkerDeps, worker: () => Worker |
       if (data.file) await recordFile(deps, data.file, [result]);
       return result;
     } catch (error) {
+      // The provider never counted a call that failed before it answered: give the seconds back,
+      // and the request slot when the call never reached it.
       await reservation?.release();
+      if (isProviderError(error) && error.kind === 'connection') await slot?.release();
       if (isProviderError(error) && error.kind === 'rate_limited') {
-        const waitMs = error.retryAfterMs ?? DEFAULT_RATE_LIMIT_PAUSE_MS;
-        deps.log.warn({ jobId: job.id, waitMs }, 'provider answered 429: pausing the stt queue');
+        const waitMs = error.retryAfterMs ?? DEFAULT_RATE_LIMIT_BACKOFF_MS;
+        deps.log.warn({ jobId: job.id, waitMs }, 'provider answered 429: batch work backs off');
         deps.metrics.increment('voxq.batch.rate_limited', 1, { limit: 'provider_429' });
-        await pauseQueue(worker(), waitMs);
+        await deps.requests?.backOffBatch(waitMs);
+        await waitInQueue(job, waitMs);
       }
       if (isProviderError(error) && !error.retryable) throw new UnrecoverableError(error.message);
       throw error;

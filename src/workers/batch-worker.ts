@@ -1,5 +1,6 @@
 // What a worker process running the `stt` stage adds for batch transcription: the batch
-// processor and the request limiter on its `stt` worker. The limits are the STT provider's, so
+// processor, and the provider's shared limits for both kinds of caller (the request window, with
+// the batch 429 backoff, and the audio-seconds budget). The limits are the STT provider's, so
 // they apply to a real provider only (not the fake).
 import type { Redis } from 'ioredis';
 import type { Config } from '../shared/config.js';
@@ -7,7 +8,8 @@ import type { Logger } from '../shared/logger.js';
 import type { Metrics } from '../shared/ports/metrics.js';
 import type { Providers } from '../shared/providers/create-providers.js';
 import { AudioBudget } from '../shared/rate-limit/audio-budget.js';
-import { requestLimiter, sttLimitsFrom } from '../shared/rate-limit/stt-limits.js';
+import { RequestWindow } from '../shared/rate-limit/request-window.js';
+import { sttLimitsFrom } from '../shared/rate-limit/stt-limits.js';
 import type { StoreSet } from '../shared/store/store-set.js';
 import type { BatchWorkerDeps } from './batch-stt.js';
 
@@ -17,15 +19,19 @@ export interface BatchWorkerOptions {
   providers: Partial<Providers>;
   log: Logger;
   metrics: Metrics;
-  /** For the audio budget's script (a non-blocking connection). */
+  /** For the limits' scripts (a non-blocking connection). */
   redis: Redis;
 }
 
-/** Spread into the `stt` stage worker's options. */
-export function batchSttWorkerOptions(options: BatchWorkerOptions): { batch: BatchWorkerDeps; limiter?: { max: number; duration: number } } {
+/** Spread into the `stt` stage worker's options: `requests` is also the live turns' request window. */
+export function batchSttWorkerOptions(options: BatchWorkerOptions): { batch: BatchWorkerDeps; requests?: RequestWindow } {
   const { config, providers } = options;
   const limits = sttLimitsFrom(config);
   const limited = providers.stt !== undefined && providers.stt.info().provider !== 'fake';
+  // Made even without a request limit: a batch 429 still holds batch work off the provider.
+  const requests = limited
+    ? new RequestWindow({ redis: options.redis, prefix: config.VOXQ_PREFIX, limit: limits.requestsPerMinute, liveReserve: limits.liveReserveRequests })
+    : undefined;
   const batch: BatchWorkerDeps = {
     records: options.stores.batches,
     audio: options.stores.audio,
@@ -35,12 +41,17 @@ export function batchSttWorkerOptions(options: BatchWorkerOptions): { batch: Bat
     },
     budget:
       limited && limits.audioSecondsPerHour > 0
-        ? new AudioBudget({ redis: options.redis, prefix: config.VOXQ_PREFIX, audioSecondsPerHour: limits.audioSecondsPerHour })
+        ? new AudioBudget({
+            redis: options.redis,
+            prefix: config.VOXQ_PREFIX,
+            audioSecondsPerHour: limits.audioSecondsPerHour,
+            liveReserveShare: limits.liveReserveShare,
+          })
         : undefined,
+    requests,
     log: options.log,
     metrics: options.metrics,
     stageTimeoutMs: config.VOXQ_STAGE_TIMEOUT_MS,
   };
-  const limiter = limited ? requestLimiter(limits.requestsPerMinute) : undefined;
-  return { batch, ...(limiter ? { limiter } : {}) };
+  return { batch, ...(requests ? { requests } : {}) };
 }

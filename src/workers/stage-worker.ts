@@ -7,7 +7,8 @@ import type { StageName } from '../shared/contracts/turn.js';
 import { createBatchProcessor, isBatchJob, type BatchWorkerDeps } from './batch-stt.js';
 import { createStageProcessor, stageBackoff, type Stage } from './run-stage.js';
 import type { StageDeps } from './stage-deps.js';
-import { sttStage } from './stt-stage.js';
+import type { RequestWindow } from '../shared/rate-limit/request-window.js';
+import { createSttStage, sttStage } from './stt-stage.js';
 import { llmStage } from './llm-stage.js';
 import { ttsStage } from './tts-stage.js';
 
@@ -23,15 +24,15 @@ export interface StageWorkerOptions {
   autorun?: boolean;
   /** `stt` only: also run batch jobs (src/workers/batch-stt.ts). */
   batch?: BatchWorkerDeps;
-  /** The provider's request limit, queue-wide (BullMQ limiter). */
-  limiter?: { max: number; duration: number };
+  /** `stt` only: the provider's shared request window, for live turns (batch jobs take theirs through `batch`). */
+  requests?: RequestWindow;
 }
 
 export function createStageWorker(stage: StageName, deps: StageDeps, options: StageWorkerOptions): Worker<StageJobData> {
-  const stageProcessor = createStageProcessor(STAGE_DEFINITIONS[stage] as Stage<StageName>, deps);
-  const self: { worker?: Worker } = {};
-  const batch = stage === 'stt' && options.batch ? createBatchProcessor(options.batch, () => self.worker) : undefined;
-  // Batch jobs share the stt queue (and its limiter) with live turns; the job name tells them apart.
+  const definition = stage === 'stt' && options.requests ? createSttStage(options.requests) : STAGE_DEFINITIONS[stage];
+  const stageProcessor = createStageProcessor(definition as Stage<StageName>, deps);
+  const batch = stage === 'stt' && options.batch ? createBatchProcessor(options.batch) : undefined;
+  // Batch jobs share the stt queue (and the provider's limits) with live turns; the job name tells them apart.
   const processor: Processor<StageJobData> = batch
     ? (job, token) => (isBatchJob(job.name) ? batch(job) : stageProcessor(job, token))
     : stageProcessor;
@@ -46,10 +47,8 @@ export function createStageWorker(stage: StageName, deps: StageDeps, options: St
     name: `${hostname()}:${process.pid}`,
     settings: { backoffStrategy: stageBackoff },
     autorun: options.autorun ?? true,
-    ...(options.limiter ? { limiter: options.limiter } : {}),
     ...(options.telemetry ? { telemetry: options.telemetry } : {}),
   });
-  self.worker = worker as Worker;
   worker.on('error', (error) => deps.log.error({ stage, err: error }, 'worker error'));
   return worker;
 }

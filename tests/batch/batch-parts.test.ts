@@ -1,5 +1,5 @@
 // The parts of batch transcription on their own: output formats, output paths, discovery,
-// chunk planning at silences, the request limiter's spacing and the shared audio budget.
+// chunk planning at silences and the shared audio budget (the request window: stt-limits.test.ts).
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,7 +9,6 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { planChunks, speechRegions } from '../../src/shared/audio/speech-chunks.js';
 import { VAD_FRAME_MS } from '../../src/shared/audio/silero-vad.js';
 import { AudioBudget } from '../../src/shared/rate-limit/audio-budget.js';
-import { requestLimiter } from '../../src/shared/rate-limit/stt-limits.js';
 import { discover } from '../../src/producers/batch/discover.js';
 import { outputPath, removeStaleTemps } from '../../src/producers/batch/output-paths.js';
 import { progressLine } from '../../src/producers/batch/progress-bar.js';
@@ -141,34 +140,25 @@ describe('speech regions and chunks', () => {
 });
 
 describe('rate limits', () => {
-  it('spaces requests so that no 60 s holds more than the limit', () => {
-    for (const limit of [20, 240, 1000]) {
-      const limiter = requestLimiter(limit);
-      expect(limiter?.max).toBe(1);
-      expect(Math.floor(60_000 / (limiter?.duration ?? 1)) + 1).toBeLessThanOrEqual(limit);
-    }
-    expect(requestLimiter(0)).toBeUndefined();
-  });
-
   it('shares the audio-seconds budget across workers and says how long to wait', async () => {
     let now = 1_000_000;
     const clock = () => now;
     const a = new AudioBudget({ redis, prefix, audioSecondsPerHour: 10, windowMs: 60_000, now: clock });
     const b = new AudioBudget({ redis, prefix, audioSecondsPerHour: 10, windowMs: 60_000, now: clock });
-    expect((await a.reserve('j1', 6000)).waitMs).toBe(0);
+    expect((await a.reserve('j1', 6000, 'batch')).waitMs).toBe(0);
     now += 10_000;
-    expect((await b.reserve('j2', 3000)).waitMs).toBe(0);
+    expect((await b.reserve('j2', 3000, 'batch')).waitMs).toBe(0);
     now += 10_000;
-    const refused = await b.reserve('j3', 4000);
+    const refused = await b.reserve('j3', 4000, 'batch');
     expect(refused.waitMs).toBe(40_000); // j1's 6 s leave the window 60 s after it was taken
     expect(await a.usedMs()).toBe(9000);
-    const taken = await a.reserve('j4', 1000);
+    const taken = await a.reserve('j4', 1000, 'batch');
     expect(taken.waitMs).toBe(0);
     await taken.release();
     expect(await a.usedMs()).toBe(9000);
     now += 40_000;
-    expect((await b.reserve('j3', 4000)).waitMs).toBe(0);
-    await expect(a.reserve('huge', 11_000)).rejects.toThrow(RangeError);
+    expect((await b.reserve('j3', 4000, 'batch')).waitMs).toBe(0);
+    await expect(a.reserve('huge', 11_000, 'batch')).rejects.toThrow(RangeError);
   });
 });
 

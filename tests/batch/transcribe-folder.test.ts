@@ -177,7 +177,7 @@ describe('voxq batch transcription', () => {
     }
   });
 
-  it('a 429 with retry-after pauses the queue and the file still completes, no attempt spent', async () => {
+  it('a 429 with retry-after backs batch work off and the file still completes, no attempt spent', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'voxq-batch-429-'));
     try {
       const { writeFile, copyFile } = await import('node:fs/promises');
