@@ -105,8 +105,8 @@ export const configSchema = z.object({
   VOXQ_CONTEXT_MESSAGES: positiveInt(10),
   /** Replies streamed sentence by sentence (one TTS job per sentence); false: one TTS call for the whole reply. */
   VOXQ_STREAMING: envBoolean(true),
-  /** How long a turn's event log and live state are kept in Redis after their last write; then the record answers. */
-  VOXQ_EVENT_LOG_TTL_MS: positiveInt(3_600_000),
+  /** How long a finished turn's event log and live state stay in Redis (for replays); then the record answers. */
+  VOXQ_EVENT_LOG_TTL_MS: positiveInt(600_000),
   /** A sentence's audio up to this size travels inside its event; larger chunks are read from the audio store. */
   VOXQ_EVENT_AUDIO_MAX_BYTES: positiveInt(2 * 1024 * 1024),
   VOXQ_STAGE_ATTEMPTS: positiveInt(4),

@@ -14,7 +14,7 @@ import type { StoreSet } from '../shared/store/store-set.js';
 import { OtelMetrics } from '../shared/telemetry/otel-metrics.js';
 import type { TracingHandle } from '../shared/telemetry/tracing.js';
 import { ActiveTurns, CancelListener } from '../shared/live/cancel-bus.js';
-import { LiveTurns, liveTurnsOptionsFrom } from '../shared/live/live-turns.js';
+import { LiveTurns, liveTurnsOptionsFrom, RUNNING_TTL_MS } from '../shared/live/live-turns.js';
 import { SessionContextCache } from '../shared/live/session-context.js';
 import { TurnEnder } from '../shared/live/turn-ender.js';
 import { batchSttWorkerOptions } from './batch-worker.js';
@@ -54,7 +54,7 @@ export function startWorkerProcess(options: WorkerProcessOptions): WorkerProcess
   const queues = new StageQueues({ connection: producer, prefix: config.VOXQ_PREFIX, attempts: config.VOXQ_STAGE_ATTEMPTS, telemetry });
   const metrics = options.metrics ?? new OtelMetrics();
   const live = new LiveTurns(producer, liveTurnsOptionsFrom(config));
-  const context = new SessionContextCache(producer, { prefix: config.VOXQ_PREFIX, ttlMs: config.VOXQ_EVENT_LOG_TTL_MS, maxMessages: config.VOXQ_CONTEXT_MESSAGES });
+  const context = new SessionContextCache(producer, { prefix: config.VOXQ_PREFIX, ttlMs: RUNNING_TTL_MS, maxMessages: config.VOXQ_CONTEXT_MESSAGES });
   const active = new ActiveTurns();
   const cancels = new CancelListener(cancelSubscriber, config.VOXQ_PREFIX, active);
   cancels.start().catch((error: unknown) => log.error({ err: error }, 'cancel subscription failed'));

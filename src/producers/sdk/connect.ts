@@ -34,6 +34,8 @@ export async function connect(options: ConnectOptions = {}): Promise<VoxqClient>
     queues,
     subscriber,
     prefix: config.VOXQ_PREFIX,
+    liveTtlMs: config.VOXQ_EVENT_LOG_TTL_MS,
+    contextMessages: config.VOXQ_CONTEXT_MESSAGES,
     routing: audioRoutingFrom(config),
     batch: {
       redisUrl: config.REDIS_URL,

@@ -17,7 +17,7 @@ import type { StoreSet } from '../../shared/store/store-set.js';
 import { sessionIdSchema } from '../../shared/contracts/turn.js';
 import { CancelPublisher } from '../../shared/live/cancel-bus.js';
 import { sessionKeys } from '../../shared/live/live-keys.js';
-import { LiveTurns, type TurnRef } from '../../shared/live/live-turns.js';
+import { LiveTurns, RUNNING_TTL_MS, type TurnRef } from '../../shared/live/live-turns.js';
 import { SessionContextCache } from '../../shared/live/session-context.js';
 import { TurnEnder } from '../../shared/live/turn-ender.js';
 import { TurnLogReader } from '../../shared/live/turn-log-reader.js';
@@ -52,7 +52,7 @@ export interface VoxqClientDeps {
   queues: StageQueues;
   /** A connection the client blocks on to read turns' event logs (it is used for nothing else). */
   subscriber: Redis;
-  /** How long turns' live state and logs stay in Redis (VOXQ_EVENT_LOG_TTL_MS; default one hour). */
+  /** How long finished turns' live state and logs stay in Redis (VOXQ_EVENT_LOG_TTL_MS; default ten minutes). */
   liveTtlMs?: number;
   /** Messages of LLM context kept per session (VOXQ_CONTEXT_MESSAGES; default 10). */
   contextMessages?: number;
@@ -134,11 +134,11 @@ export class VoxqClient {
 
   constructor(private readonly deps: VoxqClientDeps) {
     this.redis = deps.queues.connection;
-    this.ttlMs = deps.liveTtlMs ?? 3_600_000;
+    this.ttlMs = deps.liveTtlMs ?? 600_000;
     const log = createLogger('voxq-sdk', 'warn');
     this.reader = new TurnLogReader(deps.subscriber, this.redis, (error) => log.warn({ err: error }, 'reading turn events failed; retrying'));
     this.live = new LiveTurns(this.redis, { prefix: deps.prefix, ttlMs: this.ttlMs, maxLogEntries: 5000 });
-    this.context = new SessionContextCache(this.redis, { prefix: deps.prefix, ttlMs: this.ttlMs, maxMessages: deps.contextMessages ?? 10 });
+    this.context = new SessionContextCache(this.redis, { prefix: deps.prefix, ttlMs: RUNNING_TTL_MS, maxMessages: deps.contextMessages ?? 10 });
     this.ender = new TurnEnder({
       live: this.live,
       context: this.context,

@@ -18,9 +18,12 @@ export function liveTurnsOptionsFrom(config: { VOXQ_PREFIX: string; VOXQ_EVENT_L
   return { prefix: config.VOXQ_PREFIX, ttlMs: config.VOXQ_EVENT_LOG_TTL_MS, maxLogEntries: 5000 };
 }
 
+/** A running turn's state outlives any queue wait; once it has ended, `ttlMs` applies. */
+export const RUNNING_TTL_MS = 24 * 3600 * 1000;
+
 export interface LiveTurnsOptions {
   prefix: string;
-  /** How long a turn's state and log are kept after their last write. */
+  /** How long a turn's state and log are kept after it ended (while it runs: at least RUNNING_TTL_MS). */
   ttlMs: number;
   /** Approximate bound on a log's entries (text deltas included). */
   maxLogEntries: number;
@@ -57,12 +60,14 @@ function reviveDates(key: string, value: unknown): unknown {
 
 export class LiveTurns {
   private readonly scripts: LiveScripts;
+  private readonly runningTtlMs: number;
 
   constructor(
     private readonly redis: Redis,
     private readonly options: LiveTurnsOptions,
   ) {
     this.scripts = liveScripts(redis);
+    this.runningTtlMs = Math.max(options.ttlMs, RUNNING_TTL_MS);
   }
 
   keys(ref: TurnRef): TurnKeys {
@@ -73,14 +78,14 @@ export class LiveTurns {
   async open(turn: Turn, inputAudio?: Uint8Array): Promise<boolean> {
     const k = this.keys(turn);
     const accepted: TurnLogEvent = { type: 'accepted', at: Date.now(), route: turn.route ?? 'text-llm-tts' };
-    if (inputAudio) await this.redis.set(k.input, Buffer.from(inputAudio.buffer, inputAudio.byteOffset, inputAudio.byteLength), 'PX', this.options.ttlMs);
+    if (inputAudio) await this.redis.set(k.input, Buffer.from(inputAudio.buffer, inputAudio.byteOffset, inputAudio.byteLength), 'PX', this.runningTtlMs);
     const opened = await this.scripts.voxqLiveOpen(
       k.state,
       k.log,
       k.sessionTurns,
       `${k.sessionTurns}:seq`,
       this.options.maxLogEntries,
-      this.options.ttlMs,
+      this.runningTtlMs,
       JSON.stringify(turn),
       JSON.stringify(accepted),
       turn.turnId,
@@ -112,7 +117,7 @@ export class LiveTurns {
   /** True for the first stage job that starts work on the turn (it marks the record running). */
   async claimRunning(ref: TurnRef): Promise<boolean> {
     const key = this.keys(ref).state;
-    const result = await this.redis.multi().hsetnx(key, 'running', 1).pexpire(key, this.options.ttlMs).exec();
+    const result = await this.redis.multi().hsetnx(key, 'running', 1).pexpire(key, this.runningTtlMs).exec();
     return result?.[0]?.[1] === 1;
   }
 
@@ -140,7 +145,7 @@ export class LiveTurns {
   /** Appends an event unless the turn has ended; the stream id, or null. `mark`: a milestone first reached now. */
   async append(ref: TurnRef, event: TurnLogEvent, mark?: Milestone): Promise<string | null> {
     const k = this.keys(ref);
-    const id = await this.scripts.voxqLiveAppend(k.state, k.log, this.options.maxLogEntries, this.options.ttlMs, JSON.stringify(event), mark ? MILESTONES[mark] : '', Date.now());
+    const id = await this.scripts.voxqLiveAppend(k.state, k.log, this.options.maxLogEntries, this.runningTtlMs, JSON.stringify(event), mark ? MILESTONES[mark] : '', Date.now());
     return typeof id === 'string' ? id : null;
   }
 
@@ -156,7 +161,7 @@ export class LiveTurns {
       k.state,
       k.log,
       this.options.maxLogEntries,
-      this.options.ttlMs,
+      this.runningTtlMs,
       event.index,
       JSON.stringify(event),
       JSON.stringify(meta),
@@ -168,7 +173,7 @@ export class LiveTurns {
   /** The LLM finished: the reply has `total` sentences. `complete`: all of them are already in the log. */
   async setTotal(ref: TurnRef, total: number): Promise<{ ended: boolean; complete: boolean }> {
     const k = this.keys(ref);
-    const code = await this.scripts.voxqLiveSetTotal(k.state, k.log, total, this.options.ttlMs, Date.now());
+    const code = await this.scripts.voxqLiveSetTotal(k.state, k.log, total, this.runningTtlMs, Date.now());
     return { ended: code === -1, complete: code === 1 };
   }
 
@@ -257,7 +262,7 @@ export class LiveTurns {
 
   private async put(ref: TurnRef, field: string, value: string, counter: string, counterValue: number, mark: string): Promise<string | null> {
     const k = this.keys(ref);
-    const [ok, stored] = (await this.scripts.voxqLivePut(k.state, k.log, field, value, this.options.ttlMs, counter, counterValue, mark, Date.now())) as [number, string?];
+    const [ok, stored] = (await this.scripts.voxqLivePut(k.state, k.log, field, value, this.runningTtlMs, counter, counterValue, mark, Date.now())) as [number, string?];
     return ok === 1 && stored !== undefined ? stored : null;
   }
 }
