@@ -117,7 +117,7 @@ const POINTS: Point[] = [
   },
   {
     name: 'in STT',
-    reach: async (turn) => {
+    reach: async () => {
       await until(async () => ((await calls()).some((c) => c.event === 'start' && 'provider' in c && c.provider === 'stt') ? true : undefined), 'the STT call');
     },
     heard: () => '',
@@ -125,14 +125,14 @@ const POINTS: Point[] = [
   {
     name: 'in the LLM stream',
     reach: async (_turn, events) => {
-      await until(async () => (events.some((e) => e.type === 'text') ? true : undefined), 'the first text delta');
+      await until(() => Promise.resolve(events.some((e) => e.type === 'text') ? true : undefined), 'the first text delta');
     },
     heard: () => '',
   },
   {
     name: 'between TTS sentences',
     reach: async (_turn, events) => {
-      await until(async () => (events.some((e) => e.type === 'sentence' && e.index === 0) ? true : undefined), 'the first sentence');
+      await until(() => Promise.resolve(events.some((e) => e.type === 'sentence' && e.index === 0) ? true : undefined), 'the first sentence');
     },
     heard: sentencesRead,
   },

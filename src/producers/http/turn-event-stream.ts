@@ -80,15 +80,21 @@ export function registerTurnEventStream(app: FastifyInstance, client: VoxqClient
   });
 }
 
-/** An event as JSON: a sentence's audio as base64, with the URL that serves the same bytes. */
-function wireEvent(event: TurnEvent, turnId: string): unknown {
-  const { id: _id, ...rest } = event;
-  if (rest.type !== 'sentence') return rest;
-  const { bytes, ...audio } = rest.audio;
+/** An event as JSON (its id is the SSE id): a sentence's audio as base64, with the URL that serves the same bytes. */
+function wireEvent(event: TurnEvent, turnId: string): Record<string, unknown> {
+  if (event.type !== 'sentence') {
+    const plain: Record<string, unknown> = { ...event };
+    delete plain.id;
+    return plain;
+  }
+  const { bytes, ...audio } = event.audio;
   return {
-    ...rest,
+    type: event.type,
+    at: event.at,
+    index: event.index,
+    text: event.text,
     audio: { ...audio, base64: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'), sizeBytes: bytes.byteLength },
-    audioUrl: `${API_PREFIX}/turns/${turnId}/audio/${rest.index}`,
+    audioUrl: `${API_PREFIX}/turns/${turnId}/audio/${event.index}`,
   };
 }
 

@@ -100,7 +100,7 @@ export class TurnLogReader {
         const ids = keys.map((key) => this.fromId(key));
         this.blocked = true;
         this.generation += 1;
-        reply = (await this.blocking.xread('COUNT', COUNT, 'BLOCK', BLOCK_MS, 'STREAMS', ...keys, ...ids)) as [string, [string, string[]][]][] | null;
+        reply = await this.blocking.xread('COUNT', COUNT, 'BLOCK', BLOCK_MS, 'STREAMS', ...keys, ...ids);
       } catch (error) {
         this.blockedClientId = undefined; // a reconnect gives the connection a new id
         if (this.closed) return;
