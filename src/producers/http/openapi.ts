@@ -1,9 +1,12 @@
 // The OpenAPI 3.1 document, generated from the same zod schemas the handlers validate with.
 import { z } from 'zod';
+import { sentenceAudioSchema, turnLogEventSchema } from '../../shared/contracts/turn-event.js';
 import { VOXQ_VERSION } from '../../shared/version.js';
 import {
   API_PREFIX,
   audioTurnFormSchema,
+  cancelBodySchema,
+  cancelViewSchema,
   createSessionBodySchema,
   errorBodySchema,
   messagesViewSchema,
@@ -23,6 +26,25 @@ const pathParam = (name: string, pattern: string) => ({ name, in: 'path', requir
 const sessionId = pathParam('sessionId', '^sess_[0-9a-f-]{36}$');
 const turnId = pathParam('turnId', '^turn_[0-9a-f-]{36}$');
 const secured = (scope: string) => ({ security: [{ apiKey: [scope] }] });
+const sentenceIndex = { name: 'index', in: 'path', required: true, schema: { type: 'integer', minimum: 0, maximum: 10000 }, description: "the sentence's index, as its `sentence` event gives it" };
+const lastEventId = {
+  name: 'Last-Event-ID',
+  in: 'header',
+  required: false,
+  schema: { type: 'string', pattern: '^(\\d+-\\d+|record-\\d+)$' },
+  description: 'resume: only the events after this id (an EventSource sends the last id it saw when it reconnects)',
+};
+
+/** The data of each SSE event type on GET /v1/turns/{id}/events, in the order they come. */
+function turnEventSchemas(): Json {
+  const logged = turnLogEventSchema.options.map((option): [string, Json] => {
+    const type = option.shape.type.value;
+    // On the wire a sentence's audio is always inline, with the URL that serves the same bytes.
+    const wire = type === 'sentence' ? option.extend({ audio: sentenceAudioSchema.extend({ base64: z.string() }), audioUrl: z.string() }) : option;
+    return [type, schema(wire)];
+  });
+  return { turn: schema(turnViewSchema), ...Object.fromEntries(logged), done: schema(turnViewSchema) };
+}
 
 export function openApiDocument(): Json {
   return {
@@ -54,9 +76,28 @@ export function openApiDocument(): Json {
       [`${API_PREFIX}/sessions/{sessionId}/statistics`]: {
         get: { summary: "a session's statistics", parameters: [sessionId], ...secured('turns:read'), responses: { '200': { description: 'statistics', content: json(statisticsViewSchema) }, '404': error('no such session'), ...authErrors } },
       },
+      [`${API_PREFIX}/sessions/{sessionId}/cancel`]: {
+        post: {
+          summary: "barge-in: cancel the session's turns in flight",
+          description:
+            "Cancels every unfinished turn of the session. Nothing of them runs after this answers; each ends `interrupted` (its event stream sends `end` with status interrupted and heardText, then `done`), and its reply is kept only as far as it was heard: up to playedMs of reply audio played back to back, cut at a word, or without playedMs the sentences a reader of its events received. Safe to call any time",
+          parameters: [sessionId],
+          ...secured('turns:write'),
+          requestBody: { required: false, content: json(cancelBodySchema, 'input') },
+          responses: {
+            '200': { description: 'cancelled: true when a turn was in flight, false when nothing was', content: json(cancelViewSchema) },
+            '400': error('bad session id or playedMs (code invalid_input)'),
+            '404': error('no such session (code session_not_found)'),
+            '415': error('not JSON'),
+            ...authErrors,
+          },
+        },
+      },
       [`${API_PREFIX}/turns`]: {
         post: {
           summary: 'submit a turn (text as JSON, or an audio file as multipart); answers at once with its id',
+          description:
+            'bargeIn: true cancels the session\'s turns in flight first (as POST /v1/sessions/{id}/cancel)',
           ...secured('turns:write'),
           requestBody: {
             required: true,
@@ -77,7 +118,7 @@ export function openApiDocument(): Json {
       },
       [`${API_PREFIX}/turns/{turnId}/wait`]: {
         get: {
-          summary: 'long-poll: answers when the turn completes or fails, or after timeoutMs with its current state',
+          summary: 'long-poll: answers when the turn completes, fails or is interrupted, or after timeoutMs with its current state',
           parameters: [turnId, { name: 'timeoutMs', in: 'query', schema: { type: 'integer', minimum: 0, maximum: 60000, default: 25000 } }],
           ...secured('turns:read'),
           responses: { '200': { description: 'the turn', content: json(turnViewSchema) }, '404': error('no such turn'), ...authErrors },
@@ -85,25 +126,51 @@ export function openApiDocument(): Json {
       },
       [`${API_PREFIX}/turns/{turnId}/events`]: {
         get: {
-          summary:
-            "server-sent events: `turn` (the turn now), `stage` ({stage, status: running|waiting|completed|failed, until?}; waiting = back in the queue for a retry or GPU memory) as stages move, then `done` (the finished turn) and the stream ends; `stalled` instead when the turn is unfinished and none of its stage jobs is left",
-          parameters: [turnId],
+          summary: "the turn's events as server-sent events, live: reply text and each sentence's audio as soon as it exists",
+          description:
+            "From the turn's event log: `turn` (the turn now, no id), then each logged event with its log id as the SSE id — `accepted` ({route}), `stage` ({stage: stt|llm, status: running}), `transcript` ({text, language}), `text` ({delta}: the reply as the LLM streams it), `sentence` ({index, text, audio: {base64, mimeType, format, durationMs, sizeBytes}, audioUrl}: each reply sentence with its audio, in index order, as soon as it is synthesized), `end` ({status: completed|interrupted|failed; heardText and playedMs when interrupted, error when failed}) — then `done` (the finished turn) and the stream ends. A finished turn's stream replays its events at once. With Last-Event-ID only the events after that id come (an EventSource resumes by itself). Once the log has expired, the finished turn's record stands in for it (ids record-1…4)",
+          parameters: [turnId, lastEventId],
           ...secured('turns:read'),
           responses: {
-            '200': { description: 'an event stream (comment lines every 15 s keep it open)', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+            '200': {
+              description: 'an event stream (comment lines every 15 s keep it open); `x-events` gives the data of each event type',
+              content: { 'text/event-stream': { schema: { type: 'string' } } },
+              'x-events': turnEventSchemas(),
+            },
+            '400': error('bad turn id or Last-Event-ID (code invalid_input)'),
             '404': error('no such turn'),
+            '503': error('the API is shutting down (code shutting_down): reconnect, to another instance, with Last-Event-ID'),
             ...authErrors,
           },
         },
       },
       [`${API_PREFIX}/turns/{turnId}/audio`]: {
         get: {
-          summary: "the turn's reply audio",
+          summary: "the turn's whole reply audio, once it has completed",
           parameters: [turnId],
           ...secured('turns:read'),
-          responses: { '200': { description: 'audio', content: { 'audio/wav': { schema: { type: 'string', format: 'binary' } } } }, '404': error('no such turn'), '409': error('not completed yet'), ...authErrors },
+          responses: {
+            '200': { description: 'audio', content: { 'audio/wav': { schema: { type: 'string', format: 'binary' } } } },
+            '404': error('no such turn'),
+            '409': error('not completed (queued, running, failed or interrupted): code turn_not_completed'),
+            ...authErrors,
+          },
         },
       },
+      [`${API_PREFIX}/turns/{turnId}/audio/{index}`]: {
+        get: {
+          summary: "one reply sentence's audio chunk, the bytes its `sentence` event carried (its audioUrl); served while the turn runs",
+          parameters: [turnId, sentenceIndex],
+          ...secured('turns:read'),
+          responses: {
+            '200': { description: "the chunk, in the TTS engine's format", content: { 'audio/wav': { schema: { type: 'string', format: 'binary' } } } },
+            '400': error('bad turn id or index'),
+            '404': error('no such turn, or no such sentence yet or any more (code sentence_not_found; GET …/audio has the whole reply)'),
+            ...authErrors,
+          },
+        },
+      },
+      '/openapi.json': { get: { summary: 'this document', responses: { '200': { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } } } },
       '/metrics': { get: { summary: 'Prometheus metrics', ...secured('metrics:read'), responses: { '200': { description: 'text format 0.0.4' }, ...authErrors } } },
       '/healthz': { get: { summary: 'liveness', responses: { '200': { description: 'up' } } } },
       '/readyz': { get: { summary: 'readiness: Redis, MongoDB and a live worker per stage', responses: { '200': { description: 'ready' }, '503': { description: 'not ready' } } } },
