@@ -3,6 +3,7 @@
 // job that delivers the last sentence completes the turn (src/shared/live/turn-ender.ts: joined
 // reply audio, messages, record). A sentence of a cancelled turn is synthesized no further, and
 // audio finished after the cancel is dropped by the fenced delivery.
+import { trace as otelTrace } from '@opentelemetry/api';
 import { InputError } from '../shared/errors.js';
 import { splitSentences } from '../shared/pt-br/sentence-segmenter.js';
 import type { Turn } from '../shared/contracts/turn.js';
@@ -71,6 +72,8 @@ export const ttsStage: Stage<'tts'> = {
     );
     if (delivery.ended) return undefined; // cancelled meanwhile: the audio is dropped
     spanEvent(trace, 'voxq.live.sentence_delivered', { 'voxq.sentence.index': index });
+    // The figure people feel: enqueue → first reply audio, on the span of the job that delivered it.
+    if (index === 0) otelTrace.getSpan(trace)?.setAttribute('voxq.turn.time_to_first_audio_ms', Date.now() - turn.createdAt.getTime());
     deps.metrics.timing('voxq.tts.sentence_duration', audio.durationMs, { provider: info.provider });
     // The last sentence in: the joined reply, the messages and the turn's end are recorded now.
     if (delivery.complete && (await deps.ender.complete(ref))) spanEvent(trace, 'voxq.store.turn_completed');
