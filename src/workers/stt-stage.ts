@@ -10,7 +10,6 @@ import { isProviderError, ProviderError } from '../shared/providers/provider-err
 import type { RequestWindow } from '../shared/rate-limit/request-window.js';
 import { withSpan } from '../shared/telemetry/span-helpers.js';
 import { stageTiming, type Stage, type StageRun } from './run-stage.js';
-import { finishTurn } from './finish-turn.js';
 import { providerFor } from './stage-deps.js';
 import { sttOutputOf, untranscribed } from './user-input.js';
 
@@ -24,7 +23,8 @@ export function createSttStage(requests?: RequestWindow): Stage<'stt'> {
       const stt = providerFor(deps, 'stt');
       if (turn.input.kind !== 'audio') throw new InputError('stt_no_audio', `turn ${turn.turnId} has no audio to transcribe`);
       const ref = turn.input.audio;
-      const { bytes } = await deps.audio.get(ref.audioId);
+      // The user's audio sits in the turn's live state while it runs; the audio store has the durable copy.
+      const bytes = (await deps.live.inputAudio(run.ref)) ?? (await deps.audio.get(ref.audioId)).bytes;
       const info = stt.info();
       const callId = `${turn.turnId}.stt`;
       const slot = await requests?.acquire('live', callId);
@@ -57,19 +57,25 @@ export function createSttStage(requests?: RequestWindow): Stage<'stt'> {
       return sttOutputOf(transcription, info);
     },
 
-    async handOff(turn, { deps, trace }) {
+    async handOff(turn, { deps, trace, ref }) {
+      const stt = turn.stages.stt?.output;
+      if (stt) await deps.live.append(ref, { type: 'transcript', at: Date.now(), text: stt.text, language: stt.language });
       // Transcribe-only: the LLM already has the audio; the transcript may be what completes the turn.
-      if (routeOf(turn) === 'audio-llm-tts') return finishTurn(turn, deps);
+      if (routeOf(turn) === 'audio-llm-tts') {
+        await deps.ender.complete(ref);
+        return;
+      }
       await deps.queues.add('llm', { turnId: turn.turnId, sessionId: turn.sessionId }, trace);
     },
 
     // On audio-llm-tts the transcript is a record, not a step: a turn the LLM answered still ends
     // with its reply, the user's message standing in as "[audio]".
-    async recover(turnId, failure, { deps, job }) {
-      const turn = await deps.turns.get(turnId);
+    async recover(turnId, failure, { deps, job, ref }) {
+      const turn = (await deps.live.load(ref)).turn ?? (await deps.turns.get(turnId));
       if (!turn || routeOf(turn) !== 'audio-llm-tts') return false;
-      const recorded = await deps.turns.recordStage(turnId, 'stt', untranscribed(turn, failure), stageTiming(job, new Date()));
-      await finishTurn(recorded, deps);
+      const record = await deps.live.recordOutput(ref, 'stt', { output: untranscribed(turn, failure), timing: stageTiming(job, new Date()) });
+      if (record) await deps.turns.saveStage(turnId, 'stt', record);
+      await deps.ender.complete(ref);
       return true;
     },
   };
