@@ -14,6 +14,13 @@ export function formatTurnResult(result: TurnResult): string {
   };
   const stages = (['stt', 'llm', 'tts'] as const).map(stage).filter(Boolean).join(' · ');
   lines.push(`timing:     ${stages} · total ${result.timing.totalMs.toFixed(0)} ms`);
+  // How soon the reply started: its first token and its first audio chunk, in ms after enqueue.
+  const { firstTokenMs, firstAudioMs } = result.timing;
+  const firsts = [
+    ...(firstTokenMs !== undefined ? [`first token ${firstTokenMs.toFixed(0)} ms`] : []),
+    ...(firstAudioMs !== undefined ? [`first audio ${firstAudioMs.toFixed(0)} ms`] : []),
+  ];
+  if (firsts.length > 0) lines.push(`latency:    ${firsts.join(' · ')} after enqueue`);
   lines.push(`turn:       ${result.turnId} (session ${result.sessionId})`);
   return lines.join('\n');
 }

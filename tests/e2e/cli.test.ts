@@ -34,8 +34,16 @@ describe('voxq demo', () => {
     expect(stdout).toContain('you said:   Olá! Qual é a previsão do tempo para amanhã em São Paulo?');
     expect(stdout).toContain('Já conversamos 1 vez.');
     expect(stdout).toMatch(/MongoDB holds session sess_[0-9a-f-]+ with 4 messages/);
+    // Each turn: the stage timings, then how soon its reply started (first token, first audio).
+    expect(stdout).toMatch(/^timing: +stt \d+ ms wait \+ \d+ ms work · llm .* · total \d+ ms$/m);
+    const firsts = [...stdout.matchAll(/^latency: +first token (\d+) ms · first audio (\d+) ms after enqueue$/gm)];
+    expect(firsts).toHaveLength(2);
+    for (const [, token, audio] of firsts) expect(Number(audio)).toBeGreaterThanOrEqual(Number(token));
+    // --out holds the whole reply of turn 1, not its first sentence: as long as the printed reply audio.
     const wav = await probeAudio(await readFile(out), { trustWavHeader: false });
     expect(wav.durationMs).toBeGreaterThan(500);
+    const printedS = Number(/^audio: +wav \d+ Hz, ([\d.]+) s/m.exec(stdout)?.[1]);
+    expect(wav.durationMs / 1000).toBeCloseTo(printedS, 1);
   });
 });
 
