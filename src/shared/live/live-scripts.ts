@@ -122,6 +122,14 @@ local following = redis.call('ZRANGE', KEYS[3], 0, 0)
 return {1, following[1] or false}
 `;
 
+/** ARGV: index. Keeps the highest chunk index a consumer read; never creates the state (it may have expired). */
+const MARK_READ = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local current = tonumber(redis.call('HGET', KEYS[1], 'read') or '-1')
+if tonumber(ARGV[1]) > current then redis.call('HSET', KEYS[1], 'read', ARGV[1]) end
+return 1
+`;
+
 export const LIVE_SCRIPTS = {
   voxqLiveOpen: { keys: 4, lua: OPEN },
   voxqLiveAppend: { keys: 2, lua: APPEND },
@@ -130,6 +138,7 @@ export const LIVE_SCRIPTS = {
   voxqLiveSetTotal: { keys: 2, lua: SET_TOTAL },
   voxqLiveClaimEnd: { keys: 2, lua: CLAIM_END },
   voxqLiveWriteEnd: { keys: 4, lua: WRITE_END },
+  voxqLiveMarkRead: { keys: 1, lua: MARK_READ },
 } as const;
 
 export type LiveScriptName = keyof typeof LIVE_SCRIPTS;

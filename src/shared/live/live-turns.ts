@@ -207,9 +207,7 @@ export class LiveTurns {
 
   /** A consumer read chunk `index` (readers read in order, so the highest one read is kept). */
   async markRead(ref: TurnRef, index: number): Promise<void> {
-    const key = this.keys(ref).state;
-    const current = Number((await this.redis.hget(key, 'read')) ?? -1);
-    if (index > current) await this.redis.hset(key, 'read', index);
+    await this.scripts.voxqLiveMarkRead(this.keys(ref).state, index);
   }
 
   /** Milestones reached, in ms after `createdAt`. */
