@@ -466,7 +466,8 @@ describe('a browser-style client', () => {
       const lastEventId = first.seen.filter((e) => e.id !== undefined).at(-1)?.id ?? '';
       dropped.abort();
 
-      // Second connection: the browser sends the last id it saw and gets the rest, once.
+      // Second connection: the browser sends the last id it saw and gets the rest, once — nothing lost
+      // between that id and where the server's reading of the log had got to when the first one dropped.
       const second = await openEvents(path, { lastEventId });
       expect(await second.next()).toMatchObject({ event: 'turn' });
       held.release(LAST_SENTENCE_WORD);
