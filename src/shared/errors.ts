@@ -18,6 +18,11 @@ export class NotFoundError extends VoxqError {
   override readonly name = 'NotFoundError';
 }
 
+/** The request contradicts what already exists (a turn id reused for a different request). */
+export class ConflictError extends VoxqError {
+  override readonly name = 'ConflictError';
+}
+
 export class TimeoutError extends VoxqError {
   override readonly name = 'TimeoutError';
 }

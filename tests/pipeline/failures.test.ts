@@ -179,4 +179,42 @@ describe('waiting', () => {
     expect(pipeline.llm.script.calls).toBe(1);
     expect((await pipeline.client.statistics(sessionId)).messageCount).toBe(2);
   });
+
+  it('refuses the same turnId with another request (other session, other text), whichever comes first', async () => {
+    pipeline = await startPipeline({ store: 'mongo' });
+    const { client } = pipeline;
+    const one = await client.createSession('u1');
+    const two = await client.createSession('u2');
+    for (let trial = 0; trial < 5; trial += 1) {
+      const turnId = `turn_11111111-2222-4333-8444-${String(trial).padStart(12, '0')}`;
+      const outcomes = await Promise.allSettled([
+        client.enqueueTurn({ sessionId: one.sessionId, text: 'olá', turnId }),
+        client.enqueueTurn({ sessionId: two.sessionId, text: 'olá', turnId }),
+      ]);
+      expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+      const refused = outcomes.find((o) => o.status === 'rejected');
+      expect(refused?.status === 'rejected' ? refused.reason : undefined).toMatchObject({ name: 'ConflictError', code: 'turn_id_conflict' });
+      const winner = outcomes.find((o) => o.status === 'fulfilled');
+      const sessionId = winner?.status === 'fulfilled' ? winner.value.sessionId : '';
+      await expect(client.enqueueTurn({ sessionId, text: 'outra coisa', turnId })).rejects.toMatchObject({ code: 'turn_id_conflict' });
+      // The same request again is the same turn.
+      const again = await client.enqueueTurn({ sessionId, text: 'olá', turnId });
+      expect((await again.result()).replyText).toContain('olá');
+    }
+  });
+
+  it('accepts a retry with the same turnId after Redis forgot the first attempt, without running it twice', async () => {
+    pipeline = await startPipeline({ store: 'mongo' });
+    const { client, redis, prefix } = pipeline;
+    const { sessionId } = await client.createSession('u');
+    const turnId = 'turn_99999999-2222-4333-8444-555555555555';
+    const first = await client.enqueueTurn({ sessionId, text: 'de novo', turnId });
+    await first.result();
+    await redis.del(`${prefix}:turn-ids:${turnId}`);
+    const retry = await client.enqueueTurn({ sessionId, text: 'de novo', turnId });
+    expect((await retry.result()).replyText).toContain('de novo');
+    await expect(client.enqueueTurn({ sessionId, text: 'diferente', turnId })).rejects.toMatchObject({ code: 'turn_id_conflict' });
+    expect(pipeline.llm.script.calls).toBe(1);
+    expect((await client.statistics(sessionId)).messageCount).toBe(2);
+  });
 });

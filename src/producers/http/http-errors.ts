@@ -2,7 +2,7 @@
 // the request id — never a stack trace. Domain errors (InputError, NotFoundError) keep their
 // codes; fastify's and multipart's own errors are mapped to voxq codes here.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { InputError, NotFoundError, TimeoutError, VoxqError } from '../../shared/errors.js';
+import { ConflictError, InputError, NotFoundError, TimeoutError, VoxqError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 
 export interface ApiErrorBody {
@@ -45,6 +45,7 @@ export function describeError(error: unknown): { status: number; code: string; m
   if (error instanceof HttpError) return { status: error.statusCode, code: error.code, message: error.message };
   if (error instanceof InputError) return { status: STATUS_OF_CODE[error.code] ?? 400, code: error.code, message: error.message };
   if (error instanceof NotFoundError) return { status: 404, code: error.code, message: error.message };
+  if (error instanceof ConflictError) return { status: 409, code: error.code, message: error.message };
   if (error instanceof TimeoutError) return { status: 504, code: error.code, message: error.message };
   const fastifyError = error as Partial<FastifyError> & { statusCode?: number };
   const mapped = fastifyError.code ? FRAMEWORK_ERRORS[fastifyError.code] : undefined;

@@ -4,7 +4,6 @@
 // Seed: IOrchestratorService.process_conversation.
 import { context, type Context } from '@opentelemetry/api';
 import type { Redis } from 'ioredis';
-import { newTurnId } from '../../shared/contracts/ids.js';
 import { turnRequestSchema, type TurnRequest } from '../../shared/contracts/turn-request.js';
 import type { Turn } from '../../shared/contracts/turn.js';
 import { InputError, NotFoundError, VoxqError } from '../../shared/errors.js';
@@ -23,13 +22,13 @@ import { TurnEnder } from '../../shared/live/turn-ender.js';
 import { TurnLogReader } from '../../shared/live/turn-log-reader.js';
 import { OtelMetrics } from '../../shared/telemetry/otel-metrics.js';
 import { followTurnEvents, type FollowOptions, type TurnEvent } from './turn-events.js';
+import { TurnIntake } from './turn-intake.js';
 import { inputErrorFrom } from '../../shared/zod-error.js';
 import { TurnWaiter } from './turn-waiter.js';
 import { TurnFailedError, TurnInterruptedError, timingOf, type TurnResult } from './turn-result.js';
 import { createLogger } from '../../shared/logger.js';
 import { startTranscribeFolder, type TranscribeFolderRun } from '../batch/transcribe-folder.js';
-import { firstStages, routeFor, STT_ROUTING, type AudioRouting } from './turn-routing.js';
-import { checkAudioInput, textInput } from './turn-input.js';
+import type { AudioRouting } from './turn-routing.js';
 import type { TranscriptFormat } from '../batch/transcript-formats.js';
 
 export interface EnqueueOptions {
@@ -128,6 +127,7 @@ export class VoxqClient {
   private readonly live: LiveTurns;
   private readonly context: SessionContextCache;
   private readonly ender: TurnEnder;
+  private readonly intake: TurnIntake;
   private readonly redis: Redis;
   private readonly ttlMs: number;
   private closing: Promise<void> | undefined;
@@ -151,6 +151,16 @@ export class VoxqClient {
       cancels: new CancelPublisher(this.redis, deps.prefix),
     });
     this.waiter = new TurnWaiter(this.reader, this.live, deps.stores.turns);
+    this.intake = new TurnIntake({
+      stores: deps.stores,
+      queues: deps.queues,
+      live: this.live,
+      redis: this.redis,
+      prefix: deps.prefix,
+      routing: deps.routing,
+      defaults: deps.defaults,
+      probe: deps.probe,
+    });
   }
 
   /** Seed: create_session(user_id, metadata). */
@@ -188,8 +198,9 @@ export class VoxqClient {
 
   /**
    * Starts a turn and returns at once; `result()` awaits it, `events()` streams it. The turn is
-   * accepted once both stores hold it (Redis: its live state and first job; MongoDB: its record
-   * and audio), written side by side, so the first stage starts as soon as Redis has it.
+   * accepted once both stores hold it (turn-intake.ts); the first stage starts as soon as Redis
+   * has it. A `turnId` of the caller's is an idempotency key (same request: same turn; another
+   * request: ConflictError `turn_id_conflict`).
    */
   async enqueueTurn(request: TurnRequest, options: EnqueueOptions = {}): Promise<TurnHandle> {
     const trace = options.trace ?? context.active(); // read before the first await
@@ -197,49 +208,9 @@ export class VoxqClient {
     if (!parsed.success) throw inputErrorFrom(parsed.error, 'turn request');
     const req = parsed.data;
     const session = await this.sessionOf(req.sessionId);
-    const turnId = req.turnId ?? newTurnId();
-
-    const existing = req.turnId ? await this.deps.stores.turns.get(turnId) : null;
-    if (existing) {
-      if (existing.sessionId !== session.sessionId) throw new InputError('turn_id_taken', `turn ${turnId} belongs to another session`);
-      return this.handle(existing.turnId, existing.sessionId);
-    }
     if (req.bargeIn) await this.cancelSession(session.sessionId);
-
-    const checked = req.audio ? await checkAudioInput(req.audio, turnId, this.deps.probe) : undefined;
-    const input = checked ? checked.input : textInput(req.text ?? '');
-    const routing = this.deps.routing ?? STT_ROUTING;
-    const route = routeFor(input, routing);
-    const turn: Turn = {
-      turnId,
-      sessionId: session.sessionId,
-      userId: session.userId,
-      status: 'queued',
-      input,
-      route,
-      voice: req.voice ?? this.deps.defaults.voice,
-      language: req.language ?? this.deps.defaults.language,
-      speed: req.speed ?? this.deps.defaults.speed,
-      llm: req.llm ?? {},
-      stages: {},
-      createdAt: new Date(),
-    };
-    const { audio, turns } = this.deps.stores;
-    const durable = (async () => {
-      if (checked && req.audio) await audio.put(req.audio, { mimeType: checked.input.audio.mimeType, audioId: checked.input.audio.audioId, turnId });
-      await turns.create(turn);
-    })();
-    const live = (async () => {
-      await this.live.open(turn, req.audio);
-      for (const stage of firstStages(route, routing)) await this.deps.queues.add(stage, { turnId, sessionId: session.sessionId }, trace);
-    })();
-    const [stored, queued] = await Promise.allSettled([durable, live]);
-    if (stored.status === 'rejected' || queued.status === 'rejected') {
-      // Not accepted: make sure nothing of it runs.
-      await this.live.claimEnd({ turnId, sessionId: session.sessionId }, 'failed').catch(() => false);
-      throw stored.status === 'rejected' ? stored.reason : (queued as PromiseRejectedResult).reason;
-    }
-    return this.handle(turnId, session.sessionId);
+    const ref = await this.intake.accept(req, session, trace);
+    return this.handle(ref.turnId, ref.sessionId);
   }
 
   /**

@@ -166,6 +166,8 @@ export const turnSchema = z.object({
   error: turnErrorSchema.optional(),
   interruption: interruptionSchema.optional(),
   timeline: turnTimelineSchema.optional(),
+  /** The request's fingerprint: a caller's retry with the same turnId must match it (src/producers/sdk/turn-intake.ts). */
+  requestHash: z.string().optional(),
   createdAt: z.date(),
   completedAt: z.date().optional(),
 });

@@ -1,0 +1,128 @@
+// Accepting a turn, atomically from the caller's view: an id accepted is a turn that will run.
+// Both stores get it side by side — Redis its live state and first job (so the first stage
+// starts at once), MongoDB its record and audio — and the call answers once both hold it; when
+// either write fails, what the other wrote is taken back and the caller gets the error (nothing
+// runs). A caller-chosen `turnId` is an idempotency key: the same id with the same request gives
+// the same turn (also when retried after a failure half-way), with a different request (session,
+// text, audio, voice …) a `turn_id_conflict` error. Concurrent calls with one id are decided by one
+// Redis SET NX, so exactly one request owns the id.
+import { createHash } from 'node:crypto';
+import type { Context } from '@opentelemetry/api';
+import type { Redis } from 'ioredis';
+import type { probeAudio } from '../../shared/audio/probe.js';
+import { newTurnId } from '../../shared/contracts/ids.js';
+import { stageJobId } from '../../shared/contracts/jobs.js';
+import { isFinalStatus, STAGES, type Turn } from '../../shared/contracts/turn.js';
+import type { turnRequestSchema } from '../../shared/contracts/turn-request.js';
+import { ConflictError } from '../../shared/errors.js';
+import { RUNNING_TTL_MS, type LiveTurns, type TurnRef } from '../../shared/live/live-turns.js';
+import type { StageQueues } from '../../shared/queues.js';
+import type { StoreSet } from '../../shared/store/store-set.js';
+import { checkAudioInput, textInput } from './turn-input.js';
+import { firstStages, routeFor, STT_ROUTING, type AudioRouting } from './turn-routing.js';
+import type { z } from 'zod';
+
+type ParsedRequest = z.output<typeof turnRequestSchema>;
+
+export interface TurnIntakeDeps {
+  stores: StoreSet;
+  queues: StageQueues;
+  live: LiveTurns;
+  redis: Redis;
+  prefix: string;
+  routing?: AudioRouting | undefined;
+  defaults: { voice: string; language: string; speed: number };
+  probe?: typeof probeAudio | undefined;
+}
+
+/** What makes two requests the same turn: everything the turn is made of, audio by its hash. */
+export function requestFingerprint(req: ParsedRequest, defaults: TurnIntakeDeps['defaults']): string {
+  const canonical = JSON.stringify({
+    sessionId: req.sessionId,
+    text: req.text ?? null,
+    audio: req.audio ? createHash('sha256').update(req.audio).digest('hex') : null,
+    voice: req.voice ?? defaults.voice,
+    language: req.language ?? defaults.language,
+    speed: req.speed ?? defaults.speed,
+    llm: req.llm ?? {},
+  });
+  return createHash('sha256').update(canonical).digest('hex');
+}
+
+export class TurnIntake {
+  constructor(private readonly deps: TurnIntakeDeps) {}
+
+  private idKey(turnId: string): string {
+    return `${this.deps.prefix}:turn-ids:${turnId}`;
+  }
+
+  async accept(req: ParsedRequest, session: { sessionId: string; userId: string }, trace: Context): Promise<TurnRef> {
+    const fingerprint = requestFingerprint(req, this.deps.defaults);
+    const turnId = req.turnId ?? newTurnId();
+    const ref = { turnId, sessionId: session.sessionId };
+    if (req.turnId) {
+      const claimed = await this.deps.redis.set(this.idKey(turnId), fingerprint, 'PX', RUNNING_TTL_MS, 'NX');
+      if (claimed === null) {
+        this.checkSame(turnId, await this.deps.redis.get(this.idKey(turnId)), fingerprint);
+      }
+      const stored = await this.deps.stores.turns.get(turnId);
+      if (stored) {
+        this.checkSame(turnId, stored.requestHash ?? null, fingerprint, stored.sessionId !== session.sessionId);
+        if (isFinalStatus(stored.status) || (await this.deps.live.isEnded(ref))) return ref;
+      }
+    }
+
+    const checked = req.audio ? await checkAudioInput(req.audio, turnId, this.deps.probe) : undefined;
+    const input = checked ? checked.input : textInput(req.text ?? '');
+    const routing = this.deps.routing ?? STT_ROUTING;
+    const route = routeFor(input, routing);
+    const turn: Turn = {
+      turnId,
+      sessionId: session.sessionId,
+      userId: session.userId,
+      status: 'queued',
+      input,
+      route,
+      voice: req.voice ?? this.deps.defaults.voice,
+      language: req.language ?? this.deps.defaults.language,
+      speed: req.speed ?? this.deps.defaults.speed,
+      llm: req.llm ?? {},
+      stages: {},
+      requestHash: fingerprint,
+      createdAt: new Date(),
+    };
+    const { audio, turns } = this.deps.stores;
+    const durable = (async () => {
+      if (checked && req.audio) await audio.put(req.audio, { mimeType: checked.input.audio.mimeType, audioId: checked.input.audio.audioId, turnId });
+      await turns.create(turn);
+    })();
+    const live = (async () => {
+      await this.deps.live.open(turn, req.audio);
+      for (const stage of firstStages(route, routing)) await this.deps.queues.add(stage, { turnId, sessionId: session.sessionId }, trace);
+    })();
+    const [stored, queued] = await Promise.allSettled([durable, live]);
+    if (stored.status === 'rejected' || queued.status === 'rejected') {
+      await this.takeBack(ref);
+      throw stored.status === 'rejected' ? stored.reason : (queued as PromiseRejectedResult).reason;
+    }
+    return ref;
+  }
+
+  private checkSame(turnId: string, stored: string | null, fingerprint: string, otherSession = false): void {
+    if (otherSession || (stored !== null && stored !== fingerprint)) {
+      throw new ConflictError(
+        'turn_id_conflict',
+        `turn ${turnId} was already submitted with a different request (session, text, audio, voice, language, speed or llm): send the same request to retry it, or use a new turnId`,
+      );
+    }
+  }
+
+  /** A turn not accepted: nothing of it may run, and a retry with its id starts afresh. Best effort. */
+  private async takeBack(ref: TurnRef): Promise<void> {
+    const k = this.deps.live.keys(ref);
+    await Promise.allSettled([
+      ...STAGES.map((stage) => this.deps.queues.get(stage).remove(stageJobId(ref.turnId, stage))),
+      this.deps.redis.del(k.state, k.log, k.input, this.idKey(ref.turnId)).then(() => this.deps.redis.zrem(k.sessionTurns, ref.turnId)),
+    ]);
+  }
+}
