@@ -92,12 +92,14 @@ export class TurnLogReader {
   private async run(): Promise<void> {
     while (!this.closed && this.followers.size > 0) {
       let reply: [string, [string, string[]][]][] | null;
+      let keys: string[] = [];
+      let ids: string[] = [];
       try {
         this.blockedClientId ??= Number(await this.blocking.client('ID'));
         // From here to the XREAD being sent nothing awaits, so a follower added meanwhile is either in `keys` or wakes the read.
-        const keys = [...this.followers.keys()];
+        keys = [...this.followers.keys()];
         if (keys.length === 0) return;
-        const ids = keys.map((key) => this.fromId(key));
+        ids = keys.map((key) => this.fromId(key));
         this.blocked = true;
         this.generation += 1;
         reply = await this.blocking.xread('COUNT', COUNT, 'BLOCK', BLOCK_MS, 'STREAMS', ...keys, ...ids);
@@ -110,7 +112,7 @@ export class TurnLogReader {
       } finally {
         this.blocked = false;
       }
-      for (const [key, entries] of reply ?? []) this.dispatch(key, entries);
+      for (const [key, entries] of reply ?? []) this.dispatch(key, entries, ids[keys.indexOf(key)] ?? '0');
     }
   }
 
@@ -121,7 +123,12 @@ export class TurnLogReader {
     return min ?? '0';
   }
 
-  private dispatch(key: string, entries: [string, string[]][]): void {
+  /**
+   * `readFrom`: where the read started. A follower further back (it joined while the read was
+   * in flight, e.g. a reconnect) is left for the next read, which starts at it: handing it these
+   * entries would skip the ones between its position and `readFrom`.
+   */
+  private dispatch(key: string, entries: [string, string[]][], readFrom: string): void {
     const events: LoggedEvent[] = [];
     for (const [id, fields] of entries) {
       const event = parseLogFields(fields);
@@ -129,6 +136,7 @@ export class TurnLogReader {
     }
     const last = entries.at(-1)?.[0];
     for (const follower of [...(this.followers.get(key) ?? [])]) {
+      if (compareStreamIds(follower.lastId, readFrom) < 0) continue;
       const fresh = events.filter((e) => compareStreamIds(e.id, follower.lastId) > 0);
       if (last !== undefined && compareStreamIds(last, follower.lastId) > 0) follower.lastId = last;
       if (fresh.length > 0) follower.listener(fresh);
