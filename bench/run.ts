@@ -5,6 +5,7 @@ import { GPU_HELP, runGpu } from './gpu.js';
 import { runSpine, SPINE_HELP } from './spine.js';
 import { BATCH_HELP, runBatch } from './batch.js';
 import { runTts, TTS_HELP } from './tts.js';
+import { runStream, STREAM_HELP } from './stream.js';
 
 interface Part {
   help: string;
@@ -16,6 +17,7 @@ const PARTS: Record<string, Part> = {
   gpu: { help: GPU_HELP, run: runGpu },
   batch: { help: BATCH_HELP, run: runBatch },
   tts: { help: TTS_HELP, run: runTts },
+  stream: { help: STREAM_HELP, run: runStream },
 };
 
 const USAGE = `voxq benchmarks

@@ -4,6 +4,9 @@
 // VOXQ_PREFIX, VOXQ_MONGO_DB, VOXQ_STREAMING …; PACED_TIMINGS (JSON of PacedTimings), PACED_REPLY
 // (the LLM's reply), PACED_STAGES (default stt,llm,tts), PACED_CONCURRENCY (default 4). Every
 // provider call and every job start goes to the Redis list `<prefix>:paced-calls` as JSON.
+// PACED_COUNT_MONGO=1: the MongoDB commands this process sends are counted by command and
+// collection (`find turns`) into the Redis hash `<prefix>:paced-mongo` (every 100 ms and on
+// SIGTERM), for the stream benchmark.
 import { hostname } from 'node:os';
 import { loadConfig } from '../../src/shared/config.js';
 import type { StageName } from '../../src/shared/contracts/turn.js';
@@ -15,6 +18,17 @@ import { PacedLlm, PacedStt, PacedTts, STREAM_BENCH_TIMINGS, type PacedTimings, 
 
 export function pacedCallsKey(prefix: string): string {
   return `${prefix}:paced-calls`;
+}
+
+export function pacedMongoKey(prefix: string): string {
+  return `${prefix}:paced-mongo`;
+}
+
+/** The URL with command monitoring on: a client made from it emits commandStarted for every command. */
+function monitored(url: string): string {
+  const parsed = new URL(url);
+  parsed.searchParams.set('monitorCommands', 'true');
+  return parsed.toString();
 }
 
 const config = loadConfig();
@@ -30,7 +44,24 @@ const report = (call: ProviderCall | { event: 'job'; at: number; jobId: string }
 };
 
 if (!config.MONGO_URL) throw new Error('paced-worker needs MONGO_URL');
-const stores = await openMongoStores(config.MONGO_URL, config.VOXQ_MONGO_DB);
+const countMongo = process.env.PACED_COUNT_MONGO === '1';
+const stores = await openMongoStores(countMongo ? monitored(config.MONGO_URL) : config.MONGO_URL, config.VOXQ_MONGO_DB);
+const mongoCommands = new Map<string, number>();
+if (countMongo) {
+  stores.client.on('commandStarted', (event) => {
+    const target: unknown = event.command[event.commandName];
+    const name = typeof target === 'string' ? `${event.commandName} ${target}` : event.commandName;
+    mongoCommands.set(name, (mongoCommands.get(name) ?? 0) + 1);
+  });
+}
+const flushMongoCommands = async (): Promise<void> => {
+  if (mongoCommands.size === 0) return;
+  const flush = recorder.multi();
+  for (const [name, count] of mongoCommands) flush.hincrby(pacedMongoKey(config.VOXQ_PREFIX), name, count);
+  mongoCommands.clear();
+  await flush.exec();
+};
+const mongoFlusher = countMongo ? setInterval(() => void flushMongoCommands().catch(() => undefined), 100) : undefined;
 const worker = startWorkerProcess({
   config,
   stages,
@@ -51,7 +82,12 @@ let stopping = false;
 const stop = () => {
   if (stopping) return;
   stopping = true;
-  void worker.close().then(() => closeRedis(recorder)).then(() => process.exit(0));
+  clearInterval(mongoFlusher);
+  void worker
+    .close()
+    .then(() => flushMongoCommands().catch(() => undefined))
+    .then(() => closeRedis(recorder))
+    .then(() => process.exit(0));
 };
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
