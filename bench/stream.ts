@@ -192,6 +192,8 @@ interface CancelResult {
   callMs: number;
   /** From the cancelSession call (not its return) to the turn's last activity. */
   quietFromCallMs: number;
+  /** From the cancelSession call to the last provider call end/abort or job start of the turn on the workers (0: none after the call). */
+  workersQuietFromCallMs: number;
   startsAfter: number;
   lateEvents: number;
   /** What was last seen of the turn (for the table when the target is missed). */
@@ -366,6 +368,8 @@ export async function runStream(argv: readonly string[]): Promise<Figures> {
       cancel_call_p50_ms: fig(median(streamCancels.map((c) => c.callMs)), 1),
       cancel_call_p99_ms: fig(percentile(streamCancels.map((c) => c.callMs), 99), 1),
       cancel_quiet_from_call_p99_ms: fig(percentile(streamCancels.map((c) => c.quietFromCallMs), 99), 1),
+      cancel_workers_quiet_from_call_p50_ms: fig(median(streamCancels.map((c) => c.workersQuietFromCallMs)), 1),
+      cancel_workers_quiet_from_call_p99_ms: fig(percentile(streamCancels.map((c) => c.workersQuietFromCallMs), 99), 1),
       cancel_quiet_p99_ms_non_streaming: fig(percentile(batchCancels.map((c) => c.quietMs), 99), 1),
       work_after_cancel_non_streaming: batchCancels.reduce((n, c) => n + c.startsAfter, 0),
       events_after_cancel: [...streamCancels, ...batchCancels].reduce((n, c) => n + c.lateEvents, 0),
@@ -642,8 +646,9 @@ async function cancelledTurn(admin: Redis, rig: Rig, sessionId: string, audio: U
     if (at > returnedAt) lateEvents += 1;
     seen(at, `event ${e.type}`);
   }
+  const workersQuietFromCallMs = Math.max(0, ...calls.map((c) => c.at - calledAt));
   const startsAfter = calls.filter((c) => (c.event === 'start' || c.event === 'job') && c.at > returnedAt).length;
-  return { point, cancelled, quietMs: lastAt - returnedAt, callMs: returnedAt - calledAt, quietFromCallMs: lastFromCall - calledAt, startsAfter, lateEvents, last };
+  return { point, cancelled, quietMs: lastAt - returnedAt, callMs: returnedAt - calledAt, quietFromCallMs: lastFromCall - calledAt, workersQuietFromCallMs, startsAfter, lateEvents, last };
 }
 
 interface TableData {
@@ -694,6 +699,8 @@ function printTables(figures: Figures, data: TableData): void {
     'cancel_call_p50_ms',
     'cancel_call_p99_ms',
     'cancel_quiet_from_call_p99_ms',
+    'cancel_workers_quiet_from_call_p50_ms',
+    'cancel_workers_quiet_from_call_p99_ms',
     'cancel_quiet_p99_ms_non_streaming',
     'work_after_cancel_non_streaming',
     'events_after_cancel',
