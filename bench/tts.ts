@@ -6,6 +6,7 @@
 // many short syntheses, one sentence each (streamed replies are synthesized a sentence per job):
 // back to back, then a few at once. On a small, shared machine p99 is noisy: each figure is the
 // median of the rounds, and the ratios compare with inline measured in the same rounds.
+import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { normalizePtBr } from '../src/shared/pt-br/normalize-text.js';
@@ -34,7 +35,8 @@ export const TTS_HELP = `tts: Kokoro pt-BR front end and inference off the event
 Figures: one JSON line on stdout (g2p_sentences_per_s, g2p_single_call_sentences_per_s,
 event_loop_delay_p99_ms, event_loop_delay_p99_ms_unthreaded, event_loop_delay_p99_ms_short,
 event_loop_delay_p99_ms_short_unthreaded, their ratios, event_loop_delay_p99_ms_idle (nothing
-running: this machine's noise), thread_overhead_ratio, run_ms …).`;
+running: this machine's noise), main_thread_runqueue_wait_ms_per_s_* (Linux: the loop's thread
+runnable but waiting for a core), thread_overhead_ratio, run_ms …).`;
 
 const SENTENCES = [
   'Olá! Eu sou a assistente de voz. Como posso ajudar você hoje?',
@@ -90,15 +92,38 @@ interface ModeResult {
   delayP99Ms: number;
   delayMaxMs: number;
   synthesisMs: number[];
+  /** The event loop thread's CPU time and its time runnable but waiting for a core, per second (NaN off Linux). */
+  cpuMsPerS: number;
+  waitMsPerS: number;
+}
+
+/** The main thread's [CPU ns, run-queue wait ns] (Linux schedstat); NaNs where there is none. */
+function schedstat(): [number, number] {
+  try {
+    const [cpu, wait] = readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').trim().split(' ').map(Number);
+    return [cpu ?? Number.NaN, wait ?? Number.NaN];
+  } catch {
+    return [Number.NaN, Number.NaN];
+  }
 }
 
 /** Event-loop delay while `work` runs (5 ms timer resolution, as before). */
 async function underHistogram(work: () => Promise<number[]>): Promise<ModeResult> {
   const histogram = monitorEventLoopDelay({ resolution: 5 });
+  const [cpuBefore, waitBefore] = schedstat();
+  const started = performance.now();
   histogram.enable();
   const synthesisMs = await work();
   histogram.disable();
-  return { delayP99Ms: histogram.percentile(99) / 1e6, delayMaxMs: histogram.max / 1e6, synthesisMs };
+  const seconds = (performance.now() - started) / 1000;
+  const [cpuAfter, waitAfter] = schedstat();
+  return {
+    delayP99Ms: histogram.percentile(99) / 1e6,
+    delayMaxMs: histogram.max / 1e6,
+    synthesisMs,
+    cpuMsPerS: (cpuAfter - cpuBefore) / 1e6 / seconds,
+    waitMsPerS: (waitAfter - waitBefore) / 1e6 / seconds,
+  };
 }
 
 async function timed(synthesis: () => Promise<unknown>): Promise<number> {
@@ -258,6 +283,10 @@ export async function runTts(argv: readonly string[]): Promise<Record<string, un
     synthesis_ms_short_unthreaded: fig(synthesisShortInline, 1),
     thread_overhead_ratio_short: fig(synthesisShortThreaded / synthesisShortInline, 3),
     event_loop_delay_p99_ms_idle: fig(delayP99('idle')),
+    // Where a delay comes from: the loop's own work (CPU) or waiting for a core (other threads, other processes).
+    main_thread_cpu_ms_per_s_short: fig(median(results.shortThreaded.map((r) => r.cpuMsPerS)), 1),
+    main_thread_runqueue_wait_ms_per_s_short: fig(median(results.shortThreaded.map((r) => r.waitMsPerS)), 1),
+    main_thread_runqueue_wait_ms_per_s_idle: fig(median(results.idle.map((r) => r.waitMsPerS)), 1),
     ...profile,
   };
 }
