@@ -269,10 +269,23 @@ export async function runStream(argv: readonly string[]): Promise<Figures> {
     log.info({ ms: Math.round(performance.now() - started), fakeFirstAudioMs: streamRig.path.totalMs, fakeFirstAudioNonStreamingMs: batchRig.path.totalMs }, 'processes ready');
 
     const session = async (rig: Rig) => (await rig.client.createSession('bench-stream')).sessionId;
+    // A turn that fails (the bundled FerretDB answers SQLITE_BUSY under load, say) is counted and left out.
+    const errors: string[] = [];
+    const attempt = async <T>(what: string, work: () => Promise<T>): Promise<T | undefined> => {
+      try {
+        return await work();
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        errors.push(message);
+        log.warn({ what, err: error }, 'a benchmark turn failed; it is left out of the figures');
+        return undefined;
+      }
+    };
+
     // Warm-up, then sequential turns, the variants taking turns; MongoDB commands counted around them.
     const sessions = new Map<VariantName, string>();
     for (const rig of both) sessions.set(rig.name, await session(rig));
-    for (let i = 0; i < warmup; i += 1) for (const rig of both) await timedTurn(admin, rig, sessions.get(rig.name) ?? '', audio);
+    for (let i = 0; i < warmup; i += 1) for (const rig of both) await attempt('warm-up turn', () => timedTurn(admin, rig, sessions.get(rig.name) ?? '', audio));
     await sleep(COUNT_SETTLE_MS);
     const before = new Map(await Promise.all(both.map(async (rig) => [rig.name, await mongoSnapshot(admin, rig)] as const)));
     const sequential = new Map<VariantName, TimedTurn[]>(both.map((rig) => [rig.name, []]));
@@ -280,7 +293,10 @@ export async function runStream(argv: readonly string[]): Promise<Figures> {
     const timerLag = new TimerLag();
     const redisRtt = new RedisRtt(admin);
     for (let i = 0; i < turns; i += 1) {
-      for (const rig of both) sequential.get(rig.name)?.push(await timedTurn(admin, rig, sessions.get(rig.name) ?? '', audio));
+      for (const rig of both) {
+        const timed = await attempt('sequential turn', () => timedTurn(admin, rig, sessions.get(rig.name) ?? '', audio));
+        if (timed) sequential.get(rig.name)?.push(timed);
+      }
     }
     const lags = await timerLag.stop();
     const rtts = await redisRtt.stop();
@@ -299,7 +315,7 @@ export async function runStream(argv: readonly string[]): Promise<Figures> {
     for (let b = 0; b < bursts && concurrent > 0; b += 1) {
       for (const rig of both) {
         const burstSessions = await Promise.all(Array.from({ length: concurrent }, () => session(rig)));
-        const results = await burstOf(admin, rig, burstSessions, audio);
+        const results = await burstOf(admin, rig, burstSessions, audio, attempt);
         burstTurns.get(rig.name)?.push(...results);
         const overheads = results.flatMap((r) => (r.report.firstAudioAt === null ? [] : [r.report.firstAudioAt - r.t0 - rig.path.totalMs]));
         log.info({ variant: rig.name, burst: b + 1, turns: concurrent, p50OverheadMs: fig(median(overheads), 1), p99OverheadMs: fig(percentile(overheads, 99), 1) }, 'burst done');
@@ -315,14 +331,16 @@ export async function runStream(argv: readonly string[]): Promise<Figures> {
       for (const rig of both) {
         // Without streaming the first chunk is the whole reply, and the turn ends right after it: nothing to cancel.
         if (point === 'first_audio' && rig.name === 'non_streaming') continue;
-        cancelResults.get(rig.name)?.push(await cancelledTurn(admin, rig, await session(rig), audio, point, delayMs));
+        const result = await attempt('cancelled turn', async () => cancelledTurn(admin, rig, await session(rig), audio, point, delayMs));
+        if (result) cancelResults.get(rig.name)?.push(result);
       }
     }
     if (cancels > 0) log.info({ cancels }, 'cancels done');
 
     // Figures.
     const ttfa = (name: VariantName) => (sequential.get(name) ?? []).flatMap((t) => (t.report.firstAudioAt === null ? [] : [t.report.firstAudioAt - t.t0]));
-    const failedTurns = [...[...sequential.values()].flat(), ...[...burstTurns.values()].flat()].filter((t) => t.report.firstAudioAt === null || t.report.status !== 'completed').length;
+    const failedTurns =
+      errors.length + [...[...sequential.values()].flat(), ...[...burstTurns.values()].flat()].filter((t) => t.report.firstAudioAt === null || t.report.status !== 'completed').length;
     const burst = burstParts(burstTurns.get('streaming') ?? [], streamRig.path, timings);
     const burstBatch = burstParts(burstTurns.get('non_streaming') ?? [], batchRig.path, timings);
     const streamTtfa = ttfa('streaming');
@@ -387,6 +405,7 @@ export async function runStream(argv: readonly string[]): Promise<Figures> {
       worker_processes_per_variant: WORKERS_PER_VARIANT,
       concurrency_per_stage: concurrency,
       failed_turns_count: failedTurns,
+      turn_error_first: errors[0]?.slice(0, 200) ?? null,
       ferretdb_start_ms: fig(ferretStartMs, 0),
       target_max_ttfa_ratio: TARGETS.ttfa_ratio,
       target_max_ttfa_overhead_ms: TARGETS.ttfa_overhead_ms,
@@ -488,16 +507,25 @@ async function timedTurn(admin: Redis, rig: Rig, sessionId: string, audio: Uint8
 }
 
 /** A turn in each session at once; each with its job starts, told apart by job id. */
-async function burstOf(admin: Redis, rig: Rig, sessionIds: readonly string[], audio: Uint8Array): Promise<BurstTurn[]> {
+async function burstOf(
+  admin: Redis,
+  rig: Rig,
+  sessionIds: readonly string[],
+  audio: Uint8Array,
+  attempt: <T>(what: string, work: () => Promise<T>) => Promise<T | undefined>,
+): Promise<BurstTurn[]> {
   const from = await admin.llen(callsKey(rig.prefix));
-  const results = await Promise.all(
-    sessionIds.map(async (sessionId): Promise<BurstTurn> => {
-      const t0 = Date.now();
-      const turn = await rig.client.enqueueTurn({ sessionId, audio });
-      const enqueuedAt = Date.now();
-      return { turnId: turn.turnId, t0, enqueuedAt, report: await rig.consumer.follow(turn.turnId, TURN_TIMEOUT_MS), jobs: {} };
-    }),
+  const settled = await Promise.all(
+    sessionIds.map((sessionId) =>
+      attempt('concurrent turn', async (): Promise<BurstTurn> => {
+        const t0 = Date.now();
+        const turn = await rig.client.enqueueTurn({ sessionId, audio });
+        const enqueuedAt = Date.now();
+        return { turnId: turn.turnId, t0, enqueuedAt, report: await rig.consumer.follow(turn.turnId, TURN_TIMEOUT_MS), jobs: {} };
+      }),
+    ),
   );
+  const results = settled.filter((r): r is BurstTurn => r !== undefined);
   const byTurn = new Map(results.map((r) => [r.turnId, r]));
   for (const c of await readCalls(admin, rig.prefix, from)) {
     if (c.event !== 'job') continue;
