@@ -111,7 +111,14 @@ export const configSchema = z.object({
   VOXQ_EVENT_AUDIO_MAX_BYTES: positiveInt(2 * 1024 * 1024),
   VOXQ_STAGE_ATTEMPTS: positiveInt(4),
   VOXQ_STAGE_TIMEOUT_MS: positiveInt(60_000),
-  VOXQ_LOCK_DURATION_MS: positiveInt(30_000),
+  /** BullMQ job lock: a killed worker's job runs again elsewhere within about 1.5× this (stalled check every half). */
+  VOXQ_LOCK_DURATION_MS: positiveInt(3_000),
+  /** How long a stage waits out MongoDB or Redis being unreachable (retrying with backoff, no attempt spent) before its turn fails. */
+  VOXQ_OUTAGE_TOLERANCE_MS: z.coerce.number().int().min(60_000).default(120_000),
+  /** How often one worker process looks for turns with no live job (src/workers/turn-reconciler.ts). */
+  VOXQ_RECONCILE_INTERVAL_MS: positiveInt(5_000),
+  /** A turn younger than this is left to its own jobs by the reconciler. */
+  VOXQ_RECONCILE_GRACE_MS: positiveInt(10_000),
   VOXQ_GPUS: optionalString,
   /** model:residentMb:jobMb,… added to (or overriding) the built-in GPU memory profiles. */
   VOXQ_GPU_PROFILES: optionalString.pipe(
@@ -134,6 +141,10 @@ export const configSchema = z.object({
   VOXQ_API_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
   VOXQ_API_HOST: z.string().min(1).default('127.0.0.1'),
   VOXQ_API_BODY_LIMIT_BYTES: positiveInt(1_048_576),
+  /** Behind a TLS-terminating proxy: X-Forwarded-Proto/-For/-Host are believed (sign-in cookies get Secure over https). */
+  VOXQ_TRUST_PROXY: envBoolean(false),
+  /** How long a browser sign-in (the voxq_session cookie's server-side session) lasts. */
+  VOXQ_API_SIGN_IN_TTL_MS: z.coerce.number().int().min(60_000).max(30 * 24 * 3600 * 1000).default(12 * 3600 * 1000),
 }).superRefine((config, ctx) => {
   // A reserve given as requests is checked against the request limit it is taken from (once both parsed).
   const reserve: unknown = config.VOXQ_STT_LIVE_RESERVE;

@@ -9,6 +9,7 @@ import { DelayedError, UnrecoverableError, type Job, type Processor } from 'bull
 import { stageJobSchema, type StageJobData } from '../shared/contracts/jobs.js';
 import { isFinalStatus, type StageName, type StageOutputs, type StageTiming, type Turn, type TurnError } from '../shared/contracts/turn.js';
 import { VoxqError } from '../shared/errors.js';
+import { isInfrastructureOutage } from '../shared/infra-errors.js';
 import type { TurnRef } from '../shared/live/live-turns.js';
 import { isProviderError, ProviderError } from '../shared/providers/provider-error.js';
 import { parseStageRecord } from '../shared/store/stage-record.js';
@@ -63,7 +64,7 @@ export function stageTiming(job: Pick<Job, 'timestamp' | 'attemptsMade'>, starte
 }
 
 /** Why a turn failed, for people (message) and machines (code). */
-function describeFailure(stage: StageName, error: unknown): TurnError {
+export function describeFailure(stage: StageName, error: unknown): TurnError {
   if (isProviderError(error)) {
     return { stage, code: `provider_${error.kind}`, message: error.message };
   }
@@ -80,6 +81,53 @@ function isRetryable(error: unknown): boolean {
 }
 
 export function createStageProcessor<S extends StageName>(stage: Stage<S>, deps: StageDeps): Processor<StageJobData> {
+  const process = stageProcessor(stage, deps);
+  // Outages of MongoDB or Redis, wherever they surface (loading the turn, recording, handing on),
+  // are waited out here, without spending an attempt; a shutdown hands the job back at once.
+  return async (job, token): Promise<unknown> => {
+    try {
+      return await process(job, token);
+    } catch (error) {
+      if (error instanceof ShutdownError) return handBack(job, token);
+      if (error instanceof DelayedError || error instanceof UnrecoverableError || !isInfrastructureOutage(error)) throw error;
+      return waitOutOutage(stage.name, job, token, error, deps);
+    }
+  };
+}
+
+/** Thrown out of a job whose worker process is shutting down: the job goes back to its queue at once. */
+export class ShutdownError extends Error {
+  override readonly name = 'ShutdownError';
+}
+
+async function handBack(job: Job<StageJobData>, token: string | undefined): Promise<never> {
+  await job.moveToDelayed(Date.now(), token);
+  throw new DelayedError();
+}
+
+/** Backoff while a store is down: about a second, a little random so jobs do not come back in step. */
+const OUTAGE_RETRY_MS = 1000;
+
+async function waitOutOutage(stage: StageName, job: Job<StageJobData>, token: string | undefined, error: unknown, deps: StageDeps): Promise<never> {
+  const since = job.data.outageSince ?? Date.now();
+  const waitedMs = Date.now() - since;
+  const { log } = deps;
+  if (waitedMs > deps.settings.outageToleranceMs) {
+    log.error({ jobId: job.id, stage, waitedMs, err: error }, 'a store stayed unreachable past VOXQ_OUTAGE_TOLERANCE_MS: the turn fails');
+    const { turnId, sessionId } = job.data;
+    await deps.ender
+      .fail({ turnId, sessionId }, { stage, code: 'store_unavailable', message: `MongoDB or Redis stayed unreachable for ${Math.round(waitedMs / 1000)} s` })
+      .catch(() => undefined);
+    throw new UnrecoverableError('store unavailable past the outage tolerance');
+  }
+  log.warn({ jobId: job.id, stage, waitedMs, err: error }, 'a store is unreachable: the job waits it out (no attempt spent)');
+  deps.metrics.increment('voxq.stage.outage_waits', 1, { stage });
+  await job.updateData({ ...job.data, outageSince: since });
+  await job.moveToDelayed(Date.now() + OUTAGE_RETRY_MS / 2 + Math.random() * OUTAGE_RETRY_MS, token);
+  throw new DelayedError();
+}
+
+function stageProcessor<S extends StageName>(stage: Stage<S>, deps: StageDeps): Processor<StageJobData, unknown> {
   const { turns, metrics, log, live } = deps;
 
   return async (job, token) => {
@@ -109,7 +157,11 @@ export function createStageProcessor<S extends StageName>(stage: Stage<S>, deps:
 
     // The fence, before any work: a turn that has ended (cancelled, failed, completed) runs nothing more.
     const loaded = await live.load(ref);
-    if (loaded.ended) return { skipped: loaded.ended };
+    if (loaded.ended) {
+      // An ending claimed but never written (its writer died or a store failed half-way) is finished by whoever comes next.
+      if (!loaded.endWritten) await deps.ender.resume(ref);
+      return { skipped: loaded.ended };
+    }
     const turn = loaded.turn ?? (await turns.get(turnId));
     if (!turn) throw new UnrecoverableError(`turn ${turnId} does not exist`);
     if (isFinalStatus(turn.status)) return { skipped: turn.status };
@@ -125,7 +177,7 @@ export function createStageProcessor<S extends StageName>(stage: Stage<S>, deps:
     let durable: Promise<unknown> = Promise.resolve();
     try {
       if (!current.stages[stage.name]) {
-        if (stage.name !== 'tts' && (await live.claimRunning(ref))) durable = turns.markRunning(turnId);
+        if (stage.name !== 'tts' && (await live.claimRunning(ref))) durable = beside(turns.markRunning(turnId));
         // The LLM stage announces itself once it may run (after the session's earlier turns).
         if (stage.name === 'stt') await live.append(ref, { type: 'stage', at: Date.now(), stage: 'stt', status: 'running' });
         const output = await stage.run(current, run);
@@ -134,8 +186,7 @@ export function createStageProcessor<S extends StageName>(stage: Stage<S>, deps:
           if (record === null) throw new TurnEndedError(`turn ${turnId} ended while its ${stage.name} stage ran`);
           current = { ...current, stages: { ...current.stages, [stage.name]: record } };
           // The durable record, beside the hand-off: the job ends only once it is written.
-          const recorded = durable.then(() => turns.saveStage(turnId, stage.name, record));
-          durable = recorded;
+          durable = beside(durable.then(() => turns.saveStage(turnId, stage.name, record)));
           spanEvent(traceContext, 'voxq.store.stage_recorded');
         }
         const timing = stageTiming(job, startedAt);
@@ -147,6 +198,9 @@ export function createStageProcessor<S extends StageName>(stage: Stage<S>, deps:
     } catch (caught) {
       await durable.catch(() => undefined);
       if (caught instanceof DelayedError) throw caught;
+      if (cancel.signal.reason instanceof ShutdownError) throw cancel.signal.reason;
+      // An unreachable store is waited out by the caller (createStageProcessor), not counted as the turn's failure.
+      if (isInfrastructureOutage(caught)) throw caught;
       if (caught instanceof TurnEndedError || cancel.signal.aborted || (await live.isEnded(ref))) {
         log.debug({ turnId, stage: stage.name }, 'turn ended while the stage ran; its work is dropped');
         return { skipped: 'ended' };
@@ -161,6 +215,15 @@ export function createStageProcessor<S extends StageName>(stage: Stage<S>, deps:
     }
     return { recorded: stage.name };
   };
+}
+
+/**
+ * A write that runs beside the stage and is awaited at its end: marked handled now, so that it
+ * failing while the stage still runs is not an unhandled rejection (awaiting it still throws).
+ */
+function beside<T>(write: Promise<T>): Promise<T> {
+  write.catch(() => undefined);
+  return write;
 }
 
 /**

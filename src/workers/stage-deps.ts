@@ -14,6 +14,7 @@ import type { ActiveTurns } from '../shared/live/cancel-bus.js';
 import type { LiveTurns } from '../shared/live/live-turns.js';
 import type { SessionContextCache } from '../shared/live/session-context.js';
 import type { TurnEnder } from '../shared/live/turn-ender.js';
+import type { UnfinishedTurns } from '../shared/live/unfinished-turns.js';
 
 export interface StageSettings {
   contextMessages: number;
@@ -25,6 +26,8 @@ export interface StageSettings {
   streaming: boolean;
   /** Sentence audio up to this size travels inside its event. */
   inlineAudioMaxBytes: number;
+  /** How long an outage of MongoDB or Redis is waited out before the turn fails. */
+  outageToleranceMs: number;
 }
 
 export interface StageDeps {
@@ -44,6 +47,8 @@ export interface StageDeps {
   ender: TurnEnder;
   /** This process's active jobs by turn, aborted when their turn is cancelled. */
   active: ActiveTurns;
+  /** Every accepted turn not ended yet: what the reconciler looks at. */
+  unfinished: UnfinishedTurns;
   settings: StageSettings;
   log: Logger;
   /** The STT provider's audio-seconds-per-hour budget, shared with batch work (absent for fakes). */
@@ -61,6 +66,7 @@ export function stageSettingsFrom(config: Config): StageSettings {
     stageTimeoutMs: config.VOXQ_STAGE_TIMEOUT_MS,
     streaming: config.VOXQ_STREAMING,
     inlineAudioMaxBytes: config.VOXQ_EVENT_AUDIO_MAX_BYTES,
+    outageToleranceMs: config.VOXQ_OUTAGE_TOLERANCE_MS,
   };
 }
 

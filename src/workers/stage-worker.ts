@@ -2,10 +2,10 @@
 import { hostname } from 'node:os';
 import { Worker, type Processor, type Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { StageJobData } from '../shared/contracts/jobs.js';
+import { stageJobSchema, type StageJobData } from '../shared/contracts/jobs.js';
 import type { StageName } from '../shared/contracts/turn.js';
 import { createBatchProcessor, isBatchJob, type BatchWorkerDeps } from './batch-stt.js';
-import { createStageProcessor, stageBackoff, type Stage } from './run-stage.js';
+import { createStageProcessor, describeFailure, stageBackoff, type Stage } from './run-stage.js';
 import type { StageDeps } from './stage-deps.js';
 import type { RequestWindow } from '../shared/rate-limit/request-window.js';
 import { createSttStage, sttStage } from './stt-stage.js';
@@ -50,5 +50,19 @@ export function createStageWorker(stage: StageName, deps: StageDeps, options: St
     ...(options.telemetry ? { telemetry: options.telemetry } : {}),
   });
   worker.on('error', (error) => deps.log.error({ stage, err: error }, 'worker error'));
+  // Every way a live job ends for good ends its turn: the runner fails the turns it can, and this
+  // catches the rest (an error before the stage's own handling on the last attempt, an
+  // unrecoverable job). Failing an ended turn again changes nothing.
+  worker.on('failed', (job, error) => {
+    if (!job || isBatchJob(job.name)) return;
+    const final = error.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
+    if (!final) return;
+    const parsed = stageJobSchema.safeParse(job.data);
+    if (!parsed.success) return;
+    const { turnId, sessionId } = parsed.data;
+    deps.ender.fail({ turnId, sessionId }, describeFailure(stage, error)).catch((failure: unknown) => {
+      deps.log.warn({ turnId, stage, err: failure }, 'could not record the failed turn; the reconciler will');
+    });
+  });
   return worker;
 }

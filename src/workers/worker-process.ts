@@ -20,6 +20,9 @@ import { TurnEnder } from '../shared/live/turn-ender.js';
 import { batchSttWorkerOptions } from './batch-worker.js';
 import { stageSettingsFrom, type StageDeps } from './stage-deps.js';
 import { createStageWorker } from './stage-worker.js';
+import { ShutdownError } from './run-stage.js';
+import { TurnReconciler } from './turn-reconciler.js';
+import { UnfinishedTurns } from '../shared/live/unfinished-turns.js';
 
 export interface WorkerProcessOptions {
   config: Config;
@@ -39,6 +42,7 @@ export interface WorkerProcessOptions {
 export interface WorkerProcess {
   workers: Worker[];
   deps: StageDeps;
+  reconciler: TurnReconciler;
   /** Graceful: waits for active jobs. Idempotent. */
   close(): Promise<void>;
 }
@@ -56,6 +60,7 @@ export function startWorkerProcess(options: WorkerProcessOptions): WorkerProcess
   const live = new LiveTurns(producer, liveTurnsOptionsFrom(config));
   const context = new SessionContextCache(producer, { prefix: config.VOXQ_PREFIX, ttlMs: RUNNING_TTL_MS, maxMessages: config.VOXQ_CONTEXT_MESSAGES });
   const active = new ActiveTurns();
+  const unfinished = new UnfinishedTurns(producer, config.VOXQ_PREFIX);
   const cancels = new CancelListener(cancelSubscriber, config.VOXQ_PREFIX, active);
   cancels.start().catch((error: unknown) => log.error({ err: error }, 'cancel subscription failed'));
   const deps: StageDeps = {
@@ -68,8 +73,9 @@ export function startWorkerProcess(options: WorkerProcessOptions): WorkerProcess
     queues,
     live,
     context,
-    ender: new TurnEnder({ live, context, turns: stores.turns, sessions: stores.sessions, audio: stores.audio, queues, metrics, log }),
+    ender: new TurnEnder({ live, context, turns: stores.turns, sessions: stores.sessions, audio: stores.audio, queues, metrics, log, unfinished }),
     active,
+    unfinished,
     settings: stageSettingsFrom(config),
     log,
     gpu: options.gpu,
@@ -90,15 +96,25 @@ export function startWorkerProcess(options: WorkerProcessOptions): WorkerProcess
     }),
   );
   for (const worker of workers) options.gpu?.attach(worker);
+  // Every worker process takes part in reconciling; one at a time does the work (a Redis lease).
+  const reconciler = new TurnReconciler(deps, { intervalMs: config.VOXQ_RECONCILE_INTERVAL_MS, graceMs: config.VOXQ_RECONCILE_GRACE_MS });
+  if (stages.length > 0 && (options.autorun ?? true)) reconciler.start();
   log.info({ stages, concurrency: options.concurrency, prefix: config.VOXQ_PREFIX, gpuUuid: options.gpu?.card.uuid }, 'workers started');
 
   let closing: Promise<void> | undefined;
   return {
     workers,
     deps,
+    reconciler,
     close: () =>
       (closing ??= (async () => {
-        await Promise.all(workers.map((w) => w.close()));
+        // Active jobs go back to their queues at once (another worker takes them), rather than
+        // this process finishing them or their locks running out.
+        await reconciler.stop();
+        const closed = Promise.all(workers.map((w) => w.close()));
+        const handedBack = active.abortAll(new ShutdownError('the worker process is shutting down'));
+        if (handedBack > 0) log.info({ jobs: handedBack }, 'active jobs handed back to their queues');
+        await closed;
         await providers.tts?.close?.();
         await options.gpu?.close();
         await queues.close();

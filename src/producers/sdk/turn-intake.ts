@@ -17,6 +17,7 @@ import type { turnRequestSchema } from '../../shared/contracts/turn-request.js';
 import { ConflictError } from '../../shared/errors.js';
 import { RUNNING_TTL_MS, type LiveTurns, type TurnRef } from '../../shared/live/live-turns.js';
 import type { StageQueues } from '../../shared/queues.js';
+import type { UnfinishedTurns } from '../../shared/live/unfinished-turns.js';
 import type { StoreSet } from '../../shared/store/store-set.js';
 import { checkAudioInput, textInput } from './turn-input.js';
 import { firstStages, routeFor, STT_ROUTING, type AudioRouting } from './turn-routing.js';
@@ -28,6 +29,7 @@ export interface TurnIntakeDeps {
   stores: StoreSet;
   queues: StageQueues;
   live: LiveTurns;
+  unfinished: UnfinishedTurns;
   redis: Redis;
   prefix: string;
   routing?: AudioRouting | undefined;
@@ -98,6 +100,7 @@ export class TurnIntake {
     })();
     const live = (async () => {
       await this.deps.live.open(turn, req.audio);
+      await this.deps.unfinished.add(ref, turn.createdAt.getTime());
       for (const stage of firstStages(route, routing)) await this.deps.queues.add(stage, { turnId, sessionId: session.sessionId }, trace);
     })();
     const [stored, queued] = await Promise.allSettled([durable, live]);
@@ -123,6 +126,7 @@ export class TurnIntake {
     await Promise.allSettled([
       ...STAGES.map((stage) => this.deps.queues.get(stage).remove(stageJobId(ref.turnId, stage))),
       this.deps.redis.del(k.state, k.log, k.input, this.idKey(ref.turnId)).then(() => this.deps.redis.zrem(k.sessionTurns, ref.turnId)),
+      this.deps.unfinished.remove(ref),
     ]);
   }
 }

@@ -20,6 +20,7 @@ import { LiveTurns, RUNNING_TTL_MS, type TurnRef } from '../../shared/live/live-
 import { SessionContextCache } from '../../shared/live/session-context.js';
 import { TurnEnder } from '../../shared/live/turn-ender.js';
 import { TurnLogReader } from '../../shared/live/turn-log-reader.js';
+import { UnfinishedTurns } from '../../shared/live/unfinished-turns.js';
 import { OtelMetrics } from '../../shared/telemetry/otel-metrics.js';
 import { followTurnEvents, type FollowOptions, type TurnEvent } from './turn-events.js';
 import { TurnIntake } from './turn-intake.js';
@@ -138,6 +139,7 @@ export class VoxqClient {
     const log = createLogger('voxq-sdk', 'warn');
     this.reader = new TurnLogReader(deps.subscriber, this.redis, (error) => log.warn({ err: error }, 'reading turn events failed; retrying'));
     this.live = new LiveTurns(this.redis, { prefix: deps.prefix, ttlMs: this.ttlMs, maxLogEntries: 5000 });
+    const unfinished = new UnfinishedTurns(this.redis, deps.prefix);
     this.context = new SessionContextCache(this.redis, { prefix: deps.prefix, ttlMs: RUNNING_TTL_MS, maxMessages: deps.contextMessages ?? 10 });
     this.ender = new TurnEnder({
       live: this.live,
@@ -149,12 +151,14 @@ export class VoxqClient {
       metrics: new OtelMetrics(),
       log,
       cancels: new CancelPublisher(this.redis, deps.prefix),
+      unfinished,
     });
     this.waiter = new TurnWaiter(this.reader, this.live, deps.stores.turns);
     this.intake = new TurnIntake({
       stores: deps.stores,
       queues: deps.queues,
       live: this.live,
+      unfinished,
       redis: this.redis,
       prefix: deps.prefix,
       routing: deps.routing,

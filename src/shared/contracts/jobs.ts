@@ -9,6 +9,8 @@ export const stageJobSchema = z.strictObject({
   sessionId: sessionIdSchema,
   /** `tts` jobs: which sentence of the reply (0-based); its text is in the turn's live state. */
   sentence: z.number().int().nonnegative().max(10_000).optional(),
+  /** Set while the job waits out an outage of MongoDB or Redis: when it was first met (epoch ms). */
+  outageSince: z.number().int().nonnegative().optional(),
 });
 export type StageJobData = z.infer<typeof stageJobSchema>;
 

@@ -44,6 +44,18 @@ export class ActiveTurns {
     return set.size;
   }
 
+  /** Aborts every active job of this process with `reason` (a shutdown hands them back). */
+  abortAll(reason: Error): number {
+    let count = 0;
+    for (const set of this.active.values()) {
+      for (const controller of set) {
+        controller.abort(reason);
+        count += 1;
+      }
+    }
+    return count;
+  }
+
   get size(): number {
     return this.active.size;
   }

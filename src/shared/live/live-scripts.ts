@@ -95,11 +95,14 @@ end
 return 0
 `;
 
-/** ARGV: status, ttlMs. 1 when this status holds the end (claimed now or before by the same status), 0 when another does. */
+/**
+ * ARGV: status, ttlMs, detail (JSON: what finishing this end needs, e.g. the failure). 1 when this
+ * status holds the end (claimed now or before by the same status), 0 when another does.
+ */
 const CLAIM_END = `${TOUCH}
 local current = redis.call('HGET', KEYS[1], 'ended')
 if not current then
-  redis.call('HSET', KEYS[1], 'ended', ARGV[1])
+  redis.call('HSET', KEYS[1], 'ended', ARGV[1], 'endDetail', ARGV[3])
   touch(ARGV[2])
   return 1
 end

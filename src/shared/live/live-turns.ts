@@ -93,16 +93,29 @@ export class LiveTurns {
     return opened === 1;
   }
 
-  /** The turn as the stages left it (null when its state has expired or was lost), and its end claim. */
-  async load(ref: TurnRef): Promise<{ turn: Turn | null; ended: string | null }> {
-    const [json, stt, llm, tts, ended] = await this.redis.hmget(this.keys(ref).state, 'turn', 'out:stt', 'out:llm', 'out:tts', 'ended');
-    if (!json) return { turn: null, ended: ended ?? null };
+  /**
+   * The turn as the stages left it (null when its state has expired or was lost), its end claim,
+   * and whether the end was written (a claim without it is an ending to finish: TurnEnder.resume).
+   */
+  async load(ref: TurnRef): Promise<{ turn: Turn | null; ended: string | null; endWritten: boolean; endDetail: string | null }> {
+    const [json, stt, llm, tts, ended, endWritten, endDetail] = await this.redis.hmget(
+      this.keys(ref).state,
+      'turn',
+      'out:stt',
+      'out:llm',
+      'out:tts',
+      'ended',
+      'endWritten',
+      'endDetail',
+    );
+    const end = { ended: ended ?? null, endWritten: endWritten !== null, endDetail: endDetail ?? null };
+    if (!json) return { turn: null, ...end };
     const turn = turnSchema.parse(JSON.parse(json, reviveDates));
     const stages = { ...turn.stages };
     if (stt) stages.stt = JSON.parse(stt, reviveDates) as StageRecord & Turn['stages']['stt'];
     if (llm) stages.llm = JSON.parse(llm, reviveDates) as StageRecord & Turn['stages']['llm'];
     if (tts) stages.tts = JSON.parse(tts, reviveDates) as StageRecord & Turn['stages']['tts'];
-    return { turn: { ...turn, stages }, ended: ended ?? null };
+    return { turn: { ...turn, stages }, ...end };
   }
 
   async inputAudio(ref: TurnRef): Promise<Uint8Array | null> {
@@ -178,9 +191,9 @@ export class LiveTurns {
   }
 
   /** Claims the turn's end for `status`: after this, no other end and no further event but the end's own. */
-  async claimEnd(ref: TurnRef, status: 'completed' | 'failed' | 'interrupted'): Promise<boolean> {
+  async claimEnd(ref: TurnRef, status: 'completed' | 'failed' | 'interrupted', detail: unknown = {}): Promise<boolean> {
     const k = this.keys(ref);
-    return (await this.scripts.voxqLiveClaimEnd(k.state, k.log, status, this.options.ttlMs)) === 1;
+    return (await this.scripts.voxqLiveClaimEnd(k.state, k.log, status, this.options.ttlMs, JSON.stringify(detail))) === 1;
   }
 
   /** Writes the end event once; the session's next unfinished turn, if any, may then run its LLM stage. */

@@ -5,7 +5,7 @@
 // its LLM stage. The workers complete and fail turns; the SDK interrupts them (cancel).
 import { stageJobId } from '../contracts/jobs.js';
 import type { TurnLogEvent } from '../contracts/turn-event.js';
-import { routeOf, STAGES, type Turn, type TurnError } from '../contracts/turn.js';
+import { routeOf, STAGES, turnErrorSchema, type Turn, type TurnError } from '../contracts/turn.js';
 import { joinChunks, type AudioChunk } from '../audio/join-chunks.js';
 import type { Logger } from '../logger.js';
 import type { AudioStore } from '../ports/audio-store.js';
@@ -19,6 +19,7 @@ import type { CancelPublisher } from './cancel-bus.js';
 import { heardReply } from './heard.js';
 import type { LiveTurns, TurnRef } from './live-turns.js';
 import type { SessionContextCache } from './session-context.js';
+import type { UnfinishedTurns } from './unfinished-turns.js';
 
 export interface TurnEnderDeps {
   live: LiveTurns;
@@ -31,6 +32,7 @@ export interface TurnEnderDeps {
   log: Logger;
   /** The SDK's: tells every worker process to abort a cancelled turn's active jobs. */
   cancels?: CancelPublisher;
+  unfinished: UnfinishedTurns;
 }
 
 export function replyAudioId(turnId: string): string {
@@ -101,7 +103,7 @@ export class TurnEnder {
   /** Fails the turn once, with a reason about the turn; the user's message alone goes to the history. */
   async fail(ref: TurnRef, failure: TurnError): Promise<boolean> {
     const { live, turns, sessions, metrics } = this.deps;
-    if (!(await live.claimEnd(ref, 'failed'))) return false;
+    if (!(await live.claimEnd(ref, 'failed', failure))) return false;
     const turn = (await live.load(ref)).turn ?? (await turns.get(ref.turnId));
     if (await turns.fail(ref.turnId, failure, new Date())) {
       metrics.increment('voxq.turns', 1, { outcome: 'failed', stage: failure.stage });
@@ -122,7 +124,7 @@ export class TurnEnder {
    */
   async interrupt(ref: TurnRef, playedMs?: number): Promise<boolean> {
     const { live, turns, sessions, metrics } = this.deps;
-    if (!(await live.claimEnd(ref, 'interrupted'))) return false;
+    if (!(await live.claimEnd(ref, 'interrupted', { playedMs }))) return false;
     await this.deps.cancels?.publish(ref.turnId);
     await this.removeJobs(ref);
     const turn = (await live.load(ref)).turn ?? (await turns.get(ref.turnId));
@@ -140,6 +142,20 @@ export class TurnEnder {
     if (await turns.interrupt(ref.turnId, interruption, new Date(), timeline)) metrics.increment('voxq.turns', 1, { outcome: 'interrupted' });
     await this.end(ref, { type: 'end', at: Date.now(), status: 'interrupted', heardText: heard.text, ...(playedMs !== undefined ? { playedMs } : {}) });
     return true;
+  }
+
+  /**
+   * Finishes an ending that was claimed but never written (its writer died, or a store failed
+   * half-way): the same ending again, each step idempotent. False when there is nothing to finish.
+   */
+  async resume(ref: TurnRef): Promise<boolean> {
+    const { ended, endWritten, endDetail } = await this.deps.live.load(ref);
+    if (!ended || endWritten) return false;
+    const detail = endDetail ? (JSON.parse(endDetail) as Record<string, unknown>) : {};
+    if (ended === 'completed') return this.complete(ref);
+    if (ended === 'interrupted') return this.interrupt(ref, typeof detail.playedMs === 'number' ? detail.playedMs : undefined);
+    const parsed = turnErrorSchema.safeParse(detail);
+    return this.fail(ref, parsed.success ? parsed.data : { stage: 'enqueue', code: 'unknown', message: 'the failure was not recorded' });
   }
 
   /** The reply's sentence chunks from the log (or, over the inline bound, the audio store), joined. */
@@ -166,6 +182,7 @@ export class TurnEnder {
   /** The end event; then the session's next turn, if its LLM job waits for this one, runs at once. */
   private async end(ref: TurnRef, event: Extract<TurnLogEvent, { type: 'end' }>): Promise<void> {
     const { nextTurnId } = await this.deps.live.writeEnd(ref, event);
+    await this.deps.unfinished.remove(ref);
     if (nextTurnId === undefined) return;
     try {
       const job = await this.deps.queues.get('llm').getJob(stageJobId(nextTurnId, 'llm'));
