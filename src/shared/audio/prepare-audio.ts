@@ -1,10 +1,14 @@
 // Preparation of one file for batch transcription: ffmpeg decodes it to 16 kHz mono float while
 // Silero VAD reads the frames already decoded (decoding and VAD overlap: ffmpeg is another
 // process), then the speech regions are cut into chunks under the provider's limits, each a
-// 16-bit WAV of exactly [startMs, endMs) of the decoded audio.
+// 16-bit WAV of exactly [startMs, endMs) of the decoded audio. ffmpeg reads only that file, with
+// the demuxer allow-list of audio-limits.ts, and stops past the length limit: a file whose header
+// understates its length fails `audio_too_long` instead of filling memory.
 import { spawn } from 'node:child_process';
 import { endianness } from 'node:os';
+import { resolve as resolvePath } from 'node:path';
 import { InputError, VoxqError } from '../errors.js';
+import { DECODE_SLACK_MS, fileUrl, inputGuard, MAX_BATCH_AUDIO_MS, refusedDemuxer, SAFE_DEMUXERS, tooLong, unsupportedContainer } from './audio-limits.js';
 import { VAD_FRAME_SAMPLES, VAD_SAMPLE_RATE_HZ, type SileroVad } from './silero-vad.js';
 import { planChunks, speechRegions, type SpeechOptions, type SpeechRegion } from './speech-chunks.js';
 import { encodeWavPcm16 } from './wav.js';
@@ -23,6 +27,8 @@ export interface PrepareOptions {
   ffmpeg?: string;
   /** The probed duration: sizes the decode buffer. */
   expectedDurationMs?: number;
+  /** Audio that decodes to more is refused with `audio_too_long` (default MAX_BATCH_AUDIO_MS). */
+  maxDurationMs?: number;
 }
 
 export interface PreparedChunk extends SpeechRegion {
@@ -42,23 +48,45 @@ export interface DecodedAudio {
   probs: Float32Array;
 }
 
-/** Decodes to 16 kHz mono and runs the VAD on the frames as they arrive. */
-export async function decodeWithVad(path: string, vad: SileroVad | undefined, ffmpeg = 'ffmpeg', expectedDurationMs?: number): Promise<DecodedAudio> {
-  const child = spawn(ffmpeg, ['-v', 'error', '-nostdin', '-i', path, '-vn', '-ac', '1', '-ar', String(VAD_SAMPLE_RATE_HZ), '-f', 'f32le', 'pipe:1'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  // Sized from the probed length when known (plus a little), so the buffer is rarely copied.
-  let bytes = new Uint8Array(expectedDurationMs ? Math.ceil(expectedDurationMs * 1.02 + 1000) * 64 : 1 << 20);
+/**
+ * Decodes to 16 kHz mono and runs the VAD on the frames as they arrive. Throws InputError
+ * `audio_corrupt`, `audio_unsupported_container` or `audio_too_long` (more than `maxDurationMs`
+ * decoded, whatever the header said).
+ */
+export async function decodeWithVad(
+  path: string,
+  vad: SileroVad | undefined,
+  ffmpeg = 'ffmpeg',
+  expectedDurationMs?: number,
+  maxDurationMs = MAX_BATCH_AUDIO_MS,
+): Promise<DecodedAudio> {
+  const stopAtMs = maxDurationMs + DECODE_SLACK_MS;
+  const args = [
+    '-v', 'error', '-nostdin', ...inputGuard('file', SAFE_DEMUXERS), '-i', fileUrl(resolvePath(path)),
+    '-vn', '-ac', '1', '-ar', String(VAD_SAMPLE_RATE_HZ), '-t', String(stopAtMs / 1000), '-f', 'f32le', 'pipe:1',
+  ];
+  const child = spawn(ffmpeg, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Sized from the probed length when known (plus a little), so the buffer is rarely copied;
+  // never past the limit, whatever the probe said.
+  const maxBytes = Math.ceil((stopAtMs * VAD_SAMPLE_RATE_HZ) / 1000) * 4;
+  let bytes = new Uint8Array(expectedDurationMs ? Math.min(maxBytes, Math.ceil(expectedDurationMs * 1.02 + 1000) * 64) : 1 << 20);
   let length = 0;
   let done = false;
   let failure: Error | undefined;
   let wake: (() => void) | undefined;
   const stderr: Buffer[] = [];
   child.stdout.on('data', (chunk: Buffer) => {
+    if (failure) return;
+    if (length + chunk.length > maxBytes) {
+      // Only a decoder that ignores -t gets here: stop it rather than hold more.
+      failure = tooLong(maxDurationMs, maxDurationMs, 'decoded');
+      child.kill('SIGKILL');
+      return;
+    }
     if (length + chunk.length > bytes.length) {
       let capacity = bytes.length * 2;
       while (capacity < length + chunk.length) capacity *= 2;
-      const grown = new Uint8Array(capacity);
+      const grown = new Uint8Array(Math.min(capacity, maxBytes));
       grown.set(bytes.subarray(0, length));
       bytes = grown;
     }
@@ -74,9 +102,14 @@ export async function decodeWithVad(path: string, vad: SileroVad | undefined, ff
   });
   child.on('close', (code) => {
     if (code !== 0 && !failure) {
-      const detail = Buffer.concat(stderr).toString('utf8').trim().split('\n')[0]?.slice(0, 200) ?? '';
-      failure = new InputError('audio_corrupt', `ffmpeg could not decode the audio: ${detail || `exit ${String(code)}`}`);
+      const text = Buffer.concat(stderr).toString('utf8');
+      const refused = refusedDemuxer(text);
+      const detail = text.trim().split('\n')[0]?.slice(0, 200) ?? '';
+      failure =
+        (refused === undefined ? undefined : unsupportedContainer(refused, SAFE_DEMUXERS)) ??
+        new InputError('audio_corrupt', `ffmpeg could not decode the audio: ${detail || `exit ${String(code)}`}`);
     }
+    if (!failure && (length / 4 / VAD_SAMPLE_RATE_HZ) * 1000 > maxDurationMs) failure = tooLong(maxDurationMs, maxDurationMs, 'decoded');
     done = true;
     wake?.();
   });
@@ -86,7 +119,8 @@ export async function decodeWithVad(path: string, vad: SileroVad | undefined, ff
   let frames = 0;
   for (;;) {
     const available = Math.floor(length / 4);
-    if (vad && (frames + 1) * VAD_FRAME_SAMPLES <= available) {
+    // Once failed, no more VAD work: only wait for ffmpeg to exit (no child outlives the call).
+    if (!failure && vad && (frames + 1) * VAD_FRAME_SAMPLES <= available) {
       // A fresh view each time: the buffer may have grown (and moved) meanwhile.
       probs.push(await vad.frame(new Float32Array(bytes.buffer, frames * VAD_FRAME_SAMPLES * 4, VAD_FRAME_SAMPLES)));
       frames += 1;
@@ -107,7 +141,7 @@ export async function decodeWithVad(path: string, vad: SileroVad | undefined, ff
 }
 
 export async function prepareAudio(path: string, options: PrepareOptions): Promise<PreparedAudio> {
-  const { samples, probs } = await decodeWithVad(path, options.vad, options.ffmpeg, options.expectedDurationMs);
+  const { samples, probs } = await decodeWithVad(path, options.vad, options.ffmpeg, options.expectedDurationMs, options.maxDurationMs);
   if (samples.length === 0) throw new InputError('audio_corrupt', 'the file decodes to no audio at all');
   return cutChunks(samples, probs, options);
 }

@@ -1,8 +1,12 @@
 // Is this file audio? ffprobe reads the file itself (seekable, so durations are exact, and a
-// large recording is never loaded to find out). The extension plays no part.
+// large recording is never loaded to find out). The extension plays no part. It reads that one
+// file through ffmpeg's file protocol, with an allow-list of demuxers (audio-limits.ts): a
+// playlist (`.m3u8`, `ffconcat`) in the folder is refused without opening what it lists.
 import { execFile } from 'node:child_process';
 import { open } from 'node:fs/promises';
+import { resolve as resolvePath } from 'node:path';
 import { InputError, VoxqError } from '../errors.js';
+import { fileUrl, inputGuard, MAX_BATCH_AUDIO_MS, refusedDemuxer, SAFE_DEMUXERS, tooLong, unsupportedContainer } from './audio-limits.js';
 import { mimeTypeFor } from './probe.js';
 
 export interface ProbedFile {
@@ -19,12 +23,29 @@ interface FfprobeJson {
   streams?: { codec_type?: string; codec_name?: string; sample_rate?: string; channels?: number; duration?: string }[];
 }
 
-/** Throws InputError `audio_not_audio` (not audio at all), `audio_empty`, `audio_corrupt` or `audio_unreadable`. */
-export async function probeAudioFile(path: string, options: { ffprobe?: string; timeoutMs?: number } = {}): Promise<ProbedFile> {
+export interface ProbeFileOptions {
+  ffprobe?: string;
+  timeoutMs?: number;
+  /** Longer audio is refused with `audio_too_long` (default MAX_BATCH_AUDIO_MS). */
+  maxDurationMs?: number;
+  /** ffmpeg demuxers read (default SAFE_DEMUXERS); another is `audio_unsupported_container` or `audio_not_audio`. */
+  demuxers?: readonly string[];
+}
+
+/**
+ * Throws InputError `audio_not_audio` (not audio at all), `audio_empty`, `audio_corrupt`,
+ * `audio_unreadable`, `audio_unsupported_container` (a playlist or reference file) or `audio_too_long`.
+ */
+export async function probeAudioFile(path: string, options: ProbeFileOptions = {}): Promise<ProbedFile> {
   const head = await readHead(path);
   if (head.byteLength === 0) throw new InputError('audio_empty', 'the file is empty (0 bytes)');
-  const result = await run(options.ffprobe ?? 'ffprobe', ['-v', 'error', '-show_format', '-show_streams', '-of', 'json', '-i', path], options.timeoutMs ?? 30_000);
+  const demuxers = options.demuxers ?? SAFE_DEMUXERS;
+  const args = ['-v', 'error', ...inputGuard('file', demuxers), '-show_format', '-show_streams', '-of', 'json', '-i', fileUrl(resolvePath(path))];
+  const result = await run(options.ffprobe ?? 'ffprobe', args, options.timeoutMs ?? 30_000);
   if (result.code !== 0) {
+    const refused = refusedDemuxer(result.stderr);
+    const unsupported = refused === undefined ? undefined : unsupportedContainer(refused, demuxers);
+    if (unsupported) throw unsupported;
     if (looksLikeAudio(head)) throw new InputError('audio_corrupt', `the audio is damaged or cut off: ${firstLine(result.stderr)}`);
     throw new InputError('audio_not_audio', 'not an audio file (ffprobe does not recognise it)');
   }
@@ -42,8 +63,11 @@ export async function probeAudioFile(path: string, options: { ffprobe?: string; 
   if (!Number.isFinite(seconds) || seconds <= 0 || !Number.isFinite(sampleRateHz) || sampleRateHz <= 0) {
     throw new InputError('audio_corrupt', 'the audio track has no readable length or sample rate: it looks cut off or damaged');
   }
+  const durationMs = Math.round(seconds * 1000);
+  const maxDurationMs = options.maxDurationMs ?? MAX_BATCH_AUDIO_MS;
+  if (durationMs > maxDurationMs) throw tooLong(durationMs, maxDurationMs, 'declared');
   return {
-    durationMs: Math.round(seconds * 1000),
+    durationMs,
     formatName,
     codec: stream.codec_name ?? 'unknown',
     sampleRateHz,

@@ -1,10 +1,14 @@
 // What is this audio? ffprobe answers from a pipe; when the pipe cannot tell the duration
-// (mp3, ogg, a streamed WAV), the bytes go to a temp file that ffprobe can seek in.
+// (mp3, ogg, a streamed WAV), the bytes go to a temp file that ffprobe can seek in. Either way
+// it reads only that input, with an allow-list of demuxers (audio-limits.ts): a playlist is
+// refused before it opens anything, and audio longer than the limit is refused by the duration
+// it declares, before anything decodes it.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError, TimeoutError, VoxqError } from '../errors.js';
 import { ProcessError, runProcess } from '../run-process.js';
+import { fileUrl, inputGuard, MAX_TURN_AUDIO_MS, refusedDemuxer, tooLong, TURN_DEMUXERS, unsupportedContainer, type InputKind } from './audio-limits.js';
 import { readWavInfo } from './wav.js';
 
 /** Groq's per-file limit for transcription; enforcing it is the caller's job (`audio_too_large`). */
@@ -29,6 +33,10 @@ export interface ProbeOptions {
   /** Read 16-bit PCM WAV from its header instead of running ffprobe (default true). Tests that
    *  check a WAV is playable set false, so ffprobe itself parses it. */
   trustWavHeader?: boolean;
+  /** Longer audio is refused with `audio_too_long` (default MAX_TURN_AUDIO_MS). */
+  maxDurationMs?: number;
+  /** ffmpeg demuxers read (default TURN_DEMUXERS); another is `audio_unsupported_container`. */
+  demuxers?: readonly string[];
 }
 
 interface Container {
@@ -58,27 +66,38 @@ export function mimeTypeFor(container: string): string {
   return containerFor(container)?.mimeType ?? 'application/octet-stream';
 }
 
-/** Probes audio bytes. Throws InputError (`audio_empty`, `audio_not_audio`, `audio_corrupt`) for input that is not usable audio. */
+/**
+ * Probes audio bytes. Throws InputError `audio_empty`, `audio_not_audio`, `audio_corrupt`,
+ * `audio_unsupported_container` (a playlist, or a container not accepted) or `audio_too_long`
+ * for input that is not usable audio.
+ */
 export async function probeAudio(bytes: Uint8Array, options: ProbeOptions = {}): Promise<ProbedAudio> {
   if (bytes.byteLength === 0) throw new InputError('audio_empty', 'The audio is empty (0 bytes).');
+  const maxDurationMs = options.maxDurationMs ?? MAX_TURN_AUDIO_MS;
+  const demuxers = options.demuxers ?? TURN_DEMUXERS;
   // 16-bit PCM WAV (what microphones, espeak-ng and most clients send) is read from its header:
   // no ffprobe process per turn. Anything else, or a WAV with no audio, goes to ffprobe.
   const wav = options.trustWavHeader === false ? null : readWavInfo(bytes);
   if (wav && wav.formatTag === 1 && wav.bitsPerSample === 16 && wav.dataBytes > 0) {
+    if (wav.durationMs > maxDurationMs) throw tooLong(wav.durationMs, maxDurationMs, 'declared');
     return { durationMs: wav.durationMs, container: 'wav', codec: 'pcm_s16le', sampleRateHz: wav.sampleRateHz, channels: wav.channels, mimeType: 'audio/wav' };
   }
   const binary = options.ffprobe ?? 'ffprobe';
   const timeoutMs = options.timeoutMs ?? 15_000;
-  const args = ['-v', 'error', '-show_format', '-show_streams', '-of', 'json'];
+  const args = (kind: InputKind) => ['-v', 'error', ...inputGuard(kind, demuxers), '-show_format', '-show_streams', '-of', 'json'];
+  const checked = (report: Report): Report => {
+    if (report.durationMs !== undefined && report.durationMs > maxDurationMs) throw tooLong(report.durationMs, maxDurationMs, 'declared');
+    return report;
+  };
 
-  const piped = await runFfprobe(binary, [...args, '-i', 'pipe:0'], bytes, timeoutMs);
-  let report = parseReport(piped, bytes);
+  const piped = await runFfprobe(binary, [...args('pipe'), '-i', 'pipe:0'], bytes, timeoutMs);
+  let report = checked(parseReport(piped, bytes, demuxers));
   if (report.durationMs === undefined) {
     const dir = await mkdtemp(join(tmpdir(), 'voxq-probe-'));
     try {
       const file = join(dir, 'audio');
       await writeFile(file, bytes);
-      report = parseReport(await runFfprobe(binary, [...args, '-i', file], undefined, timeoutMs), bytes);
+      report = checked(parseReport(await runFfprobe(binary, [...args('file'), '-i', fileUrl(file)], undefined, timeoutMs), bytes, demuxers));
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -105,8 +124,8 @@ interface FfprobeJson {
   streams?: { codec_type?: string; codec_name?: string; sample_rate?: string; channels?: number; duration?: string }[];
 }
 
-function parseReport(result: RunResult, bytes: Uint8Array): Report {
-  if (result.code !== 0) throw unreadable(bytes, result.stderr);
+function parseReport(result: RunResult, bytes: Uint8Array, demuxers: readonly string[]): Report {
+  if (result.code !== 0) throw unreadable(bytes, result.stderr, demuxers);
   let json: FfprobeJson;
   try {
     json = JSON.parse(result.stdout) as FfprobeJson;
@@ -137,8 +156,14 @@ function parseReport(result: RunResult, bytes: Uint8Array): Report {
   };
 }
 
-/** Bytes that start like a known audio container but do not parse are corrupt; anything else is not audio. */
-function unreadable(bytes: Uint8Array, stderr: string): InputError {
+/**
+ * A playlist or a container not accepted says so; bytes that start like a known audio container
+ * but do not parse are corrupt; anything else is not audio.
+ */
+function unreadable(bytes: Uint8Array, stderr: string, demuxers: readonly string[]): InputError {
+  const refused = refusedDemuxer(stderr);
+  const unsupported = refused === undefined ? undefined : unsupportedContainer(refused, demuxers);
+  if (unsupported) return unsupported;
   const detail = { cause: new Error(stderr.trim().slice(0, 500)) };
   if (looksLikeAudio(bytes)) {
     return new InputError('audio_corrupt', 'The audio file is damaged or cut off and cannot be read.', detail);
