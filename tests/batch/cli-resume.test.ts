@@ -86,7 +86,7 @@ describe('voxq transcribe', () => {
     const code = await rerun.exited;
     expect(code, rerun.stderr()).toBe(1); // the corrupt file fails, and only it
     const stdout = rerun.stdout();
-    expect(stdout).toMatch(/FAILED quebrado\.wav: audio_corrupt/);
+    expect(stdout).toMatch(/FAILED quebrado\.wav: corrupt audio \(/);
     expect(stdout).toMatch(/skipped notas\.txt/);
     expect(rerun.stderr()).toMatch(/files · .* h audio · .*× real time · ETA/);
 

@@ -76,9 +76,9 @@ describe('voxq batch transcription', () => {
     expect(first.skipped.map((s) => s.relPath).sort()).toEqual([...tree.skipped].sort());
     expect(first.skipped.find((s) => s.relPath === 'link para fora.wav')?.reason).toMatch(/outside the folder/);
     expect(first.failures.map((f) => f.relPath)).toEqual(tree.failed);
-    expect(first.failures[0]?.reason).toMatch(/audio_corrupt/);
-    expect(await readFile(first.failuresFile, 'utf8')).toContain('quebrado.wav\taudio_corrupt');
-    expect(progress.at(-1)).toBe(tree.audio.length + tree.failed.length);
+    expect(first.failures[0]?.reason).toMatch(/^corrupt audio \(/);
+    expect(await readFile(first.failuresFile ?? '', 'utf8')).toContain('quebrado.wav\tcorrupt audio (');
+    expect(progress.at(-1)).toBe(tree.audio.length);
 
     for (const file of tree.audio) {
       const outcome = first.files.find((f) => f.relPath === file.relPath);
@@ -170,7 +170,7 @@ describe('voxq batch transcription', () => {
       expect(files.sort()).toEqual(['arquivo ogg.ogg:already_done', 'deep/nested/x.flac:already_done']);
       expect(progress.at(-1)).toBe(2);
       expect(summary.failures).toEqual([]);
-      expect((await readFile(join(sdkOut, 'arquivo ogg.txt'), 'utf8')).trim()).toBe(expectedText({ relPath: '', phrases: [0, 1] }));
+      expect((await readFile(join(sdkOut, 'arquivo ogg.ogg.txt'), 'utf8')).trim()).toBe(expectedText({ relPath: '', phrases: [0, 1] }));
     } finally {
       await client.close();
       await rm(sdkOut, { recursive: true, force: true });

@@ -1,6 +1,8 @@
 // `voxq transcribe <folder> --out <folder>`: transcribes every audio file of a tree, with a live
 // progress bar on stderr and a summary on stdout; exit 1 when a file failed, 130 when
-// interrupted (Ctrl-C: what is queued stays queued, and a re-run does only what is left).
+// interrupted (Ctrl-C: what is queued stays queued, and a re-run does only what is left), 2 when
+// the folders cannot be used (one line naming the path and the problem, checked before anything
+// starts).
 import { loadConfig, requireMongoUrl } from '../../shared/config.js';
 import { InputError } from '../../shared/errors.js';
 import { createLogger } from '../../shared/logger.js';
@@ -8,6 +10,8 @@ import { createSttProvider } from '../../shared/providers/create-providers.js';
 import { openMongoStores } from '../../shared/store/mongo-stores.js';
 import { startWorkerProcess, type WorkerProcess } from '../../workers/worker-process.js';
 import type { BatchSummary } from './batch-runner.js';
+import { checkFolders } from './check-folders.js';
+import { OutputManifest } from './output-manifest.js';
 import { formatDuration, ProgressBar } from './progress-bar.js';
 import { startTranscribeFolder } from './transcribe-folder.js';
 import { TRANSCRIPT_FORMATS, type TranscriptFormat } from './transcript-formats.js';
@@ -31,8 +35,9 @@ export function parseFormats(value: string): TranscriptFormat[] {
 }
 
 export async function runTranscribeCommand(input: string, options: TranscribeCommandOptions): Promise<void> {
-  const config = loadConfig();
   const formats = parseFormats(options.format);
+  await OutputManifest.open((await checkFolders(input, options.out)).out);
+  const config = loadConfig();
   const log = createLogger('voxq-transcribe', config.VOXQ_LOG_LEVEL);
   const stores = await openMongoStores(requireMongoUrl(config), config.VOXQ_MONGO_DB);
   if (!stores.batches) throw new Error('no batch record store');
@@ -75,7 +80,10 @@ export async function runTranscribeCommand(input: string, options: TranscribeCom
       },
     );
     run.on('progress', (p) => bar?.update(p));
-    run.on('discovered', ({ files, skipped }) => process.stderr.write(`voxq: ${files} files found, ${skipped.length} skipped\n`));
+    run.on('found', ({ files }) => process.stderr.write(`voxq: ${files} files found; checking which are audio\n`));
+    run.on('discovered', ({ files, skipped, failed }) =>
+      process.stderr.write(`voxq: ${files} audio files to transcribe, ${skipped.length} skipped, ${failed.length} failed\n`),
+    );
     summary = await run.done;
     bar?.done(summary.progress);
   } finally {
@@ -88,13 +96,19 @@ export async function runTranscribeCommand(input: string, options: TranscribeCom
 
 export function summaryText(summary: BatchSummary, out: string): string {
   const count = (status: string) => summary.files.filter((f) => f.status === status).length;
+  const left = summary.files.filter((f) => f.status === 'interrupted');
   const lines = [
     `transcribed ${count('transcribed')}, already done ${count('already_done')}, silent ${count('silent')}, failed ${summary.failures.length}, skipped ${summary.skipped.length}` +
+      `${summary.interrupted ? `, not finished ${left.length}` : ''}` +
       ` · ${(summary.progress.audioDoneMs / 3_600_000).toFixed(2)} h audio in ${formatDuration(summary.progress.elapsedMs)}${summary.interrupted ? ' · INTERRUPTED' : ''}`,
-    `transcripts under ${out}`,
   ];
+  if (summary.interrupted) {
+    lines.push(`interrupted: ${left.length} files not finished; run the same command again to resume (queued work stays queued)`);
+  }
+  lines.push(`transcripts under ${out}`);
   for (const s of summary.skipped) lines.push(`skipped ${s.relPath}: ${s.reason}`);
   for (const f of summary.failures) lines.push(`FAILED ${f.relPath}: ${f.reason}`);
-  if (summary.failures.length > 0) lines.push(`failures listed in ${summary.failuresFile}`);
+  for (const f of left) lines.push(`${f.reason ?? 'not finished (interrupted)'}: ${f.relPath}`);
+  if (summary.failuresFile) lines.push(`failures listed in ${summary.failuresFile}`);
   return `${lines.join('\n')}\n`;
 }

@@ -49,11 +49,9 @@ export function transcriptionCalls(standin: GroqStandin): number {
   return standin.requests.filter((r) => r.path.endsWith('/audio/transcriptions')).length;
 }
 
+/** An output as voxq names it: the input's whole relative path plus the format (`a/x.ogg` → `a/x.ogg.txt`). */
 export async function readOut(out: string, relPath: string, ext: string): Promise<string> {
-  const dot = relPath.lastIndexOf('.');
-  const slash = relPath.lastIndexOf('/');
-  const base = dot > slash ? relPath.slice(0, dot) : relPath;
-  return readFile(join(out, `${base}.${ext}`), 'utf8');
+  return readFile(join(out, `${relPath}.${ext}`), 'utf8');
 }
 
 export async function deletePrefix(prefix: string): Promise<void> {

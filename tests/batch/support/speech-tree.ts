@@ -72,6 +72,29 @@ async function compose(work: string, out: string, phrases: number[], gapS: numbe
   await ffmpeg([...inputs, '-filter_complex', `${filters.join('')}concat=n=${n}:v=0:a=1,aresample=${rateHz}`, ...codecArgs, out]);
 }
 
+const CODECS: Record<string, { args: string[]; rate: number }> = {
+  wav: { args: ['-c:a', 'pcm_s16le'], rate: 22050 },
+  mp3: { args: ['-c:a', 'libmp3lame', '-q:a', '4'], rate: 44100 },
+  ogg: { args: ['-c:a', 'libvorbis', '-q:a', '4'], rate: 48000 },
+  opus: { args: ['-c:a', 'libopus', '-b:a', '48k', '-f', 'ogg'], rate: 48000 },
+  flac: { args: ['-c:a', 'flac'], rate: 16000 },
+  m4a: { args: ['-c:a', 'aac', '-b:a', '96k', '-f', 'ipod'], rate: 32000 },
+  none: { args: ['-c:a', 'pcm_s16le', '-f', 'wav'], rate: 8000 },
+};
+
+/** One recording saying `phrases` (indexes into PHRASES), encoded as its extension says (none: WAV). */
+export async function writeSpeechFile(path: string, phrases: number[]): Promise<void> {
+  const work = await mkdtemp(join(tmpdir(), 'voxq-speech-'));
+  try {
+    const ext = /\.([a-z0-9]+)$/.exec(path)?.[1] ?? 'none';
+    const codec = CODECS[ext] ?? CODECS.none;
+    if (!codec) throw new Error('no codec');
+    await compose(work, path, phrases, phrases.length === 0 ? 3 : 0.8, codec.args, codec.rate);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
 export async function buildSpeechTree(options: { withLong?: boolean } = {}): Promise<SpeechTree> {
   const base = await mkdtemp(join(tmpdir(), 'voxq-batch-'));
   const root = join(base, 'gravações');
@@ -88,14 +111,7 @@ export async function buildSpeechTree(options: { withLong?: boolean } = {}): Pro
     { relPath: 'copia/dup.wav', phrases: [1] },
     { relPath: 'silêncio.wav', phrases: [] },
   ];
-  const codecs: Record<string, { args: string[]; rate: number }> = {
-    wav: { args: ['-c:a', 'pcm_s16le'], rate: 22050 },
-    mp3: { args: ['-c:a', 'libmp3lame', '-q:a', '4'], rate: 44100 },
-    ogg: { args: ['-c:a', 'libvorbis', '-q:a', '4'], rate: 48000 },
-    flac: { args: ['-c:a', 'flac'], rate: 16000 },
-    m4a: { args: ['-c:a', 'aac', '-b:a', '96k', '-f', 'ipod'], rate: 32000 },
-    none: { args: ['-c:a', 'pcm_s16le', '-f', 'wav'], rate: 8000 },
-  };
+  const codecs = CODECS;
   for (const file of audio) {
     if (file.relPath === 'copia/dup.wav') continue;
     const ext = file.relPath.includes('.') ? (file.relPath.split('.').pop() ?? 'none') : 'none';
