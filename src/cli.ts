@@ -8,7 +8,7 @@ import { runDemo } from './producers/demo.js';
 import { runTurnCommand } from './producers/turn-command.js';
 import { runWorkerCommand } from './workers/worker-command.js';
 import { runApiCommand } from './producers/http/api-command.js';
-import { runKeysCreate, runKeysList, runKeysRevoke } from './producers/http/keys-command.js';
+import { runKeysCreate, runKeysList, runKeysRevoke, type KeysCreateOptions } from './producers/http/keys-command.js';
 import { runGpusCommand } from './shared/gpu/gpus-command.js';
 import { runTranscribeCommand, type TranscribeCommandOptions } from './producers/batch/transcribe-command.js';
 
@@ -110,7 +110,11 @@ keys
   .description('create a key and print it once on stdout')
   .requiredOption('--scopes <list>', 'comma-separated: turns:read, turns:write, metrics:read, board:read, board:admin')
   .option('--name <name>', 'a label to recognise the key by')
-  .action((options: { scopes: string; name?: string }) => runKeysCreate(options));
+  .option('--user <userId>', "bind the key to one user: it sees only that user's sessions (404 for others') and creates sessions for it only")
+  .option('--tenant <tenant>', 'bind the key to one tenant: it sees only sessions whose metadata.tenant is it; its new sessions get it')
+  .option('--rpm <n>', 'requests per minute the key may make (429 rate_limited over it)', positiveInt)
+  .option('--max-turns-in-flight <n>', 'turns the key may have submitted and not yet ended (429 too_many_turns over it)', positiveInt)
+  .action((options: KeysCreateOptions) => runKeysCreate(options));
 keys
   .command('revoke')
   .description('revoke a key (by its id, or the whole key)')

@@ -1,6 +1,7 @@
 // Bull Board in headless Chromium (Debian's `chromium`, driven by playwright-core): refused
 // without credentials; with a board:read key it shows the voxq queues and a job from a real
-// turn with no retry/clean/remove actions; with board:admin the actions are there.
+// turn with no retry/clean/remove actions; with board:admin the actions are there, and signed in
+// by cookie they work from the page (Bull Board's UI echoes the CSRF token).
 // Screenshots go to tests/output/browser/.
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -103,10 +104,38 @@ describe('Bull Board behind API keys', () => {
     await page.goto(`${h.url}/admin/queues/queue/llm?status=completed`);
     expect(new URL(page.url()).pathname).toBe('/admin/queues-read-only/queue/llm');
     expect((await page.request.put(`${h.url}/admin/queues/api/queues/llm/clean/completed`)).status()).toBe(403);
-    // The read-only board's own API refuses actions too (Bull Board's read-only mode).
-    const clean = await page.request.put(`${h.url}/admin/queues-read-only/api/queues/llm/clean/completed`);
+    // The read-only board's own API refuses actions too (Bull Board's read-only mode), CSRF token or not.
+    expect((await page.request.put(`${h.url}/admin/queues-read-only/api/queues/llm/clean/completed`)).status()).toBe(403);
+    const csrf = (await context.cookies(h.url)).find((c) => c.name === 'voxq_csrf')?.value ?? '';
+    const clean = await page.request.put(`${h.url}/admin/queues-read-only/api/queues/llm/clean/completed`, { headers: { 'x-csrf-token': csrf } });
     expect(clean.status()).toBeGreaterThanOrEqual(400);
     expect(await h.pipeline.queues.get('llm').getJobState(`${turnId}.llm`)).toBe('completed');
+    await context.close();
+  });
+
+  it('board:admin signs in with the form (a session cookie, not the key): the UI’s actions carry the CSRF token', async () => {
+    const key = await h.key('board:admin');
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await signIn(page, key);
+    expect(new URL(page.url()).pathname).toBe('/admin/queues');
+    const cookies = await context.cookies(h.url);
+    const session = cookies.find((c) => c.name === 'voxq_session');
+    expect(session).toMatchObject({ path: '/', httpOnly: true, sameSite: 'Strict', secure: false });
+    expect(JSON.stringify(cookies)).not.toContain(key.split('_')[2]);
+    // A forged write without the token is refused; the board's own "Clean all" sends it (X-XSRF-TOKEN).
+    expect((await page.request.put(`${h.url}/admin/queues/api/queues/tts/clean/completed`)).status()).toBe(403);
+    const tts = h.pipeline.queues.get('tts');
+    expect(await tts.getCompletedCount()).toBeGreaterThan(0);
+    await page.goto(`${h.url}/admin/queues/queue/tts?status=completed`);
+    const sent = page.waitForRequest((request) => request.method() === 'PUT' && request.url().includes('/api/queues/tts/clean/completed'));
+    await page.locator('button:has-text("Clean all")').first().click();
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    const boardCsrf = (await context.cookies(`${h.url}/admin/queues`)).find((c) => c.name === 'XSRF-TOKEN')?.value;
+    expect(boardCsrf).toBe(cookies.find((c) => c.name === 'voxq_csrf')?.value);
+    expect((await sent).headers()['x-xsrf-token']).toBe(boardCsrf);
+    await expect.poll(() => tts.getCompletedCount()).toBe(0);
+    await page.screenshot({ path: join(SHOTS, '4-admin-cleaned.png'), fullPage: true });
     await context.close();
   });
 

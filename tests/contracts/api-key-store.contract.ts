@@ -23,7 +23,7 @@ export function describeApiKeyStoreContract(name: string, make: () => Promise<Ap
 
     it('passes its type guard', () => {
       expect(isApiKeyStore(keys)).toBe(true);
-      expect(isApiKeyStore({ create: () => undefined, verify: () => undefined, revoke: () => undefined })).toBe(false);
+      expect(isApiKeyStore({ create: () => undefined, verify: () => undefined, revoke: () => undefined, list: () => undefined })).toBe(false);
     });
 
     it('creates a key shown once and verifies it to its record with its scopes', async () => {
@@ -69,6 +69,42 @@ export function describeApiKeyStoreContract(name: string, make: () => Promise<Ap
       expect(JSON.stringify(listed)).not.toContain('secret');
       const times = listed.map((r) => r.createdAt.getTime());
       expect(times).toEqual([...times].sort((a, b) => a - b));
+    });
+
+    it('gets a live key by id; an unknown or revoked id is null', async () => {
+      const { record } = await keys.create({ scopes: ['turns:read'], name: 'by-id' });
+      expect(await keys.get(record.keyId)).toEqual(record);
+      expect(await keys.get('0123456789abcdef')).toBeNull();
+      expect(await keys.get('')).toBeNull();
+      await keys.revoke(record.keyId);
+      expect(await keys.get(record.keyId)).toBeNull();
+    });
+
+    it('keeps a binding and quotas; an unbound, unlimited key has neither', async () => {
+      const { key, record } = await keys.create({
+        scopes: ['turns:read', 'turns:write'],
+        binding: { userId: ' ana ', tenant: 'acme' },
+        quota: { requestsPerMinute: 60, maxTurnsInFlight: 2 },
+      });
+      expect(record).toMatchObject({ binding: { userId: 'ana', tenant: 'acme' }, quota: { requestsPerMinute: 60, maxTurnsInFlight: 2 } });
+      expect(await keys.verify(key)).toEqual(record);
+      expect(await keys.get(record.keyId)).toEqual(record);
+      const userOnly = await keys.create({ scopes: ['turns:read'], binding: { userId: 'bia' }, quota: {} });
+      expect(userOnly.record.binding).toEqual({ userId: 'bia' });
+      expect(userOnly.record).not.toHaveProperty('quota');
+      const plain = await keys.create({ scopes: ['turns:read'], binding: {} });
+      expect(plain.record).not.toHaveProperty('binding');
+      expect(plain.record).not.toHaveProperty('quota');
+      expect(await keys.verify(plain.key)).toEqual(plain.record);
+    });
+
+    it('rejects an empty binding and quotas that are not positive whole numbers', async () => {
+      await expect(keys.create({ scopes: ['turns:read'], binding: { userId: '  ' } })).rejects.toMatchObject({ code: 'invalid_binding' });
+      await expect(keys.create({ scopes: ['turns:read'], binding: { tenant: 'x'.repeat(201) } })).rejects.toMatchObject({ code: 'invalid_binding' });
+      for (const bad of [0, -1, 1.5, Number.NaN]) {
+        await expect(keys.create({ scopes: ['turns:read'], quota: { requestsPerMinute: bad } })).rejects.toMatchObject({ code: 'invalid_quota' });
+        await expect(keys.create({ scopes: ['turns:read'], quota: { maxTurnsInFlight: bad } })).rejects.toThrow(InputError);
+      }
     });
 
     it('rejects unknown or no scopes with an InputError naming them', async () => {

@@ -66,11 +66,17 @@ describe('health and documents (open)', () => {
     expect(await res.json()).toMatchObject({ status: 'ok' });
   });
 
-  it('/readyz reports Redis, MongoDB and each stage’s live workers with their hosts', async () => {
-    const res = await h.fetch('/readyz');
+  it('/readyz says only ready to anyone; with a metrics:read key Redis, MongoDB and each stage’s live workers with their hosts', async () => {
+    const open = await h.fetch('/readyz');
+    expect(open.status).toBe(200);
+    expect(await open.json()).toEqual({ status: 'ready', ready: true });
+    const turnsOnly = await h.fetch('/readyz', { key: reader });
+    expect(await turnsOnly.json()).toEqual({ status: 'ready', ready: true });
+    await expectError(await h.fetch('/readyz', { key: `${reader}x` }), 401, 'invalid_api_key');
+    const res = await h.fetch('/readyz', { key: await h.key('metrics:read') });
     const body = (await res.json()) as Record<string, unknown>;
     expect(res.status, JSON.stringify(body)).toBe(200);
-    expect(body).toMatchObject({ status: 'ready', redis: { ok: true }, mongo: { ok: true } });
+    expect(body).toMatchObject({ status: 'ready', ready: true, redis: { ok: true }, mongo: { ok: true } });
     for (const stage of ['stt', 'llm', 'tts']) {
       expect(body.stages).toHaveProperty(stage, expect.objectContaining({ healthy: true, workers: 1, hosts: [HOST] }));
     }
@@ -326,15 +332,19 @@ describe('turns', () => {
 });
 
 describe('readiness without workers', () => {
-  it('/readyz is 503 when a stage has no live worker', async () => {
+  it('/readyz is 503 when a stage has no live worker (details with metrics:read, ready: false to anyone)', async () => {
     await h.worker?.close();
     h.worker = undefined;
+    const metrics = await h.key('metrics:read');
     await expect
       .poll(async () => {
-        const res = await h.fetch('/readyz');
+        const res = await h.fetch('/readyz', { key: metrics });
         return { status: res.status, body: (await res.json()) as { stages: { llm: { workers: number } } } };
       })
-      .toMatchObject({ status: 503, body: { status: 'not_ready', stages: { llm: { workers: 0, healthy: false } } } });
+      .toMatchObject({ status: 503, body: { status: 'not_ready', ready: false, stages: { llm: { workers: 0, healthy: false } } } });
+    const open = await h.fetch('/readyz');
+    expect(open.status).toBe(503);
+    expect(await open.json()).toEqual({ status: 'not_ready', ready: false });
   });
 });
 

@@ -59,7 +59,13 @@ export async function startApiHarness(options: Omit<PipelineOptions, 'workers' |
       await harness.worker?.close();
       await api.close();
       await prom.shutdown();
+      // The API's own keys (sign-ins, quota windows, turns in flight) all expire on their own.
+      const apiKeys = await pipeline.redis.keys(`${pipeline.prefix}:api:*`);
+      const ttls = await Promise.all(apiKeys.map((k) => pipeline.redis.pttl(k)));
+      const lasting = apiKeys.filter((_k, i) => (ttls[i] ?? -1) <= 0);
+      if (apiKeys.length > 0) await pipeline.redis.del(...apiKeys);
       await pipeline.close();
+      if (lasting.length > 0) throw new Error(`API keys without a TTL were left in Redis: ${lasting.join(', ')}`);
     },
   };
   return harness;

@@ -53,6 +53,24 @@ describe('voxq keys', () => {
     expect(await new MongoApiKeyStore(db()).verify(key)).toBeNull();
   });
 
+  it('binds a key to a user and a tenant and gives it quotas; list shows them; the API holds it to them', async () => {
+    const created = await voxq('keys', 'create', '--scopes', 'turns:read,turns:write', '--user', 'ana', '--tenant', 'acme', '--rpm', '60', '--max-turns-in-flight', '2', '--name', 'kiosk');
+    expect(created.code, created.err).toBe(0);
+    const key = created.out.trim();
+    const keyId = key.slice(5, 21);
+    expect(created.err).toContain('(user ana, tenant acme, 60 rpm, 2 turns in flight)');
+    expect(await new MongoApiKeyStore(db()).get(keyId)).toMatchObject({ binding: { userId: 'ana', tenant: 'acme' }, quota: { requestsPerMinute: 60, maxTurnsInFlight: 2 } });
+    expect((await voxq('keys', 'list')).out).toMatch(new RegExp(`${keyId} +live +turns:read,turns:write +kiosk \\(user ana, tenant acme, 60 rpm, 2 turns in flight\\)`));
+    expect((await h.fetch('/v1/sessions', { key, json: { userId: 'bia' } })).status).toBe(403);
+    const session = (await (await h.fetch('/v1/sessions', { key, json: { userId: 'ana' } })).json()) as { metadata: Record<string, unknown> };
+    expect(session.metadata).toEqual({ tenant: 'acme' });
+
+    // Bad values are refused (the store's own checks are in the ApiKeyStore contract).
+    const refused = await voxq('keys', 'create', '--scopes', 'turns:read', '--user', ' ');
+    expect(refused.code).toBe(2);
+    expect(refused.err).toContain('userId must be');
+  }, 120_000); // five CLI processes, each opening MongoDB
+
   it('refuses unknown scopes and unknown keys with exit 2 and a message naming them', async () => {
     const bad = await voxq('keys', 'create', '--scopes', 'turns:read,turns:delete');
     expect(bad.code).toBe(2);

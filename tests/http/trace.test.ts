@@ -113,7 +113,7 @@ describe('traces of API-submitted turns', () => {
         'messaging.operation.type': 'process',
         'messaging.destination.name': stage,
         // TTS runs one job per sentence of the reply: `<turn>.tts.<index>`.
-        'messaging.message.id': stage === 'tts' ? expect.stringMatching(new RegExp(`^${audioTurn}\\.tts\\.\\d+$`)) : `${audioTurn}.${stage}`,
+        'messaging.message.id': stage === 'tts' ? (expect.stringMatching(new RegExp(`^${audioTurn}\\.tts\\.\\d+$`)) as unknown) : `${audioTurn}.${stage}`,
       });
       expect(typeof span.attributes['voxq.stage.queue_wait_ms']).toBe('number');
       // The write of the stage's output: the record for stt and llm, the sentence's chunk in the turn's log for tts.

@@ -17,6 +17,7 @@ import { observeQueueDepth } from '../../shared/telemetry/queue-depth.js';
 import type { TracingHandle } from '../../shared/telemetry/tracing.js';
 import { connect } from '../sdk/connect.js';
 import { buildApiServer } from './api-server.js';
+import { stageOffersFromConfig } from './stage-offers.js';
 
 export interface ApiProcessOptions {
   config: Config;
@@ -57,6 +58,11 @@ export async function startApiProcess(options: ApiProcessOptions): Promise<ApiPr
     log,
     jsonBodyLimitBytes: config.VOXQ_API_BODY_LIMIT_BYTES,
     readiness: { services, pingRedis: () => redis.ping(), pingMongo: () => mongo.db.command({ ping: 1 }) },
+    redis,
+    prefix: config.VOXQ_PREFIX,
+    signInTtlMs: config.VOXQ_API_SIGN_IN_TTL_MS,
+    trustProxy: config.VOXQ_TRUST_PROXY,
+    stageOffers: stageOffersFromConfig(config),
   });
   await app.listen({ port: options.port ?? config.VOXQ_API_PORT, host: options.host ?? config.VOXQ_API_HOST });
   const { port, address, family } = app.server.address() as AddressInfo;

@@ -1,23 +1,31 @@
-// The HTTP API on one port: /v1 (sessions, turns, turn events), Bull Board at /admin/queues, /metrics,
-// /healthz, /readyz and /openapi.json. This file only wires the parts; each lives in its file.
+// The HTTP API on one port: /v1 (sessions, turns, turn events, stages), Bull Board at
+// /admin/queues, the sign-in at /login, /metrics, /healthz, /readyz and /openapi.json. This file
+// only wires the parts; each lives in its file.
 import { randomUUID } from 'node:crypto';
 import multipart from '@fastify/multipart';
 import type { Queue } from 'bullmq';
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
 import { MAX_AUDIO_BYTES } from '../../shared/audio/probe.js';
 import type { Logger } from '../../shared/logger.js';
 import type { ApiKeyStore } from '../../shared/ports/api-key-store.js';
 import type { PrometheusMetrics } from '../../shared/telemetry/prometheus-metrics.js';
 import type { VoxqClient } from '../sdk/voxq-client.js';
-import { scopeHook } from './auth.js';
+import { Authenticator, scopeHook } from './auth.js';
 import { registerBoard } from './board.js';
 import { registerHealthRoutes } from './health-routes.js';
 import { errorHandler, sendError } from './http-errors.js';
+import { KeyQuotas } from './key-quotas.js';
 import { registerMetricsRoute } from './metrics-route.js';
 import { openApiDocument } from './openapi.js';
 import type { ReadinessDeps } from './readiness.js';
 import { registerRequestTracing } from './request-tracing.js';
+import { SessionAccess } from './session-access.js';
 import { registerSessionRoutes } from './session-routes.js';
+import { registerSignInRoutes } from './sign-in-routes.js';
+import { SignInStore } from './sign-in-store.js';
+import type { StageOffers } from './stage-offers.js';
+import { registerStagesRoute } from './stages-route.js';
 import { registerTurnEventStream } from './turn-event-stream.js';
 import { registerTurnRoutes } from './turn-routes.js';
 
@@ -32,6 +40,14 @@ export interface ApiServerDeps {
   log: Logger;
   /** Largest JSON body accepted (audio comes as multipart, limited to 25 MB on its own). */
   jsonBodyLimitBytes: number;
+  /** Sign-ins and per-key quotas live here, under `<prefix>:api:`, shared by every API instance. */
+  redis: Redis;
+  prefix: string;
+  signInTtlMs: number;
+  /** Behind a TLS-terminating proxy: believe X-Forwarded-Proto/-For/-Host. */
+  trustProxy: boolean;
+  /** What each stage serves (GET /v1/stages). */
+  stageOffers: StageOffers;
 }
 
 export async function buildApiServer(deps: ApiServerDeps): Promise<FastifyInstance> {
@@ -40,6 +56,7 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<FastifyInstan
     bodyLimit: deps.jsonBodyLimitBytes,
     genReqId: () => randomUUID(),
     return503OnClosing: true,
+    trustProxy: deps.trustProxy,
   });
   // JSON and multipart only: anything else is 415 before a handler runs.
   app.removeContentTypeParser('text/plain');
@@ -47,16 +64,23 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<FastifyInstan
   app.setNotFoundHandler((request, reply) => sendError(reply, 404, 'not_found', `no route ${request.method} ${request.url.split('?')[0] ?? ''}`));
   await app.register(multipart, { limits: { fileSize: MAX_AUDIO_BYTES, files: 1, fields: 10, fieldSize: 64 * 1024, parts: 12 } });
 
-  registerRequestTracing(app);
-  app.addHook('onRequest', scopeHook(deps.keys));
+  const signIns = new SignInStore(deps.redis, deps.prefix, deps.signInTtlMs);
+  const quotas = new KeyQuotas(deps.redis, deps.prefix);
+  const auth = new Authenticator(deps.keys, signIns, quotas);
+  const access = new SessionAccess(deps.client);
 
-  registerHealthRoutes(app, deps.readiness);
+  registerRequestTracing(app);
+  app.addHook('onRequest', scopeHook(auth));
+
+  registerHealthRoutes(app, deps.readiness, auth);
   const openApi = openApiDocument();
   app.get('/openapi.json', () => openApi);
-  registerSessionRoutes(app, deps.client);
-  registerTurnRoutes(app, deps.client);
-  registerTurnEventStream(app, deps.client);
+  await registerSignInRoutes(app, { keys: deps.keys, signIns });
+  registerSessionRoutes(app, deps.client, access);
+  registerTurnRoutes(app, deps.client, access, quotas);
+  registerTurnEventStream(app, deps.client, access);
+  registerStagesRoute(app, deps.readiness, deps.stageOffers);
   registerMetricsRoute(app, deps.metrics);
-  await registerBoard(app, { queues: deps.boardQueues, keys: deps.keys });
+  await registerBoard(app, { queues: deps.boardQueues, auth });
   return app;
 }

@@ -11,16 +11,22 @@ export interface ApiErrorBody {
   requestId: string;
 }
 
-/** An error the API raises itself with its HTTP status (auth, unsupported media, not ready). */
+/** An error the API raises itself with its HTTP status (auth, unsupported media, not ready), and headers to send with it. */
 export class HttpError extends VoxqError {
   override readonly name = 'HttpError';
   constructor(
     readonly statusCode: number,
     code: string,
     message: string,
+    readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(code, message);
   }
+}
+
+/** 429 with `retry-after` in whole seconds (at least 1). */
+export function tooManyRequests(code: string, message: string, retryAfterMs: number): HttpError {
+  return new HttpError(429, code, message, { 'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) });
 }
 
 /** Domain error codes that mean something other than 400. */
@@ -61,6 +67,7 @@ export function errorHandler(log: Logger) {
   return (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const { status, code, message } = describeError(error);
     if (status >= 500) log.error({ err: error, requestId: request.id, route: request.routeOptions.url }, 'request failed');
+    if (error instanceof HttpError) void reply.headers(error.headers);
     return sendError(reply, status, code, message);
   };
 }

@@ -1,22 +1,40 @@
-// The board's sign-in page: one field for an API key (board:read or board:admin).
-import { LOGIN_PATH } from './board-paths.js';
+// The sign-in page (one for /admin, /console and /v1 in a browser): one field for an API key.
+// The board's own login link passes `next`, so the form goes on to the board.
+import { SIGN_IN_PATH } from './board-paths.js';
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-export function loginPage(problem?: string): string {
+const STYLE = 'body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem}input{width:100%;padding:.5rem;font-family:monospace}button{margin-top:1rem;padding:.5rem 1rem}.problem{color:#b00020}';
+
+export function loginPage(options: { problem?: string; next?: string } = {}): string {
+  const { problem, next } = options;
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>voxq · sign in to Bull Board</title>
-<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem}input{width:100%;padding:.5rem;font-family:monospace}button{margin-top:1rem;padding:.5rem 1rem}.problem{color:#b00020}</style>
+<html lang="en"><head><meta charset="utf-8"><title>voxq · sign in</title>
+<style>${STYLE}</style>
 </head><body>
-<h1>voxq queues</h1>
-<p>Sign in with an API key that has <code>board:read</code> (read-only board) or <code>board:admin</code> (with actions).
-Create one with <code>voxq keys create --scopes board:read</code>.</p>
+<h1>voxq</h1>
+<p>Sign in with an API key. The board needs <code>board:read</code> (read-only) or <code>board:admin</code> (with actions);
+create one with <code>voxq keys create --scopes board:read</code>. The key stays here: the browser gets a session cookie instead.</p>
 ${problem ? `<p class="problem" role="alert">${escapeHtml(problem)}</p>` : ''}
-<form method="post" action="${LOGIN_PATH}">
+<form method="post" action="${SIGN_IN_PATH}">
 <label for="key">API key</label>
 <input id="key" name="key" type="password" autocomplete="off" placeholder="voxq_…" required>
+${next ? `<input type="hidden" name="next" value="${escapeHtml(next)}">` : ''}
 <button type="submit">Sign in</button>
 </form>
+</body></html>
+`;
+}
+
+/** After a form sign-in with nowhere to go: what the session may do. */
+export function signedInPage(keyId: string, scopes: readonly string[]): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>voxq · signed in</title>
+<style>${STYLE}</style>
+</head><body>
+<h1>Signed in</h1>
+<p>This browser is signed in with key <code>${escapeHtml(keyId)}</code> (${scopes.map((s) => `<code>${escapeHtml(s)}</code>`).join(', ') || 'no scopes'}).</p>
+<p>Its cookie works for <code>/v1</code> and <code>/console</code>${scopes.some((s) => s.startsWith('board:')) ? ' and <a href="/admin/queues">the board</a>' : ''}; writes need the <code>voxq_csrf</code> cookie's value in an <code>x-csrf-token</code> header.</p>
 </body></html>
 `;
 }

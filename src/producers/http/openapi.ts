@@ -10,7 +10,11 @@ import {
   createSessionBodySchema,
   errorBodySchema,
   messagesViewSchema,
+  readinessViewSchema,
   sessionViewSchema,
+  signInBodySchema,
+  signInViewSchema,
+  stagesViewSchema,
   statisticsViewSchema,
   textTurnBodySchema,
   turnAcceptedSchema,
@@ -21,11 +25,17 @@ type Json = Record<string, unknown>;
 const schema = (s: z.ZodType, io: 'input' | 'output' = 'output'): Json => z.toJSONSchema(s, { io, unrepresentable: 'any' });
 const json = (s: z.ZodType, io: 'input' | 'output' = 'output') => ({ 'application/json': { schema: schema(s, io) } });
 const error = (description: string) => ({ description, content: json(errorBodySchema) });
-const authErrors = { '401': error('no API key, or not a live one (code unauthorized / invalid_api_key)'), '403': error('the key lacks the scope (code missing_scope)') };
+const retryAfter = { 'retry-after': { description: 'seconds to wait', schema: { type: 'integer', minimum: 1 } } };
+const authErrors = {
+  '401': error('no API key, or not a live one (code unauthorized / invalid_api_key); a sign-in cookie that is malformed, unknown, expired or whose key was revoked (invalid_session)'),
+  '403': error('the key lacks the scope (code missing_scope); a write signed in by cookie without its CSRF token in x-csrf-token (csrf_token_missing / csrf_token_invalid)'),
+  '429': { ...error("over the key's requests per minute (code rate_limited)"), headers: retryAfter },
+};
 const pathParam = (name: string, pattern: string) => ({ name, in: 'path', required: true, schema: { type: 'string', pattern } });
 const sessionId = pathParam('sessionId', '^sess_[0-9a-f-]{36}$');
 const turnId = pathParam('turnId', '^turn_[0-9a-f-]{36}$');
-const secured = (scope: string) => ({ security: [{ apiKey: [scope] }] });
+const secured = (scope: string) => ({ security: [{ apiKey: [scope] }, { signIn: [scope] }] });
+const html = { 'text/html': { schema: { type: 'string' } } };
 const sentenceIndex = { name: 'index', in: 'path', required: true, schema: { type: 'integer', minimum: 0, maximum: 10000 }, description: "the sentence's index, as its `sentence` event gives it" };
 const lastEventId = {
   name: 'Last-Event-ID',
@@ -51,7 +61,15 @@ export function openApiDocument(): Json {
     openapi: '3.1.0',
     info: { title: 'voxq API', version: VOXQ_VERSION, description: 'Voice-assistant turns as durable jobs: STT → LLM → TTS.' },
     components: {
-      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'an API key from `voxq keys create --scopes …`' } },
+      securitySchemes: {
+        apiKey: { type: 'http', scheme: 'bearer', description: 'an API key from `voxq keys create --scopes …`' },
+        signIn: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: 'voxq_session',
+          description: "a browser's sign-in (POST /login): the key's scopes; writes also need the x-csrf-token header (the voxq_csrf cookie's value)",
+        },
+      },
     },
     paths: {
       [`${API_PREFIX}/sessions`]: {
@@ -59,7 +77,14 @@ export function openApiDocument(): Json {
           summary: 'create a session',
           ...secured('turns:write'),
           requestBody: { required: true, content: json(createSessionBodySchema, 'input') },
-          responses: { '201': { description: 'created', content: json(sessionViewSchema) }, '400': error('invalid input'), '415': error('not JSON'), ...authErrors },
+          description: 'A key bound to a user creates sessions for that userId only; one bound to a tenant gives its sessions metadata.tenant',
+          responses: {
+            '201': { description: 'created', content: json(sessionViewSchema) },
+            '400': error('invalid input'),
+            '415': error('not JSON'),
+            ...authErrors,
+            '403': error('missing_scope; csrf_token_missing / csrf_token_invalid; a bound key asking for another user (user_not_allowed) or tenant (tenant_not_allowed)'),
+          },
         },
       },
       [`${API_PREFIX}/sessions/{sessionId}`]: {
@@ -110,6 +135,7 @@ export function openApiDocument(): Json {
             '413': error('body or audio too large (body_too_large, audio_too_large)'),
             '415': error('neither JSON nor multipart'),
             ...authErrors,
+            '429': { ...error("over the key's requests per minute (rate_limited) or turns in flight (too_many_turns)"), headers: retryAfter },
           },
         },
       },
@@ -170,10 +196,50 @@ export function openApiDocument(): Json {
           },
         },
       },
+      [`${API_PREFIX}/stages`]: {
+        get: {
+          summary: 'each stage: whether workers are live, on which hosts, and the provider, languages and voices it serves',
+          ...secured('turns:read'),
+          responses: { '200': { description: 'the stages', content: json(stagesViewSchema) }, ...authErrors },
+        },
+      },
+      '/login': {
+        get: { summary: 'the sign-in page (a form for an API key)', responses: { '200': { description: 'the page', content: html } } },
+        post: {
+          summary: 'sign in with an API key: a session cookie for /admin, /console and /v1 (never the key itself)',
+          description:
+            'Sets voxq_session (HttpOnly, SameSite=Strict, Path=/, Secure over https — behind a proxy with VOXQ_TRUST_PROXY=true, by X-Forwarded-Proto) and voxq_csrf (readable: echo it as x-csrf-token on writes). As JSON it answers the sign-in; as the page\'s form it redirects to `next` (or the board). A sign-in posted from another origin is refused',
+          requestBody: { required: true, content: { ...json(signInBodySchema, 'input'), 'application/x-www-form-urlencoded': { schema: schema(signInBodySchema, 'input') } } },
+          responses: {
+            '200': { description: 'signed in (JSON)', content: json(signInViewSchema) },
+            '303': { description: 'signed in (form): on to `next` or the board' },
+            '400': error('no key (code invalid_input)'),
+            '401': error('the key is unknown, malformed or revoked (code invalid_api_key)'),
+            '403': error('posted from another origin (code cross_origin); the board\'s form with a key without a board scope (missing_scope)'),
+          },
+        },
+      },
+      '/logout': {
+        post: {
+          summary: "end the cookie's sign-in and clear its cookies (with the x-csrf-token header); without a sign-in it only clears them",
+          responses: { '204': { description: 'signed out' }, '403': error('a live sign-in without its CSRF token (csrf_token_missing / csrf_token_invalid)') },
+        },
+      },
       '/openapi.json': { get: { summary: 'this document', responses: { '200': { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } } } },
       '/metrics': { get: { summary: 'Prometheus metrics', ...secured('metrics:read'), responses: { '200': { description: 'text format 0.0.4' }, ...authErrors } } },
       '/healthz': { get: { summary: 'liveness', responses: { '200': { description: 'up' } } } },
-      '/readyz': { get: { summary: 'readiness: Redis, MongoDB and a live worker per stage', responses: { '200': { description: 'ready' }, '503': { description: 'not ready' } } } },
+      '/readyz': {
+        get: {
+          summary: 'readiness: Redis, MongoDB and a live worker per stage',
+          description: 'Open: without a key only {status, ready}. With a key (or sign-in) that has metrics:read, also redis, mongo and each stage\'s workers and hosts',
+          security: [{}, { apiKey: ['metrics:read'] }, { signIn: ['metrics:read'] }],
+          responses: {
+            '200': { description: 'ready', content: json(readinessViewSchema) },
+            '401': error('a key or sign-in that is not live'),
+            '503': { description: 'not ready', content: json(readinessViewSchema) },
+          },
+        },
+      },
     },
   };
 }

@@ -20,14 +20,20 @@ export interface ReadinessDeps {
 
 export async function checkReadiness(deps: ReadinessDeps): Promise<Readiness> {
   const limit = deps.timeoutMs ?? 2000;
-  const [redis, mongo, ...stages] = await Promise.all([
-    settle(deps.pingRedis(), limit),
-    settle(deps.pingMongo(), limit),
-    ...STAGES.map((stage) => settle(deps.services.health(stage), limit)),
-  ]);
+  const [redis, mongo, byStage] = await Promise.all([settle(deps.pingRedis(), limit), settle(deps.pingMongo(), limit), checkStages(deps)]);
+  const check = (r: { value: unknown } | { error: string }) => ('value' in r ? { ok: true } : { ok: false, error: r.error });
+  const result: Readiness = { ready: false, redis: check(redis), mongo: check(mongo), stages: byStage };
+  result.ready = result.redis.ok && result.mongo.ok && STAGES.every((s) => byStage[s].healthy);
+  return result;
+}
+
+/** Each stage's live workers and their hosts (BullMQ's worker list of its queue). */
+export async function checkStages(deps: Pick<ReadinessDeps, 'services' | 'timeoutMs'>): Promise<Readiness['stages']> {
+  const limit = deps.timeoutMs ?? 2000;
+  const results = await Promise.all(STAGES.map((stage) => settle(deps.services.health(stage), limit)));
   const byStage = {} as Readiness['stages'];
   STAGES.forEach((stage, i) => {
-    const result = stages[i];
+    const result = results[i];
     if (result && 'value' in result) {
       const { healthy, workers, hosts } = result.value as ServiceHealth;
       byStage[stage] = { healthy, workers, hosts };
@@ -35,10 +41,7 @@ export async function checkReadiness(deps: ReadinessDeps): Promise<Readiness> {
       byStage[stage] = { healthy: false, workers: 0, hosts: [], error: result?.error ?? 'unknown' };
     }
   });
-  const check = (r: { value: unknown } | { error: string } | undefined) => (r && 'value' in r ? { ok: true } : { ok: false, error: r?.error ?? 'unknown' });
-  const result: Readiness = { ready: false, redis: check(redis), mongo: check(mongo), stages: byStage };
-  result.ready = result.redis.ok && result.mongo.ok && STAGES.every((s) => byStage[s].healthy);
-  return result;
+  return byStage;
 }
 
 async function settle(promise: Promise<unknown>, timeoutMs: number): Promise<{ value: unknown } | { error: string }> {

@@ -132,6 +132,46 @@ export const messagesViewSchema = z.object({
 
 export const statisticsViewSchema = z.record(z.string(), z.unknown());
 
+/** GET /v1/stages: one entry per stage. */
+export const stageViewSchema = z.object({
+  stage: stageNameSchema,
+  live: z.boolean().meta({ description: 'at least one worker of this stage is connected to its queue' }),
+  workers: z.number().int(),
+  hosts: z.array(z.string()),
+  provider: z.string().meta({ description: "the stage's provider (groq, openai, speech-native, kokoro, espeak, fake)" }),
+  languages: z.array(z.string()).meta({ description: 'BCP-47 tags a turn may ask for' }),
+  defaultLanguage: z.string(),
+  voices: z.array(z.string()).optional().meta({ description: 'tts only: voices a turn may ask for' }),
+  defaultVoice: z.string().optional(),
+  error: z.string().optional().meta({ description: "why the stage's workers could not be read" }),
+});
+export const stagesViewSchema = z.object({
+  stages: z.array(stageViewSchema),
+  offerSource: z.enum(['api-config']).meta({ description: "where providers, voices and languages come from: the API's own configuration (the workers do not publish theirs yet)" }),
+});
+export type StageView = z.infer<typeof stageViewSchema>;
+
+/** GET /readyz: without a metrics:read key only this; with one, also redis, mongo and stages. */
+export const readinessViewSchema = z.object({
+  status: z.enum(['ready', 'not_ready']),
+  ready: z.boolean(),
+  redis: z.object({ ok: z.boolean(), error: z.string().optional() }).optional(),
+  mongo: z.object({ ok: z.boolean(), error: z.string().optional() }).optional(),
+  stages: z.record(stageNameSchema, z.object({ healthy: z.boolean(), workers: z.number().int(), hosts: z.array(z.string()), error: z.string().optional() })).optional(),
+});
+
+/** POST /login: a key as JSON or as the sign-in form sends it (`next`: where the form goes after). */
+export const signInBodySchema = z.object({
+  key: z.string().trim().min(1, 'key is empty').max(200),
+  next: z.string().max(2000).optional().meta({ description: 'the form only: a path on this server to go to after signing in' }),
+});
+export const signInViewSchema = z.object({
+  keyId: z.string(),
+  scopes: z.array(z.string()),
+  expiresAt: z.iso.datetime(),
+  csrfToken: z.string().meta({ description: 'send it as the x-csrf-token header on writes (POST, PUT, PATCH, DELETE) signed in by the cookie; also in the voxq_csrf cookie' }),
+});
+
 export const turnLinks = (turnId: string) => ({
   self: `${API_PREFIX}/turns/${turnId}`,
   wait: `${API_PREFIX}/turns/${turnId}/wait`,

@@ -1,6 +1,8 @@
 // /v1/sessions: create a session, read it, its messages and statistics (all through VoxqClient).
+// A bound key sees only its own sessions (session-access.ts).
 import type { FastifyInstance } from 'fastify';
 import type { VoxqClient } from '../sdk/voxq-client.js';
+import { callerOf } from './auth.js';
 import { rejectMultipart } from './media-types.js';
 import {
   API_PREFIX,
@@ -12,23 +14,27 @@ import {
   sessionView,
   statisticsView,
 } from './schemas.js';
+import type { SessionAccess } from './session-access.js';
 import { parseInput } from './validate.js';
 
-export function registerSessionRoutes(app: FastifyInstance, client: VoxqClient): void {
+export function registerSessionRoutes(app: FastifyInstance, client: VoxqClient, access: SessionAccess): void {
   app.post(`${API_PREFIX}/sessions`, { config: { scope: 'turns:write' } }, async (request, reply) => {
     rejectMultipart(request);
     const body = parseInput(createSessionBodySchema, request.body, 'session');
-    const session = await client.createSession(body.userId, body.metadata ?? {});
+    const metadata = access.newSession(callerOf(request).record, body.userId, body.metadata ?? {});
+    const session = await client.createSession(body.userId, metadata);
     return reply.status(201).header('location', `${API_PREFIX}/sessions/${session.sessionId}`).send(sessionView(session));
   });
 
   app.get(`${API_PREFIX}/sessions/:sessionId`, { config: { scope: 'turns:read' } }, async (request) => {
     const { sessionId } = parseInput(sessionParamsSchema, request.params, 'session id');
+    await access.session(callerOf(request).record, sessionId);
     return sessionView(await client.getSession(sessionId));
   });
 
   app.get(`${API_PREFIX}/sessions/:sessionId/messages`, { config: { scope: 'turns:read' } }, async (request) => {
     const { sessionId } = parseInput(sessionParamsSchema, request.params, 'session id');
+    await access.session(callerOf(request).record, sessionId);
     const { limit } = parseInput(messagesQuerySchema, request.query, 'query');
     return messagesView(await client.history(sessionId, limit === undefined ? {} : { limit }));
   });
@@ -37,6 +43,7 @@ export function registerSessionRoutes(app: FastifyInstance, client: VoxqClient):
   app.post(`${API_PREFIX}/sessions/:sessionId/cancel`, { config: { scope: 'turns:write' } }, async (request) => {
     rejectMultipart(request);
     const { sessionId } = parseInput(sessionParamsSchema, request.params, 'session id');
+    await access.session(callerOf(request).record, sessionId);
     const body = parseInput(cancelBodySchema, request.body ?? {}, 'cancel');
     const cancelled = await client.cancelSession(sessionId, body.playedMs === undefined ? {} : { playedMs: body.playedMs });
     return { cancelled };
@@ -44,6 +51,7 @@ export function registerSessionRoutes(app: FastifyInstance, client: VoxqClient):
 
   app.get(`${API_PREFIX}/sessions/:sessionId/statistics`, { config: { scope: 'turns:read' } }, async (request) => {
     const { sessionId } = parseInput(sessionParamsSchema, request.params, 'session id');
+    await access.session(callerOf(request).record, sessionId);
     return statisticsView(await client.statistics(sessionId));
   });
 }

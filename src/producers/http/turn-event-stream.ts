@@ -11,7 +11,9 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { VoxqClient } from '../sdk/voxq-client.js';
 import type { TurnEvent } from '../sdk/turn-events.js';
+import { callerOf } from './auth.js';
 import { HttpError } from './http-errors.js';
+import type { SessionAccess } from './session-access.js';
 import { API_PREFIX, turnParamsSchema, turnView } from './schemas.js';
 import { parseInput } from './validate.js';
 
@@ -21,7 +23,7 @@ const HEARTBEAT_MS = 15_000;
 /** A log id (`<ms>-<seq>`) or a record stand-in's (`record-<n>`). */
 const lastEventIdSchema = z.string().regex(/^(\d+-\d+|record-\d+)$/, 'Last-Event-ID must be an event id from this stream');
 
-export function registerTurnEventStream(app: FastifyInstance, client: VoxqClient): void {
+export function registerTurnEventStream(app: FastifyInstance, client: VoxqClient, access: SessionAccess): void {
   const open = new Set<AbortController>();
   let shuttingDown = false;
   // Open streams would hold the server's close until their turns end: end them first (and
@@ -43,6 +45,7 @@ export function registerTurnEventStream(app: FastifyInstance, client: VoxqClient
     open.add(stream);
     res.on('close', () => stream.abort());
     try {
+      await access.turn(callerOf(request).record, turnId); // another key's turn: a 404 as if unknown
       const turn = await client.getTurn(turnId); // unknown turn: a 404 like every other route
       if (stream.signal.aborted) {
         if (shuttingDown) throw new HttpError(503, 'shutting_down', 'the API is shutting down: connect to another instance');

@@ -1,23 +1,46 @@
 // /v1/turns: submit a turn (JSON text or multipart audio) and get its id at once; read it; wait
-// for it (long-poll); download its reply audio. Everything goes through VoxqClient.
+// for it (long-poll); download its reply audio. Everything goes through VoxqClient. A bound key
+// sees only its own sessions' turns (session-access.ts); a key with a turns-in-flight quota takes
+// a slot before its turn is enqueued (key-quotas.ts).
 import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { InputError, TimeoutError } from '../../shared/errors.js';
+import { newTurnId } from '../../shared/contracts/ids.js';
+import { InputError, NotFoundError, TimeoutError } from '../../shared/errors.js';
 import type { TurnRequest } from '../../shared/contracts/turn-request.js';
 import { isFinalStatus } from '../../shared/contracts/turn.js';
 import { TurnFailedError, TurnInterruptedError } from '../sdk/turn-result.js';
 import type { VoxqClient } from '../sdk/voxq-client.js';
+import { callerOf } from './auth.js';
 import { HttpError } from './http-errors.js';
+import type { KeyQuotas, TurnState } from './key-quotas.js';
+import type { SessionAccess } from './session-access.js';
 import { API_PREFIX, audioTurnFieldsSchema, sentenceParamsSchema, textTurnBodySchema, turnLinks, turnParamsSchema, turnView, waitQuerySchema } from './schemas.js';
 import { parseInput } from './validate.js';
 
 const AUDIO_FIELD = 'audio';
 
-export function registerTurnRoutes(app: FastifyInstance, client: VoxqClient): void {
+export function registerTurnRoutes(app: FastifyInstance, client: VoxqClient, access: SessionAccess, quotas: KeyQuotas): void {
+  const stateOf = async (turnId: string): Promise<TurnState> => {
+    try {
+      return isFinalStatus((await client.getTurn(turnId)).status) ? 'ended' : 'running';
+    } catch (error) {
+      if (error instanceof NotFoundError) return 'unknown';
+      throw error;
+    }
+  };
+
   app.post(`${API_PREFIX}/turns`, { config: { scope: 'turns:write' } }, async (request, reply) => {
-    const turnRequest = request.isMultipart() ? await audioTurnRequest(request) : textTurnRequest(request.body);
+    const { record } = callerOf(request);
+    const parsed = request.isMultipart() ? await audioTurnRequest(request) : textTurnRequest(request.body);
+    await access.session(record, parsed.sessionId);
+    // A quota counts turns by id: one of the caller's, or one given here before the turn exists.
+    const turnRequest = record.quota?.maxTurnsInFlight === undefined || parsed.turnId ? parsed : { ...parsed, turnId: newTurnId() };
+    const slot = await quotas.reserveTurn(record, turnRequest.turnId ?? '', stateOf);
     // The request's span is the turn's root: every stage on every worker joins its trace.
-    const handle = await client.enqueueTurn(turnRequest, request.span ? { trace: trace.setSpan(ROOT_CONTEXT, request.span) } : {});
+    const handle = await client.enqueueTurn(turnRequest, request.span ? { trace: trace.setSpan(ROOT_CONTEXT, request.span) } : {}).catch(async (error: unknown) => {
+      await slot.release();
+      throw error;
+    });
     request.span?.addEvent('voxq.turn.enqueued', { 'voxq.turn.id': handle.turnId, 'voxq.session.id': handle.sessionId });
     const links = turnLinks(handle.turnId);
     return reply.status(202).header('location', links.self).send({ turnId: handle.turnId, sessionId: handle.sessionId, status: 'queued', links });
@@ -25,12 +48,14 @@ export function registerTurnRoutes(app: FastifyInstance, client: VoxqClient): vo
 
   app.get(`${API_PREFIX}/turns/:turnId`, { config: { scope: 'turns:read' } }, async (request) => {
     const { turnId } = parseInput(turnParamsSchema, request.params, 'turn id');
+    await access.turn(callerOf(request).record, turnId);
     return turnView(await client.getTurn(turnId));
   });
 
   // Long-poll: answers when the turn completes or fails, or after timeoutMs with its state then.
   app.get(`${API_PREFIX}/turns/:turnId/wait`, { config: { scope: 'turns:read' } }, async (request) => {
     const { turnId } = parseInput(turnParamsSchema, request.params, 'turn id');
+    await access.turn(callerOf(request).record, turnId);
     const { timeoutMs } = parseInput(waitQuerySchema, request.query, 'query');
     const now = await client.getTurn(turnId);
     if (isFinalStatus(now.status) || timeoutMs === 0) return turnView(now);
@@ -44,6 +69,7 @@ export function registerTurnRoutes(app: FastifyInstance, client: VoxqClient): vo
 
   app.get(`${API_PREFIX}/turns/:turnId/audio`, { config: { scope: 'turns:read' } }, async (request, reply) => {
     const { turnId } = parseInput(turnParamsSchema, request.params, 'turn id');
+    await access.turn(callerOf(request).record, turnId);
     const turn = await client.getTurn(turnId);
     if (turn.status !== 'completed') {
       throw new HttpError(409, 'turn_not_completed', `turn ${turnId} is ${turn.status}: its reply audio exists once it completes (GET …/wait)`);
@@ -59,6 +85,7 @@ export function registerTurnRoutes(app: FastifyInstance, client: VoxqClient): vo
   // One sentence's audio chunk, as its event carried it: answers at once while the turn runs.
   app.get(`${API_PREFIX}/turns/:turnId/audio/:index`, { config: { scope: 'turns:read' } }, async (request, reply) => {
     const { turnId, index } = parseInput(sentenceParamsSchema, request.params, 'turn id and sentence index');
+    await access.turn(callerOf(request).record, turnId);
     const chunk = await client.sentenceAudio(turnId, index);
     return reply
       .type(chunk.mimeType)

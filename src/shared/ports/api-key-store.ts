@@ -1,5 +1,6 @@
 // API keys for the HTTP API and Bull Board. A key is shown once, when created; the store keeps
-// only a hash of its secret. Scopes say what a key may do.
+// only a hash of its secret. Scopes say what a key may do; a binding limits whose sessions it
+// sees; quotas limit how much it may ask.
 import { z } from 'zod';
 import { hasMethods } from './has-methods.js';
 
@@ -7,13 +8,42 @@ export const API_SCOPES = ['turns:read', 'turns:write', 'metrics:read', 'board:r
 export const apiScopeSchema = z.enum(API_SCOPES);
 export type ApiScope = z.infer<typeof apiScopeSchema>;
 
+/**
+ * Whose sessions a key sees. Unbound (both absent): every session, as an operator. `userId`: only
+ * sessions of that user (a session's `userId`). `tenant`: only sessions whose `metadata.tenant` is
+ * that tenant. Both: sessions matching both.
+ */
+export interface ApiKeyBinding {
+  userId?: string;
+  tenant?: string;
+}
+
+/** Per-key limits, enforced in Redis across every API instance. Absent: no limit. */
+export interface ApiKeyQuota {
+  /** Requests the key may make in any 60 s. */
+  requestsPerMinute?: number;
+  /** Turns the key submitted that have not ended (completed, failed or interrupted). */
+  maxTurnsInFlight?: number;
+}
+
 export interface ApiKeyRecord {
   /** The public part of the key (`voxq_<keyId>_<secret>`): safe to log, list and revoke by. */
   keyId: string;
   name: string;
   scopes: ApiScope[];
+  /** Absent: an unbound (operator) key. */
+  binding?: ApiKeyBinding;
+  /** Absent: no limits. */
+  quota?: ApiKeyQuota;
   createdAt: Date;
   revokedAt?: Date;
+}
+
+export interface CreateApiKeyOptions {
+  scopes: readonly ApiScope[];
+  name?: string;
+  binding?: ApiKeyBinding;
+  quota?: ApiKeyQuota;
 }
 
 export interface CreatedApiKey {
@@ -23,9 +53,12 @@ export interface CreatedApiKey {
 }
 
 export interface ApiKeyStore {
-  create(options: { scopes: readonly ApiScope[]; name?: string }): Promise<CreatedApiKey>;
+  /** Throws InputError for unknown or no scopes, an empty binding value, a quota that is not a positive whole number. */
+  create(options: CreateApiKeyOptions): Promise<CreatedApiKey>;
   /** The key's record when it is well-formed, known, its secret matches and it is not revoked; else null. */
   verify(key: string): Promise<ApiKeyRecord | null>;
+  /** A live key's record by id (a sign-in session re-reads its key with it); null when unknown or revoked. */
+  get(keyId: string): Promise<ApiKeyRecord | null>;
   /** True when this call revoked it; false when unknown or already revoked. */
   revoke(keyId: string): Promise<boolean>;
   /** Every key, revoked ones included, oldest first (never their secrets). */
@@ -33,5 +66,5 @@ export interface ApiKeyStore {
 }
 
 export function isApiKeyStore(value: unknown): value is ApiKeyStore {
-  return hasMethods(value, ['create', 'verify', 'revoke', 'list']);
+  return hasMethods(value, ['create', 'verify', 'get', 'revoke', 'list']);
 }

@@ -1,6 +1,7 @@
-// API keys in memory (tests, benchmarks): the same hashing as the MongoDB store.
-import type { ApiKeyRecord, ApiKeyStore, ApiScope, CreatedApiKey } from '../ports/api-key-store.js';
-import { newKeySecret, parseKey, secretMatches, validScopes } from './api-key-secret.js';
+// API keys in memory (tests, benchmarks): the same hashing and checks as the MongoDB store.
+import type { ApiKeyRecord, ApiKeyStore, CreateApiKeyOptions, CreatedApiKey } from '../ports/api-key-store.js';
+import { validKeyOptions } from './api-key-options.js';
+import { newKeySecret, parseKey, secretMatches } from './api-key-secret.js';
 
 interface StoredKey extends ApiKeyRecord {
   secretHash: string;
@@ -9,7 +10,7 @@ interface StoredKey extends ApiKeyRecord {
 export class MemoryApiKeyStore implements ApiKeyStore {
   private readonly keys = new Map<string, StoredKey>();
 
-  create(options: { scopes: readonly ApiScope[]; name?: string }): Promise<CreatedApiKey> {
+  create(options: CreateApiKeyOptions): Promise<CreatedApiKey> {
     try {
       return Promise.resolve(this.createNow(options));
     } catch (error) {
@@ -17,12 +18,12 @@ export class MemoryApiKeyStore implements ApiKeyStore {
     }
   }
 
-  private createNow(options: { scopes: readonly ApiScope[]; name?: string }): CreatedApiKey {
-    const scopes = validScopes(options.scopes);
+  private createNow(options: CreateApiKeyOptions): CreatedApiKey {
+    const valid = validKeyOptions(options);
     const { keyId, key, secretHash } = newKeySecret();
-    const record: ApiKeyRecord = { keyId, name: options.name ?? '', scopes, createdAt: new Date() };
-    this.keys.set(keyId, { ...record, secretHash });
-    return { key, record: { ...record, scopes: [...scopes] } };
+    const stored: StoredKey = { keyId, ...valid, createdAt: new Date(), secretHash };
+    this.keys.set(keyId, stored);
+    return { key, record: recordOf(stored) };
   }
 
   verify(key: string): Promise<ApiKeyRecord | null> {
@@ -30,6 +31,11 @@ export class MemoryApiKeyStore implements ApiKeyStore {
     const stored = parsed ? this.keys.get(parsed.keyId) : undefined;
     if (!parsed || !stored || stored.revokedAt || !secretMatches(parsed.secret, stored.secretHash)) return Promise.resolve(null);
     return Promise.resolve(recordOf(stored));
+  }
+
+  get(keyId: string): Promise<ApiKeyRecord | null> {
+    const stored = this.keys.get(keyId);
+    return Promise.resolve(stored && !stored.revokedAt ? recordOf(stored) : null);
   }
 
   revoke(keyId: string): Promise<boolean> {
@@ -51,6 +57,8 @@ export class MemoryApiKeyStore implements ApiKeyStore {
 
 function recordOf(stored: StoredKey): ApiKeyRecord {
   const record: ApiKeyRecord = { keyId: stored.keyId, name: stored.name, scopes: [...stored.scopes], createdAt: stored.createdAt };
+  if (stored.binding) record.binding = { ...stored.binding };
+  if (stored.quota) record.quota = { ...stored.quota };
   if (stored.revokedAt) record.revokedAt = stored.revokedAt;
   return record;
 }

@@ -1,8 +1,9 @@
 // API keys in MongoDB: `_id` is the key id, the secret only as a SHA-256 hash. A key is created
 // by one insert on its `_id`; revoking sets `revokedAt` once (the filter skips revoked keys).
 import type { Collection, Db } from 'mongodb';
-import { apiScopeSchema, type ApiKeyRecord, type ApiKeyStore, type ApiScope, type CreatedApiKey } from '../ports/api-key-store.js';
-import { newKeySecret, parseKey, secretMatches, validScopes } from './api-key-secret.js';
+import { apiScopeSchema, type ApiKeyBinding, type ApiKeyQuota, type ApiKeyRecord, type ApiKeyStore, type ApiScope, type CreateApiKeyOptions, type CreatedApiKey } from '../ports/api-key-store.js';
+import { validKeyOptions } from './api-key-options.js';
+import { newKeySecret, parseKey, secretMatches } from './api-key-secret.js';
 import { withoutUndefined } from './mongo-support.js';
 
 export const API_KEYS_COLLECTION = 'api_keys';
@@ -12,6 +13,8 @@ interface ApiKeyDocument {
   name: string;
   scopes: string[];
   secretHash: string;
+  binding?: ApiKeyBinding;
+  quota?: ApiKeyQuota;
   createdAt: Date;
   revokedAt?: Date;
 }
@@ -23,10 +26,10 @@ export class MongoApiKeyStore implements ApiKeyStore {
     this.keys = db.collection<ApiKeyDocument>(API_KEYS_COLLECTION);
   }
 
-  async create(options: { scopes: readonly ApiScope[]; name?: string }): Promise<CreatedApiKey> {
-    const scopes = validScopes(options.scopes);
+  async create(options: CreateApiKeyOptions): Promise<CreatedApiKey> {
+    const valid = validKeyOptions(options);
     const { keyId, key, secretHash } = newKeySecret();
-    const doc: ApiKeyDocument = { _id: keyId, name: options.name ?? '', scopes, secretHash, createdAt: new Date() };
+    const doc: ApiKeyDocument = withoutUndefined({ _id: keyId, name: valid.name, scopes: valid.scopes, secretHash, binding: valid.binding, quota: valid.quota, createdAt: new Date() });
     await this.keys.insertOne(doc);
     return { key, record: recordOf(doc) };
   }
@@ -37,6 +40,12 @@ export class MongoApiKeyStore implements ApiKeyStore {
     const doc = await this.keys.findOne({ _id: parsed.keyId });
     if (!doc || doc.revokedAt || !secretMatches(parsed.secret, doc.secretHash)) return null;
     return recordOf(doc);
+  }
+
+  async get(keyId: string): Promise<ApiKeyRecord | null> {
+    if (typeof keyId !== 'string' || keyId === '') return null;
+    const doc = await this.keys.findOne({ _id: keyId, revokedAt: { $exists: false } });
+    return doc ? recordOf(doc) : null;
   }
 
   async revoke(keyId: string): Promise<boolean> {
@@ -53,5 +62,7 @@ export class MongoApiKeyStore implements ApiKeyStore {
 function recordOf(doc: ApiKeyDocument): ApiKeyRecord {
   // Scopes no longer known (a downgrade) are dropped rather than trusted.
   const scopes = doc.scopes.filter((s): s is ApiScope => apiScopeSchema.safeParse(s).success);
-  return withoutUndefined({ keyId: doc._id, name: doc.name, scopes, createdAt: doc.createdAt, revokedAt: doc.revokedAt });
+  const binding = doc.binding && (doc.binding.userId !== undefined || doc.binding.tenant !== undefined) ? { userId: doc.binding.userId, tenant: doc.binding.tenant } : undefined;
+  const quota = doc.quota ? { requestsPerMinute: doc.quota.requestsPerMinute, maxTurnsInFlight: doc.quota.maxTurnsInFlight } : undefined;
+  return withoutUndefined({ keyId: doc._id, name: doc.name, scopes, binding, quota, createdAt: doc.createdAt, revokedAt: doc.revokedAt });
 }
