@@ -33,6 +33,18 @@ export function describeConversationStoreContract(name: string, make: () => Prom
       expect(isConversationStore(store)).toBe(true);
     });
 
+    it("deletes a session's messages, and only its own, idempotently", async () => {
+      const gone = newSessionId();
+      const kept = newSessionId();
+      await saveMany(gone, 3);
+      await saveMany(kept, 2);
+      expect(await store.deleteSession(gone)).toBe(3);
+      expect(await store.history(gone)).toEqual([]);
+      expect((await store.statistics(gone)).messageCount).toBe(0);
+      expect(await store.deleteSession(gone)).toBe(0);
+      expect((await store.history(kept)).length).toBe(2);
+    });
+
     it('saves a message and returns it as stored', async () => {
       const sessionId = newSessionId();
       const before = Date.now();

@@ -29,6 +29,16 @@ export function describeSessionManagerContract(name: string, make: () => Promise
       expect(isSessionManager(sessions)).toBe(true);
     });
 
+    it('deletes a session with its messages, idempotently', async () => {
+      const session = await sessions.createSession('apagar');
+      await sessions.addInteraction({ sessionId: session.sessionId, userMessage: 'oi', assistantResponse: 'olá', turnId: 'turn_deadbeef-0000-4000-8000-000000000000' });
+      expect(await sessions.deleteSession(session.sessionId)).toBe(true);
+      expect(await sessions.getSession(session.sessionId)).toBeNull();
+      expect(await sessions.context(session.sessionId)).toEqual([]);
+      if (subject.conversations !== undefined) expect(await subject.conversations.history(session.sessionId)).toEqual([]);
+      expect(await sessions.deleteSession(session.sessionId)).toBe(false);
+    });
+
     it('creates a session and reads it back', async () => {
       const session = await sessions.createSession('user-1', { device: 'kiosk', nested: { a: 1 } });
       expect(sessionIdSchema.safeParse(session.sessionId).success).toBe(true);

@@ -78,6 +78,26 @@ export function describeTurnStoreContract(name: string, make: () => Promise<Turn
       expect(isTurnStore(store)).toBe(true);
     });
 
+    it("deletes a session's turns with their transitions, and only its own, idempotently", async () => {
+      const sessionId = newSessionId();
+      const a = await created({ sessionId });
+      const b = await created({ sessionId });
+      const other = await created();
+      await store.saveStage(a.turnId, 'stt', { output: makeSttOutput('apagar'), timing: makeTiming() });
+      await store.complete(b.turnId, new Date());
+      const removed = await store.deleteSession(sessionId);
+      expect(removed.map((t) => t.turnId).sort()).toEqual([a.turnId, b.turnId].sort());
+      expect(removed.find((t) => t.turnId === a.turnId)?.stages.stt?.output.text).toBe('apagar');
+      expect(await store.get(a.turnId)).toBeNull();
+      expect(await store.get(b.turnId)).toBeNull();
+      expect(await store.listBySession(sessionId)).toEqual([]);
+      expect(await store.deleteSession(sessionId)).toEqual([]);
+      expect(await store.get(other.turnId)).not.toBeNull();
+      // A transition left behind would resurrect a turn created again under the same id.
+      expect(await store.create(a)).toBe(true);
+      expect((await store.get(a.turnId))?.stages.stt).toBeUndefined();
+    });
+
     it('stores a turn and reads it back as it was given', async () => {
       const turn = await created({ llm: { temperature: 0.2, systemPrompt: 'Seja breve.' } });
       expect(await store.get(turn.turnId)).toEqual(turn);

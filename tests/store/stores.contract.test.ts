@@ -78,10 +78,10 @@ describe('store type guards', () => {
 
   it('reject mocks missing any one method', () => {
     const complete = {
-      turn: ['create', 'get', 'recordStage', 'saveStage', 'markRunning', 'complete', 'fail', 'interrupt', 'listBySession'],
+      turn: ['create', 'get', 'recordStage', 'saveStage', 'markRunning', 'complete', 'fail', 'interrupt', 'listBySession', 'deleteSession'],
       audio: ['put', 'get', 'delete'],
-      conversation: ['saveMessage', 'history', 'statistics'],
-      session: ['createSession', 'getSession', 'addInteraction', 'context'],
+      conversation: ['saveMessage', 'history', 'statistics', 'deleteSession'],
+      session: ['createSession', 'getSession', 'addInteraction', 'context', 'deleteSession'],
     };
     const guards = { turn: isTurnStore, audio: isAudioStore, conversation: isConversationStore, session: isSessionManager };
     for (const [port, methods] of Object.entries(complete) as [keyof typeof complete, string[]][]) {

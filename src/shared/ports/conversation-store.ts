@@ -38,8 +38,10 @@ export interface ConversationStore {
   /** The last `limit` messages, oldest first. */
   history(sessionId: string, options?: { limit?: number }): Promise<StoredMessage[]>;
   statistics(sessionId: string): Promise<ConversationStatistics>;
+  /** Removes every message of the session (a person's data deleted); how many there were. Idempotent. */
+  deleteSession(sessionId: string): Promise<number>;
 }
 
 export function isConversationStore(value: unknown): value is ConversationStore {
-  return hasMethods(value, ['saveMessage', 'history', 'statistics']);
+  return hasMethods(value, ['saveMessage', 'history', 'statistics', 'deleteSession']);
 }

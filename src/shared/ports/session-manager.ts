@@ -34,8 +34,10 @@ export interface SessionManager {
   addInteraction(interaction: Interaction): Promise<boolean>;
   /** The last `maxMessages` messages as LLM context, oldest first. */
   context(sessionId: string, options?: { maxMessages?: number }): Promise<ChatMessage[]>;
+  /** Removes the session, its interactions and its messages; false when there was none. Idempotent. */
+  deleteSession(sessionId: string): Promise<boolean>;
 }
 
 export function isSessionManager(value: unknown): value is SessionManager {
-  return hasMethods(value, ['createSession', 'getSession', 'addInteraction', 'context']);
+  return hasMethods(value, ['createSession', 'getSession', 'addInteraction', 'context', 'deleteSession']);
 }

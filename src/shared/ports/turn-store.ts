@@ -24,8 +24,10 @@ export interface TurnStore {
   interrupt(turnId: string, interruption: Interruption, at: Date, timeline?: TurnTimeline): Promise<boolean>;
   /** A session's turns, newest first. */
   listBySession(sessionId: string, options?: { limit?: number }): Promise<Turn[]>;
+  /** Removes every turn of the session and their transitions; the removed turns (for their audio). Idempotent. */
+  deleteSession(sessionId: string): Promise<Turn[]>;
 }
 
 export function isTurnStore(value: unknown): value is TurnStore {
-  return hasMethods(value, ['create', 'get', 'recordStage', 'saveStage', 'markRunning', 'complete', 'fail', 'interrupt', 'listBySession']);
+  return hasMethods(value, ['create', 'get', 'recordStage', 'saveStage', 'markRunning', 'complete', 'fail', 'interrupt', 'listBySession', 'deleteSession']);
 }

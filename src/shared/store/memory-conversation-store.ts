@@ -30,6 +30,14 @@ export class MemoryConversationStore implements ConversationStore {
   private readonly byId = new Map<string, StoredMessage>();
   private readonly bySession = new Map<string, SessionLog>();
 
+  deleteSession(sessionId: string): Promise<number> {
+    const log = this.bySession.get(sessionId);
+    if (!log) return Promise.resolve(0);
+    for (const message of log.messages) this.byId.delete(message.messageId);
+    this.bySession.delete(sessionId);
+    return Promise.resolve(log.messages.length);
+  }
+
   saveMessage(message: NewMessage): Promise<StoredMessage> {
     return settle(() => {
       const input = parseNewMessage(message);

@@ -57,6 +57,11 @@ export class MemorySessionManager implements SessionManager {
     return true;
   }
 
+  async deleteSession(sessionId: string): Promise<boolean> {
+    await this.conversations.deleteSession(sessionId);
+    return this.sessions.delete(sessionId);
+  }
+
   async context(sessionId: string, options: { maxMessages?: number } = {}): Promise<ChatMessage[]> {
     const messages = await this.conversations.history(sessionId, { limit: options.maxMessages ?? DEFAULT_CONTEXT_MESSAGES });
     return messages.map((message) => ({ role: message.role, content: contextContent(message) }));

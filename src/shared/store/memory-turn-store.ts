@@ -148,6 +148,18 @@ export class MemoryTurnStore implements TurnStore {
     return Promise.resolve(this.end(turnId, { status: 'failed', error: freeze(parsed.data), completedAt: new Date(at) }));
   }
 
+  deleteSession(sessionId: string): Promise<Turn[]> {
+    const ids = this.bySession.get(sessionId) ?? [];
+    this.bySession.delete(sessionId);
+    const removed = ids.flatMap((id) => {
+      const turn = this.turns.get(id);
+      this.turns.delete(id);
+      this.early.delete(id);
+      return turn ? [copyTurn(turn)] : [];
+    });
+    return Promise.resolve(removed);
+  }
+
   listBySession(sessionId: string, options: { limit?: number } = {}): Promise<Turn[]> {
     return settle(() => {
       const limit = normalizeLimit(options.limit, DEFAULT_TURN_LIST_LIMIT);

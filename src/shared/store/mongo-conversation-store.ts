@@ -75,6 +75,10 @@ export class MongoConversationStore implements ConversationStore {
     return newestFirst.reverse().map(toMessage);
   }
 
+  async deleteSession(sessionId: string): Promise<number> {
+    return (await this.messages.deleteMany({ sessionId })).deletedCount;
+  }
+
   async statistics(sessionId: string): Promise<ConversationStatistics> {
     // $group with $sum only: FerretDB v1 implements no other accumulator ($min, $max, $avg).
     const [groups, first, last] = await Promise.all([

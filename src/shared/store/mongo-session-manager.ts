@@ -91,6 +91,12 @@ export class MongoSessionManager implements SessionManager {
     return true;
   }
 
+  async deleteSession(sessionId: string): Promise<boolean> {
+    await this.conversations.deleteSession(sessionId);
+    await this.interactions.deleteMany({ sessionId });
+    return (await this.sessions.deleteOne({ _id: sessionId })).deletedCount > 0;
+  }
+
   async context(sessionId: string, options: { maxMessages?: number } = {}): Promise<ChatMessage[]> {
     const messages = await this.conversations.history(sessionId, { limit: options.maxMessages ?? DEFAULT_CONTEXT_MESSAGES });
     return messages.map((message) => ({ role: message.role, content: contextContent(message) }));

@@ -175,6 +175,17 @@ export class MongoTurnStore implements TurnStore {
     return docs.map((doc) => foldTurn(doc, byTurn.get(doc._id) ?? []));
   }
 
+  async deleteSession(sessionId: string): Promise<Turn[]> {
+    const docs = await this.turns.find({ sessionId }).toArray();
+    if (docs.length === 0) return [];
+    const ids = docs.map((doc) => doc._id);
+    const transitions = await this.transitions.find({ turnId: { $in: ids } }).toArray();
+    const removed = docs.map((doc) => foldTurn(doc, transitions.filter((t) => t.turnId === doc._id)));
+    await this.transitions.deleteMany({ turnId: { $in: ids } });
+    await this.turns.deleteMany({ _id: { $in: ids } });
+    return removed;
+  }
+
   private async end(
     turnId: string,
     end: { status: FinalStatus; error?: TurnError; interruption?: Interruption; timeline?: TurnTimeline | undefined; at: Date },
