@@ -49,7 +49,8 @@ describe.each(['mongo', 'memory'] as const)('deleteSession (%s store)', (store) 
     const turn = await client.enqueueTurn({ sessionId, text: 'Ainda pensando…' });
     for await (const event of turn.events()) if (event.type === 'stage') break;
     expect(await client.deleteSession(sessionId)).toBe(true);
-    await expect(turn.result({ timeoutMs: 5000 })).rejects.toMatchObject({ code: expect.stringMatching(/interrupted|turn_not_found/) });
+    const ended = await turn.result({ timeoutMs: 5000 }).catch((error: unknown) => error);
+    expect(['interrupted', 'turn_not_found']).toContain((ended as { code?: string }).code);
     expect(await redis.keys(`${prefix}:{${sessionId}}:*`)).toEqual([]);
     await expect(client.deleteSession('sess_../../x')).rejects.toMatchObject({ code: 'invalid_session_id' });
   });
