@@ -81,9 +81,9 @@ program
 
 program
   .command('transcribe')
-  .description('transcribe every audio file of a folder tree (mirrored under --out), resumable; exit 1 if any file failed')
+  .description('transcribe every audio file of a folder tree (mirrored under --out), resumable; exit 1 if any file failed, 130 if interrupted, 2 if the folders cannot be used')
   .argument('<folder>', 'the folder to walk (recursively; audio is recognised by its content)')
-  .requiredOption('--out <folder>', 'where the transcripts go (the input tree mirrored)')
+  .requiredOption('--out <folder>', 'where the transcripts go (the input tree mirrored, x.wav → x.wav.srt; may be the input folder; voxq never overwrites a file it did not write)')
   .option('--format <list>', 'comma-separated: srt, vtt, json, txt', 'srt,vtt,json,txt')
   .option('--language <tag>', 'BCP-47 language (default VOXQ_LANGUAGE, pt-BR)')
   .option('--workers <n>', 'STT jobs at once in this process (0: only `voxq worker` hosts transcribe)', (v) => (v === '0' ? 0 : positiveInt(v)), 2)
