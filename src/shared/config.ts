@@ -115,6 +115,8 @@ export const configSchema = z.object({
   VOXQ_LOCK_DURATION_MS: positiveInt(3_000),
   /** How long a stage waits out MongoDB or Redis being unreachable (retrying with backoff, no attempt spent) before its turn fails. */
   VOXQ_OUTAGE_TOLERANCE_MS: z.coerce.number().int().min(60_000).default(120_000),
+  /** Sessions with no activity for this many days are erased (with their turns, messages, audio); unset: kept. */
+  VOXQ_RETENTION_DAYS: z.coerce.number().positive().optional(),
   /** How often one worker process looks for turns with no live job (src/workers/turn-reconciler.ts). */
   VOXQ_RECONCILE_INTERVAL_MS: positiveInt(5_000),
   /** A turn younger than this is left to its own jobs by the reconciler. */

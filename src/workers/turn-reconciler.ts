@@ -10,12 +10,17 @@ import { randomUUID } from 'node:crypto';
 import { stageJobId } from '../shared/contracts/jobs.js';
 import { routeOf, type StageName, type Turn } from '../shared/contracts/turn.js';
 import type { TurnRef } from '../shared/live/live-turns.js';
+import { eraseSession } from '../shared/live/session-erasure.js';
 import { describeFailure } from './run-stage.js';
 import type { StageDeps } from './stage-deps.js';
 
 export interface ReconcilerOptions {
   /** How often the leader looks (default 5 s). */
   intervalMs: number;
+  /** VOXQ_PREFIX (where the sessions' keys are). */
+  prefix: string;
+  /** VOXQ_RETENTION_DAYS: sessions inactive this long are erased, once an hour (FerretDB has no TTL indexes). */
+  retentionDays?: number | undefined;
   /** A turn younger than this is left to its jobs (default 10 s). */
   graceMs: number;
   /** Turns looked at per pass. */
@@ -28,7 +33,12 @@ export interface ReconcileReport {
   requeued: number;
   failed: number;
   resumed: number;
+  /** Sessions erased by retention in this pass. */
+  erased: number;
 }
+
+const RETENTION_EVERY_MS = 3600_000;
+const RETENTION_BATCH = 100;
 
 const ALIVE = new Set(['active', 'waiting', 'delayed', 'prioritized', 'waiting-children']);
 
@@ -64,15 +74,33 @@ export class TurnReconciler {
 
   /** One pass (exported for tests): only the lease holder works. */
   async tick(now = Date.now()): Promise<ReconcileReport> {
-    const report: ReconcileReport = { leader: false, checked: 0, requeued: 0, failed: 0, resumed: 0 };
+    const report: ReconcileReport = { leader: false, checked: 0, requeued: 0, failed: 0, resumed: 0, erased: 0 };
     if (!(await this.lead())) return report;
     report.leader = true;
+    report.erased = await this.applyRetention(now);
     for (const ref of await this.deps.unfinished.olderThan(now - this.options.graceMs, this.options.batch ?? 200)) {
       report.checked += 1;
       const outcome = await this.reconcile(ref);
       if (outcome) report[outcome] += 1;
     }
     return report;
+  }
+
+  /** Erases the sessions past VOXQ_RETENTION_DAYS, at most once an hour across the cluster. */
+  async applyRetention(now = Date.now(), force = false): Promise<number> {
+    const days = this.options.retentionDays;
+    if (days === undefined) return 0;
+    const redis = this.deps.queues.connection;
+    if (!force && (await redis.set(`${this.leaseKey}:retention`, String(now), 'PX', RETENTION_EVERY_MS, 'NX')) !== 'OK') return 0;
+    const before = new Date(now - days * 24 * 3600_000);
+    let erased = 0;
+    for (const sessionId of await this.deps.sessions.inactiveSince(before, RETENTION_BATCH)) {
+      const { turns, sessions, audio, queues, unfinished, live, ender } = this.deps;
+      const erasure = { stores: { turns, sessions, audio }, queues, redis, prefix: this.options.prefix, unfinished, live, ender };
+      if (await eraseSession(erasure, sessionId)) erased += 1;
+    }
+    if (erased > 0) this.deps.log.info({ erased, days }, 'retention: sessions past VOXQ_RETENTION_DAYS erased');
+    return erased;
   }
 
   private async lead(): Promise<boolean> {

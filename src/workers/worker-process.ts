@@ -97,7 +97,12 @@ export function startWorkerProcess(options: WorkerProcessOptions): WorkerProcess
   );
   for (const worker of workers) options.gpu?.attach(worker);
   // Every worker process takes part in reconciling; one at a time does the work (a Redis lease).
-  const reconciler = new TurnReconciler(deps, { intervalMs: config.VOXQ_RECONCILE_INTERVAL_MS, graceMs: config.VOXQ_RECONCILE_GRACE_MS });
+  const reconciler = new TurnReconciler(deps, {
+    prefix: config.VOXQ_PREFIX,
+    intervalMs: config.VOXQ_RECONCILE_INTERVAL_MS,
+    graceMs: config.VOXQ_RECONCILE_GRACE_MS,
+    retentionDays: config.VOXQ_RETENTION_DAYS,
+  });
   if (stages.length > 0 && (options.autorun ?? true)) reconciler.start();
   log.info({ stages, concurrency: options.concurrency, prefix: config.VOXQ_PREFIX, gpuUuid: options.gpu?.card.uuid }, 'workers started');
 

@@ -29,6 +29,16 @@ export function describeSessionManagerContract(name: string, make: () => Promise
       expect(isSessionManager(sessions)).toBe(true);
     });
 
+    it('lists the sessions inactive since a date, oldest first', async () => {
+      const before = new Date(Date.now() + 1000);
+      const a = await sessions.createSession('velho');
+      const b = await sessions.createSession('velho');
+      const ids = await sessions.inactiveSince(before, 10_000);
+      expect(ids).toEqual(expect.arrayContaining([a.sessionId, b.sessionId]));
+      expect(await sessions.inactiveSince(new Date(0), 10)).toEqual([]);
+      expect((await sessions.inactiveSince(before, 1)).length).toBe(1);
+    });
+
     it('deletes a session with its messages, idempotently', async () => {
       const session = await sessions.createSession('apagar');
       await sessions.addInteraction({ sessionId: session.sessionId, userMessage: 'oi', assistantResponse: 'olá', turnId: 'turn_deadbeef-0000-4000-8000-000000000000' });

@@ -54,4 +54,22 @@ describe.each(['mongo', 'memory'] as const)('deleteSession (%s store)', (store) 
     expect(await redis.keys(`${prefix}:{${sessionId}}:*`)).toEqual([]);
     await expect(client.deleteSession('sess_../../x')).rejects.toMatchObject({ code: 'invalid_session_id' });
   });
+
+  it("erases sessions past VOXQ_RETENTION_DAYS on the reconciler's schedule", async () => {
+    pipeline = await startPipeline({ store, env: { VOXQ_RETENTION_DAYS: '30' } });
+    const { client, redis, prefix } = pipeline;
+    const old = await client.createSession('antigo');
+    await (await client.enqueueTurn({ sessionId: old.sessionId, text: 'há muito tempo' })).result();
+    const recent = await client.createSession('recente');
+    const reconciler = pipeline.worker?.reconciler;
+    if (!reconciler) throw new Error('the pipeline has no worker');
+    // Nothing is 30 days old yet.
+    expect(await reconciler.applyRetention(Date.now(), true)).toBe(0);
+    // 31 days from now, both are past it.
+    const later = Date.now() + 31 * 24 * 3600_000;
+    expect(await reconciler.applyRetention(later, true)).toBeGreaterThanOrEqual(2);
+    await expect(client.getSession(old.sessionId)).rejects.toMatchObject({ code: 'session_not_found' });
+    await expect(client.getSession(recent.sessionId)).rejects.toMatchObject({ code: 'session_not_found' });
+    expect(await redis.keys(`${prefix}:{${old.sessionId}}:*`)).toEqual([]);
+  });
 });

@@ -81,7 +81,7 @@ describe('store type guards', () => {
       turn: ['create', 'get', 'recordStage', 'saveStage', 'markRunning', 'complete', 'fail', 'interrupt', 'listBySession', 'deleteSession'],
       audio: ['put', 'get', 'delete'],
       conversation: ['saveMessage', 'history', 'statistics', 'deleteSession'],
-      session: ['createSession', 'getSession', 'addInteraction', 'context', 'deleteSession'],
+      session: ['createSession', 'getSession', 'addInteraction', 'context', 'inactiveSince', 'deleteSession'],
     };
     const guards = { turn: isTurnStore, audio: isAudioStore, conversation: isConversationStore, session: isSessionManager };
     for (const [port, methods] of Object.entries(complete) as [keyof typeof complete, string[]][]) {

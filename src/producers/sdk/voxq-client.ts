@@ -13,18 +13,18 @@ import type { AudioFormat } from '../../shared/ports/audio.js';
 import type { ConversationStatistics, StoredMessage } from '../../shared/ports/conversation-store.js';
 import type { StageQueues } from '../../shared/queues.js';
 import type { StoreSet } from '../../shared/store/store-set.js';
-import { sessionIdSchema, type StageName } from '../../shared/contracts/turn.js';
-import { stageJobId } from '../../shared/contracts/jobs.js';
+import { sessionIdSchema } from '../../shared/contracts/turn.js';
 import { CancelPublisher } from '../../shared/live/cancel-bus.js';
-import { sessionKeys, sessionTag } from '../../shared/live/live-keys.js';
+import { sessionKeys } from '../../shared/live/live-keys.js';
 import { LiveTurns, RUNNING_TTL_MS, type TurnRef } from '../../shared/live/live-turns.js';
 import { SessionContextCache } from '../../shared/live/session-context.js';
-import { replyAudioId, TurnEnder } from '../../shared/live/turn-ender.js';
+import { TurnEnder } from '../../shared/live/turn-ender.js';
 import { TurnLogReader } from '../../shared/live/turn-log-reader.js';
 import { UnfinishedTurns } from '../../shared/live/unfinished-turns.js';
 import { OtelMetrics } from '../../shared/telemetry/otel-metrics.js';
 import { followTurnEvents, type FollowOptions, type TurnEvent } from './turn-events.js';
 import { TurnIntake } from './turn-intake.js';
+import { eraseSession } from '../../shared/live/session-erasure.js';
 import { inputErrorFrom } from '../../shared/zod-error.js';
 import { TurnWaiter } from './turn-waiter.js';
 import { TurnFailedError, TurnInterruptedError, timingOf, type TurnResult } from './turn-result.js';
@@ -245,33 +245,10 @@ export class VoxqClient {
    */
   async deleteSession(sessionId: string): Promise<boolean> {
     if (!sessionIdSchema.safeParse(sessionId).success) throw new InputError('invalid_session_id', 'sessionId must look like sess_<uuid>');
-    const { stores, queues, prefix } = this.deps;
-    const known = (await stores.sessions.getSession(sessionId)) !== null;
-    if (known) await this.cancelSession(sessionId);
-    const turns = await stores.turns.deleteSession(sessionId);
-    for (const turn of turns) {
-      const sentences = turn.stages.llm?.output.sentences ?? 1;
-      const audioIds = [`${turn.turnId}.input`, replyAudioId(turn.turnId), ...Array.from({ length: sentences }, (_, i) => `${replyAudioId(turn.turnId)}.${i}`)];
-      await Promise.all(audioIds.map((id) => stores.audio.delete(id).catch(() => undefined)));
-      const jobs: [StageName, string][] = [
-        ['stt', stageJobId(turn.turnId, 'stt')],
-        ['llm', stageJobId(turn.turnId, 'llm')],
-        ...Array.from({ length: sentences }, (_, i): [StageName, string] => ['tts', stageJobId(turn.turnId, 'tts', i)]),
-      ];
-      await Promise.all(jobs.map(([stage, id]) => queues.get(stage).remove(id).catch(() => 0)));
-      await this.redis.del(`${prefix}:turn-ids:${turn.turnId}`);
-      await this.unfinished.remove({ turnId: turn.turnId, sessionId });
-    }
-    const deleted = await stores.sessions.deleteSession(sessionId);
-    // Every key of the session and its turns shares its hash tag.
-    let cursor = '0';
-    let keys = 0;
-    do {
-      const [next, found] = await this.redis.scan(cursor, 'MATCH', `${sessionTag(prefix, sessionId)}:*`, 'COUNT', 500);
-      cursor = next;
-      if (found.length > 0) keys += await this.redis.del(...found);
-    } while (cursor !== '0');
-    return known || deleted || turns.length > 0 || keys > 0;
+    return eraseSession(
+      { stores: this.deps.stores, queues: this.deps.queues, redis: this.redis, prefix: this.deps.prefix, unfinished: this.unfinished, live: this.live, ender: this.ender },
+      sessionId,
+    );
   }
 
   /** Cancels one turn (see cancelSession); true when it was still running. */

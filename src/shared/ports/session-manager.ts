@@ -34,10 +34,12 @@ export interface SessionManager {
   addInteraction(interaction: Interaction): Promise<boolean>;
   /** The last `maxMessages` messages as LLM context, oldest first. */
   context(sessionId: string, options?: { maxMessages?: number }): Promise<ChatMessage[]>;
+  /** Ids of sessions with no activity since `before` (oldest first, at most `limit`): what retention removes. */
+  inactiveSince(before: Date, limit: number): Promise<string[]>;
   /** Removes the session, its interactions and its messages; false when there was none. Idempotent. */
   deleteSession(sessionId: string): Promise<boolean>;
 }
 
 export function isSessionManager(value: unknown): value is SessionManager {
-  return hasMethods(value, ['createSession', 'getSession', 'addInteraction', 'context', 'deleteSession']);
+  return hasMethods(value, ['createSession', 'getSession', 'addInteraction', 'context', 'inactiveSince', 'deleteSession']);
 }

@@ -57,6 +57,12 @@ export class MemorySessionManager implements SessionManager {
     return true;
   }
 
+  inactiveSince(before: Date, limit: number): Promise<string[]> {
+    const old = [...this.sessions.values()].filter((s) => s.lastActivityAt < before);
+    old.sort((a, b) => a.lastActivityAt.getTime() - b.lastActivityAt.getTime());
+    return Promise.resolve(old.slice(0, limit).map((s) => s.sessionId));
+  }
+
   async deleteSession(sessionId: string): Promise<boolean> {
     await this.conversations.deleteSession(sessionId);
     return this.sessions.delete(sessionId);

@@ -91,6 +91,11 @@ export class MongoSessionManager implements SessionManager {
     return true;
   }
 
+  async inactiveSince(before: Date, limit: number): Promise<string[]> {
+    const docs = await this.sessions.find({ lastActivityAt: { $lt: before } }, { projection: { _id: 1 } }).sort({ lastActivityAt: 1 }).limit(limit).toArray();
+    return docs.map((doc) => doc._id);
+  }
+
   async deleteSession(sessionId: string): Promise<boolean> {
     await this.conversations.deleteSession(sessionId);
     await this.interactions.deleteMany({ sessionId });
