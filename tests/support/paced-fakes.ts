@@ -95,10 +95,12 @@ export class PacedLlm extends FakeLlmProvider {
     try {
       let whole = '';
       for await (const token of super.stream(prompt, options)) whole += token;
-      await pause(timings.firstTokenMs, options.signal, 'paced-llm');
+      // Each token at its own absolute time from the call's start, so timer lateness does not add up over the reply.
+      const started = performance.now();
       const tokens = tokenize(whole);
       for (let i = 0; i < tokens.length; i += 1) {
-        if (i > 0) await pause(1000 / timings.tokensPerS, options.signal, 'paced-llm');
+        const dueMs = timings.firstTokenMs + (i * 1000) / timings.tokensPerS;
+        await pause(dueMs - (performance.now() - started), options.signal, 'paced-llm');
         yield tokens[i] ?? '';
       }
       report({ provider: 'llm', event: 'end', at: Date.now(), text: prompt });
