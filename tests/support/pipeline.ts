@@ -142,7 +142,7 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
       // Besides the stage queues, only sessions' and turns' live state (src/shared/live) and turn-id claims, each key with a TTL.
       const others = (await redis.keys(`${prefix}:*`)).filter((k) => !/^[^:]+:(stt|llm|tts):/.test(k));
       const ttls = await Promise.all(others.map((k) => redis.pttl(k)));
-      const stray = others.filter((k, i) => !/^[^:]+:(\{sess_[0-9a-f-]{36}\}:|turn-ids:|unfinished-turns$)/.test(k) || (ttls[i] ?? -1) <= 0);
+      const stray = others.filter((k, i) => !/^[^:]+:(\{sess_[0-9a-f-]{36}\}:|turn-ids:|turn-session:|unfinished-turns$)/.test(k) || (ttls[i] ?? -1) <= 0);
       if (stray.length > 0) throw new Error(`keys outside the stage queues, or without a TTL, were left in Redis: ${stray.join(', ')}`);
       if (others.length > 0) await redis.del(...others);
       await client.close();

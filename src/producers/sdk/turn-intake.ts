@@ -101,6 +101,7 @@ export class TurnIntake {
     const live = (async () => {
       await this.deps.live.open(turn, req.audio);
       await this.deps.unfinished.add(ref, turn.createdAt.getTime());
+      await this.deps.unfinished.rememberSession(ref, RUNNING_TTL_MS);
       for (const stage of firstStages(route, routing)) await this.deps.queues.add(stage, { turnId, sessionId: session.sessionId }, trace);
     })();
     const [stored, queued] = await Promise.allSettled([durable, live]);

@@ -258,8 +258,9 @@ export class VoxqClient {
 
   /** The events of any turn by id (see TurnHandle.events). */
   async *turnEvents(turnId: string, options: FollowOptions = {}): AsyncGenerator<TurnEvent> {
-    const turn = await this.getTurn(turnId);
-    yield* this.followEvents({ turnId, sessionId: turn.sessionId }, options);
+    // Redis knows a recent turn's session; the record answers for older ones (and unknown ids: 404).
+    const sessionId = (await this.unfinished.sessionOf(turnId)) ?? (await this.getTurn(turnId)).sessionId;
+    yield* this.followEvents({ turnId, sessionId }, options);
   }
 
   /** One sentence's audio chunk of a turn: from its event log while it lasts, else the audio store. */
@@ -313,7 +314,8 @@ export class VoxqClient {
 
   /** Awaits any turn by id, from any process. */
   async waitForTurn(turnId: string, options: { timeoutMs?: number; includeAudio?: boolean; signal?: AbortSignal; sessionId?: string } = {}): Promise<TurnResult> {
-    const turn = await this.waiter.wait(turnId, options.timeoutMs ?? this.deps.defaults.resultTimeoutMs, options.signal, options.sessionId);
+    const sessionId = options.sessionId ?? (await this.unfinished.sessionOf(turnId)) ?? undefined;
+    const turn = await this.waiter.wait(turnId, options.timeoutMs ?? this.deps.defaults.resultTimeoutMs, options.signal, sessionId);
     if (turn.status === 'interrupted') {
       throw new TurnInterruptedError(turn.turnId, turn.interruption?.heardText ?? '', turn.interruption?.playedMs);
     }

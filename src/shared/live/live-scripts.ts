@@ -4,7 +4,12 @@
 // KEYS[2] its log stream (src/shared/live/live-keys.ts: one hash tag, one slot).
 import type { Redis } from 'ioredis';
 
+// Milestones are stamped on Redis's clock, so stamps written by different hosts stay in order.
 const TOUCH = `
+local function nowMs()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
 local function touch(ttl)
   redis.call('PEXPIRE', KEYS[1], ttl)
   redis.call('PEXPIRE', KEYS[2], ttl)
@@ -28,7 +33,7 @@ return 1
 const APPEND = `${TOUCH}
 if redis.call('HEXISTS', KEYS[1], 'ended') == 1 then return false end
 local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], '*', 'e', ARGV[3])
-if ARGV[4] ~= '' then redis.call('HSETNX', KEYS[1], ARGV[4], ARGV[5]) end
+if ARGV[4] ~= '' then redis.call('HSETNX', KEYS[1], ARGV[4], nowMs()) end
 touch(ARGV[2])
 return id
 `;
@@ -44,7 +49,7 @@ if ARGV[4] ~= '' then
   local current = tonumber(redis.call('HGET', KEYS[1], ARGV[4]) or '0')
   if tonumber(ARGV[5]) > current then redis.call('HSET', KEYS[1], ARGV[4], ARGV[5]) end
 end
-if ARGV[6] ~= '' then redis.call('HSETNX', KEYS[1], ARGV[6], ARGV[7]) end
+if ARGV[6] ~= '' then redis.call('HSETNX', KEYS[1], ARGV[6], nowMs()) end
 touch(ARGV[3])
 return {1, redis.call('HGET', KEYS[1], ARGV[1])}
 `;
@@ -69,7 +74,7 @@ while true do
   if not pending then break end
   redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], '*', 'e', pending)
   redis.call('HDEL', KEYS[1], 'p:' .. nextIndex)
-  if nextIndex == 0 then redis.call('HSETNX', KEYS[1], 't:firstAudio', ARGV[6]) end
+  if nextIndex == 0 then redis.call('HSETNX', KEYS[1], 't:firstAudio', nowMs()) end
   nextIndex = nextIndex + 1
 end
 redis.call('HSET', KEYS[1], 'next', nextIndex)
@@ -77,7 +82,7 @@ local total = tonumber(redis.call('HGET', KEYS[1], 'total') or '-1')
 local complete = 0
 if total >= 0 and nextIndex >= total then
   complete = 1
-  redis.call('HSETNX', KEYS[1], 't:lastAudio', ARGV[6])
+  redis.call('HSETNX', KEYS[1], 't:lastAudio', nowMs())
 end
 touch(ARGV[2])
 return {duplicate, complete}
@@ -89,7 +94,7 @@ if redis.call('HEXISTS', KEYS[1], 'ended') == 1 then return -1 end
 redis.call('HSET', KEYS[1], 'total', ARGV[1])
 touch(ARGV[2])
 if tonumber(redis.call('HGET', KEYS[1], 'next') or '0') >= tonumber(ARGV[1]) then
-  redis.call('HSETNX', KEYS[1], 't:lastAudio', ARGV[3])
+  redis.call('HSETNX', KEYS[1], 't:lastAudio', nowMs())
   return 1
 end
 return 0

@@ -39,7 +39,7 @@ export async function eraseSession(deps: ErasureDeps, sessionId: string): Promis
       ...Array.from({ length: sentences }, (_, i): [StageName, string] => ['tts', stageJobId(turn.turnId, 'tts', i)]),
     ];
     await Promise.all(jobs.map(([stage, id]) => queues.get(stage).remove(id).catch(() => 0)));
-    await redis.del(`${prefix}:turn-ids:${turn.turnId}`);
+    await redis.del(`${prefix}:turn-ids:${turn.turnId}`, `${prefix}:turn-session:${turn.turnId}`);
     await unfinished.remove({ turnId: turn.turnId, sessionId });
   }
   const deleted = await stores.sessions.deleteSession(sessionId);

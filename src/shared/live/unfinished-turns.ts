@@ -15,7 +15,21 @@ export class UnfinishedTurns {
   }
 
   async add(ref: TurnRef, at: number): Promise<void> {
-    await this.redis.zadd(this.key, 'NX', at, `${ref.sessionId} ${ref.turnId}`);
+    // A day past its last addition the set expires (its turns' own state does too).
+    await this.redis.multi().zadd(this.key, 'NX', at, `${ref.sessionId} ${ref.turnId}`).pexpire(this.key, 24 * 3600_000).exec();
+  }
+
+  /** Where a turn's keys are, for a reader that knows only its id (kept as long as a running turn's state). */
+  async rememberSession(ref: TurnRef, ttlMs: number): Promise<void> {
+    await this.redis.set(this.sessionKey(ref.turnId), ref.sessionId, 'PX', ttlMs);
+  }
+
+  async sessionOf(turnId: string): Promise<string | null> {
+    return this.redis.get(this.sessionKey(turnId));
+  }
+
+  private sessionKey(turnId: string): string {
+    return `${this.prefix}:turn-session:${turnId}`;
   }
 
   async remove(ref: TurnRef): Promise<void> {
