@@ -1,10 +1,13 @@
 // voxq's public API: the SDK, the ports (to write your own providers), the fakes, the errors.
 export { connect, type ConnectOptions } from './producers/sdk/connect.js';
-export { VoxqClient, type TurnHandle, type ConversationRequest, type ConversationResult, type EnqueueOptions } from './producers/sdk/voxq-client.js';
-export { TurnFailedError, type TurnResult, type TurnTiming, type StageTimingSummary } from './producers/sdk/turn-result.js';
+export { VoxqClient, type TurnHandle, type ConversationRequest, type ConversationResult, type EnqueueOptions, type CancelOptions } from './producers/sdk/voxq-client.js';
+export type { TurnEvent, SentenceEvent, FollowOptions } from './producers/sdk/turn-events.js';
+export { TurnFailedError, TurnInterruptedError, type TurnResult, type TurnTiming, type StageTimingSummary } from './producers/sdk/turn-result.js';
 export { loadConfig, ConfigError, type Config } from './shared/config.js';
-export { VoxqError, InputError, NotFoundError, TimeoutError } from './shared/errors.js';
-export type { Turn, StageName, TurnStatus, TurnRoute } from './shared/contracts/turn.js';
+export { VoxqError, InputError, NotFoundError, TimeoutError, ConflictError } from './shared/errors.js';
+export type { Turn, StageName, TurnStatus, TurnRoute, TurnTimeline, Interruption } from './shared/contracts/turn.js';
+export type { TurnLogEvent } from './shared/contracts/turn-event.js';
+export { SentenceSegmenter, splitSentences } from './shared/pt-br/sentence-segmenter.js';
 export type { TurnRequest } from './shared/contracts/turn-request.js';
 export { ProviderError, type ProviderErrorKind } from './shared/providers/provider-error.js';
 export { isLlmProvider, type LlmProvider, type ChatMessage, type GenerateOptions, type Generation } from './shared/ports/llm-provider.js';
