@@ -44,7 +44,7 @@ Examples:
 
 program
   .command('worker')
-  .description('run stage workers until SIGTERM (a second SIGTERM forces)')
+  .description('run stage workers until SIGTERM, which hands their active jobs back to the queues at once (a second SIGTERM forces)')
   .option('--stages <list>', 'comma-separated stages to run: stt, llm, tts', 'stt,llm,tts')
   .option('--concurrency <n>', 'jobs at once per stage', positiveInt, 4)
   .option('--gpu <N|UUID|all>', 'pin to a GPU (nvidia-smi index or uuid; all: one worker process per card) and reserve its memory per job')
