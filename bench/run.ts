@@ -6,6 +6,7 @@ import { runSpine, SPINE_HELP } from './spine.js';
 import { BATCH_HELP, runBatch } from './batch.js';
 import { runTts, TTS_HELP } from './tts.js';
 import { runStream, STREAM_HELP } from './stream.js';
+import { LOAD_HELP, runLoad } from './load.js';
 
 interface Part {
   help: string;
@@ -18,6 +19,7 @@ const PARTS: Record<string, Part> = {
   batch: { help: BATCH_HELP, run: runBatch },
   tts: { help: TTS_HELP, run: runTts },
   stream: { help: STREAM_HELP, run: runStream },
+  load: { help: LOAD_HELP, run: runLoad },
 };
 
 const USAGE = `voxq benchmarks
