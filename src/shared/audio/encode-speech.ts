@@ -1,5 +1,5 @@
 // Synthesized samples → the bytes a client plays: 16-bit PCM WAV by default, Ogg Opus or MP3
-// through ffmpeg (audio on stdin and stdout, never a shell).
+// through ffmpeg (audio on stdin and stdout, never a shell; the input read as WAV from the pipe only).
 import type { AudioFormat } from '../ports/audio.js';
 import { runProcess } from '../run-process.js';
 import { encodeWavPcm16 } from './wav.js';
@@ -43,7 +43,7 @@ const CODEC_ARGS: Record<Exclude<SpeechFormat, 'wav'>, string[]> = {
 export async function encodeSpeech(samples: Float32Array, sampleRateHz: number, format: SpeechFormat, options: EncodeOptions = {}): Promise<Uint8Array> {
   const wav = encodeWavPcm16(floatToPcm16(samples), sampleRateHz);
   if (format === 'wav') return wav;
-  const args = ['-hide_banner', '-loglevel', 'error', '-f', 'wav', '-i', 'pipe:0', '-ac', '1', ...CODEC_ARGS[format], 'pipe:1'];
+  const args = ['-hide_banner', '-loglevel', 'error', '-protocol_whitelist', 'pipe', '-f', 'wav', '-i', 'pipe:0', '-ac', '1', ...CODEC_ARGS[format], 'pipe:1'];
   return runFfmpeg(options.ffmpeg ?? 'ffmpeg', args, wav, options);
 }
 
