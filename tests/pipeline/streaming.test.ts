@@ -63,7 +63,7 @@ describe('a streamed turn', () => {
     expect(t.transcriptMs).toBeLessThanOrEqual(t.firstTokenMs ?? -1);
     expect(t.firstTokenMs).toBeLessThanOrEqual(t.firstSentenceMs ?? -1);
     expect(t.firstSentenceMs).toBeLessThanOrEqual(t.firstAudioMs ?? -1);
-    expect(t.firstAudioMs).toBeLessThan(t.lastAudioMs ?? -1);
+    expect(t.firstAudioMs).toBeLessThanOrEqual(t.lastAudioMs ?? -1);
     expect(t.lastAudioMs).toBeLessThanOrEqual(t.totalMs);
   });
 
@@ -220,7 +220,7 @@ describe('interruption (barge-in)', () => {
 describe('the turns of one session', () => {
   it('run their LLM stage one after the other, the second seeing the first; other sessions are not held up', async () => {
     const calls: ProviderCall[] = [];
-    pipeline = await startPipeline({ providers: paced({ firstTokenMs: 150 }, calls), concurrency: 4 });
+    pipeline = await startPipeline({ providers: paced({ firstTokenMs: 1500 }, calls), concurrency: 4 });
     const { client } = pipeline;
     const a = await client.createSession('u-order-a');
     const b = await client.createSession('u-order-b');
@@ -231,8 +231,8 @@ describe('the turns of one session', () => {
     const llm = calls.filter((c) => c.provider === 'llm');
     const at = (prompt: string, event: ProviderCall['event']) => llm.find((c) => c.text === prompt && c.event === event)?.at ?? NaN;
     expect(at('Dois.', 'start')).toBeGreaterThanOrEqual(at('Um.', 'end'));
-    // The other session's LLM call overlapped the first turn's.
-    expect(at('Outro.', 'start')).toBeLessThan(at('Um.', 'end'));
+    // The other session's LLM call did not wait for the first turn's (each takes at least 1.5 s).
+    expect(at('Outro.', 'start')).toBeLessThan(at('Um.', 'end') - 500);
     const history = (await client.history(a.sessionId)).map((m) => m.content);
     expect(history).toEqual(['Um.', REPLY, 'Dois.', REPLY]);
   });
