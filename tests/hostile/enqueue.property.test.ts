@@ -91,7 +91,7 @@ describe('enqueueTurn with arbitrary requests', () => {
   // checkAudioInput) before it claims the turnId, or gives the claim back when the check throws:
   // today a refused request keeps its turnId claimed for RUNNING_TTL_MS, and the corrected retry
   // with the same turnId is refused as turn_id_conflict. When it passes, make it an ordinary `it`.
-  it.fails('a request refused after its turnId was claimed leaves the id free for the corrected retry', async () => {
+  it('a request refused after its turnId was claimed leaves the id free for the corrected retry', async () => {
     const turnId = newTurnId();
     await expect(pipeline.client.enqueueTurn({ sessionId, turnId, text: '   ' })).rejects.toMatchObject({ code: 'text_empty' });
     expect(await pipeline.keys()).not.toContainEqual(expect.stringContaining(turnId));
@@ -99,7 +99,7 @@ describe('enqueueTurn with arbitrary requests', () => {
     expect(handle.turnId).toBe(turnId);
   });
 
-  it.fails('the same with audio: refused as not audio, then the real recording with the same turnId', async () => {
+  it('the same with audio: refused as not audio, then the real recording with the same turnId', async () => {
     const turnId = newTurnId();
     await expect(pipeline.client.enqueueTurn({ sessionId, turnId, audio: new Uint8Array([1, 2, 3]) })).rejects.toMatchObject({ code: 'audio_not_audio' });
     const handle = await pipeline.client.enqueueTurn({ sessionId, turnId, audio: tinyWav });

@@ -50,7 +50,7 @@ describe('SDK methods with hostile ids', () => {
   // Expected to fail until VoxqClient checks ids with checkSessionId/checkTurnId (ids.ts) in
   // getSession, history, statistics, getTurn, waitForTurn, turnEvents, sentenceAudio and cancelTurn:
   // today `getSession({ $gt: '' })` returns another user's session. When it passes, make it an `it`.
-  it.fails('getSession, history and statistics refuse them, and never return another session', async () => {
+  it('getSession, history and statistics refuse them, and never return another session', async () => {
     for (const id of HOSTILE_IDS) {
       for (const call of [() => client.getSession(id as string), () => client.history(id as string), () => client.statistics(id as string)]) {
         const result = await refusal(call);
@@ -60,7 +60,7 @@ describe('SDK methods with hostile ids', () => {
     }
   });
 
-  it.fails('getTurn, waitForTurn, sentenceAudio, turnEvents and cancelTurn refuse them', async () => {
+  it('getTurn, waitForTurn, sentenceAudio, turnEvents and cancelTurn refuse them', async () => {
     const turnIds: unknown[] = [{ $gt: '' }, 'turn_x:y', `${newTurnId()}\u0000`, `turn_а${newTurnId().slice(6)}`];
     for (const id of turnIds) {
       expect(await refusal(() => client.getTurn(id as string))).toBeInstanceOf(InputError);
@@ -71,7 +71,7 @@ describe('SDK methods with hostile ids', () => {
     }
   });
 
-  it.fails('createSession refuses metadata keys MongoDB reads as operators or paths, as invalid_metadata', async () => {
+  it('createSession refuses metadata keys MongoDB reads as operators or paths, as invalid_metadata', async () => {
     for (const metadata of [{ $gt: 1 }, { a: { $where: 'x' } }, { 'a.b': 1 }, { 'a\u0000b': 1 }, { f: () => 1 }, { n: 1n }]) {
       const error = await refusal(() => client.createSession('u', metadata));
       expect(error).toMatchObject({ code: 'invalid_metadata' });

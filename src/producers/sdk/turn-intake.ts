@@ -62,6 +62,9 @@ export class TurnIntake {
     const fingerprint = requestFingerprint(req, this.deps.defaults);
     const turnId = req.turnId ?? newTurnId();
     const ref = { turnId, sessionId: session.sessionId };
+    // The input is checked first: a refused request claims no id, so its corrected retry may reuse it.
+    const checked = req.audio ? await checkAudioInput(req.audio, turnId, this.deps.probe) : undefined;
+    const input = checked ? checked.input : textInput(req.text ?? '');
     if (req.turnId) {
       const claimed = await this.deps.redis.set(this.idKey(turnId), fingerprint, 'PX', RUNNING_TTL_MS, 'NX');
       if (claimed === null) {
@@ -74,8 +77,6 @@ export class TurnIntake {
       }
     }
 
-    const checked = req.audio ? await checkAudioInput(req.audio, turnId, this.deps.probe) : undefined;
-    const input = checked ? checked.input : textInput(req.text ?? '');
     const routing = this.deps.routing ?? STT_ROUTING;
     const route = routeFor(input, routing);
     const turn: Turn = {

@@ -13,7 +13,8 @@ import type { AudioFormat } from '../../shared/ports/audio.js';
 import type { ConversationStatistics, StoredMessage } from '../../shared/ports/conversation-store.js';
 import type { StageQueues } from '../../shared/queues.js';
 import type { StoreSet } from '../../shared/store/store-set.js';
-import { sessionIdSchema } from '../../shared/contracts/turn.js';
+import { checkSessionId, checkTurnId } from '../../shared/contracts/ids.js';
+import { checkSessionRequest } from '../../shared/contracts/session-request.js';
 import { CancelPublisher } from '../../shared/live/cancel-bus.js';
 import { sessionKeys } from '../../shared/live/live-keys.js';
 import { LiveTurns, RUNNING_TTL_MS, type TurnRef } from '../../shared/live/live-turns.js';
@@ -172,11 +173,8 @@ export class VoxqClient {
 
   /** Seed: create_session(user_id, metadata). */
   async createSession(userId: string, metadata: Record<string, unknown> = {}): Promise<Session> {
-    if (typeof userId !== 'string' || userId.trim() === '') throw new InputError('invalid_user_id', 'userId must be a non-empty string');
-    if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
-      throw new InputError('invalid_metadata', 'metadata must be a plain object');
-    }
-    const session = await this.deps.stores.sessions.createSession(userId, metadata);
+    const checked = checkSessionRequest(userId, metadata);
+    const session = await this.deps.stores.sessions.createSession(checked.userId, checked.metadata);
     await this.rememberSession(session.sessionId, session.userId);
     await this.context.fill(session.sessionId, []);
     return session;
@@ -198,6 +196,7 @@ export class VoxqClient {
   }
 
   async getSession(sessionId: string): Promise<Session> {
+    checkSessionId(sessionId);
     const session = await this.deps.stores.sessions.getSession(sessionId);
     if (!session) throw new NotFoundError('session_not_found', `session ${sessionId} does not exist: create it with createSession()`);
     return session;
@@ -228,7 +227,7 @@ export class VoxqClient {
    * flight (safe to call any time).
    */
   async cancelSession(sessionId: string, options: CancelOptions = {}): Promise<boolean> {
-    if (!sessionIdSchema.safeParse(sessionId).success) throw new InputError('invalid_session_id', 'sessionId must look like sess_<uuid>');
+    checkSessionId(sessionId);
     const playedMs = checkPlayedMs(options.playedMs);
     await this.sessionOf(sessionId);
     let cancelled = false;
@@ -244,7 +243,7 @@ export class VoxqClient {
    * flight are cancelled first. True when there was something to delete; idempotent.
    */
   async deleteSession(sessionId: string): Promise<boolean> {
-    if (!sessionIdSchema.safeParse(sessionId).success) throw new InputError('invalid_session_id', 'sessionId must look like sess_<uuid>');
+    checkSessionId(sessionId);
     return eraseSession(
       { stores: this.deps.stores, queues: this.deps.queues, redis: this.redis, prefix: this.deps.prefix, unfinished: this.unfinished, live: this.live, ender: this.ender },
       sessionId,
@@ -253,11 +252,14 @@ export class VoxqClient {
 
   /** Cancels one turn (see cancelSession); true when it was still running. */
   async cancelTurn(ref: TurnRef, options: CancelOptions = {}): Promise<boolean> {
+    checkTurnId(ref.turnId);
+    checkSessionId(ref.sessionId);
     return this.ender.interrupt(ref, checkPlayedMs(options.playedMs));
   }
 
   /** The events of any turn by id (see TurnHandle.events). */
   async *turnEvents(turnId: string, options: FollowOptions = {}): AsyncGenerator<TurnEvent> {
+    checkTurnId(turnId);
     // Redis knows a recent turn's session; the record answers for older ones (and unknown ids: 404).
     const sessionId = (await this.unfinished.sessionOf(turnId)) ?? (await this.getTurn(turnId)).sessionId;
     yield* this.followEvents({ turnId, sessionId }, options);
@@ -265,6 +267,8 @@ export class VoxqClient {
 
   /** One sentence's audio chunk of a turn: from its event log while it lasts, else the audio store. */
   async sentenceAudio(turnId: string, index: number): Promise<{ bytes: Uint8Array; format: AudioFormat; mimeType: string; durationMs: number }> {
+    checkTurnId(turnId);
+    if (!Number.isInteger(index) || index < 0) throw new InputError('invalid_sentence_index', 'the sentence index must be a non-negative integer');
     const turn = await this.getTurn(turnId);
     const events = (await this.live.read({ turnId, sessionId: turn.sessionId })) ?? [];
     for (const { event } of events) {
@@ -307,6 +311,7 @@ export class VoxqClient {
   }
 
   async getTurn(turnId: string): Promise<Turn> {
+    checkTurnId(turnId);
     const turn = await this.deps.stores.turns.get(turnId);
     if (!turn) throw new NotFoundError('turn_not_found', `turn ${turnId} does not exist`);
     return turn;
@@ -314,6 +319,8 @@ export class VoxqClient {
 
   /** Awaits any turn by id, from any process. */
   async waitForTurn(turnId: string, options: { timeoutMs?: number; includeAudio?: boolean; signal?: AbortSignal; sessionId?: string } = {}): Promise<TurnResult> {
+    checkTurnId(turnId);
+    if (options.sessionId !== undefined) checkSessionId(options.sessionId);
     const sessionId = options.sessionId ?? (await this.unfinished.sessionOf(turnId)) ?? undefined;
     const turn = await this.waiter.wait(turnId, options.timeoutMs ?? this.deps.defaults.resultTimeoutMs, options.signal, sessionId);
     if (turn.status === 'interrupted') {
