@@ -130,7 +130,7 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
         stores: { ...stores, close: () => Promise.resolve() },
         providers: { stt, llm, tts, ...options.providers },
         metrics,
-        log: createLogger('voxq-test', (process.env.VOXQ_TEST_LOG_LEVEL ?? 'silent') as 'silent'),
+        log: createLogger('voxq-test', (process.env.VOXQ_TEST_LOG_LEVEL ?? 'silent')),
       });
       return pipeline.worker;
     },
