@@ -89,6 +89,16 @@ export function openApiDocument(): Json {
       },
       [`${API_PREFIX}/sessions/{sessionId}`]: {
         get: { summary: 'a session', parameters: [sessionId], ...secured('turns:read'), responses: { '200': { description: 'the session', content: json(sessionViewSchema) }, '404': error('no such session'), ...authErrors } },
+        delete: {
+          summary: "delete a person's data: the session, its turns, messages, audio and event logs, from every store (its turns in flight are cancelled first); idempotent",
+          parameters: [sessionId],
+          ...secured('turns:write'),
+          responses: {
+            '200': { description: 'deleted: true when there was something to delete', content: json(z.object({ deleted: z.boolean() })) },
+            '400': error('bad session id'),
+            ...authErrors,
+          },
+        },
       },
       [`${API_PREFIX}/sessions/{sessionId}/messages`]: {
         get: {

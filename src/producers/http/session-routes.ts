@@ -39,6 +39,14 @@ export function registerSessionRoutes(app: FastifyInstance, client: VoxqClient, 
     return messagesView(await client.history(sessionId, limit === undefined ? {} : { limit }));
   });
 
+  // A person's data deleted (LGPD): the session, its turns, messages, audio and event logs, from every store.
+  app.delete(`${API_PREFIX}/sessions/:sessionId`, { config: { scope: 'turns:write' } }, async (request) => {
+    const { sessionId } = parseInput(sessionParamsSchema, request.params, 'session id');
+    const caller = callerOf(request).record;
+    if (caller.binding) await access.session(caller, sessionId);
+    return { deleted: await client.deleteSession(sessionId) };
+  });
+
   // Barge-in (the seed's cancel_processing): nothing of the session's turns in flight runs after this answers.
   app.post(`${API_PREFIX}/sessions/:sessionId/cancel`, { config: { scope: 'turns:write' } }, async (request) => {
     rejectMultipart(request);
