@@ -11,7 +11,16 @@ export function createRedis(url: string, role: RedisRole, name?: string): Redis 
     lazyConnect: false,
     ...(name ? { connectionName: name } : {}),
   };
-  return new Redis(url, options);
+  const redis = new Redis(url, options);
+  // Without a listener ioredis prints "Unhandled error event" for every failed reconnect during an
+  // outage. Commands still reject with their own errors; the connection reconnects by itself.
+  let lastLoggedAt = 0;
+  redis.on('error', (error: Error) => {
+    if (Date.now() - lastLoggedAt < 10_000) return;
+    lastLoggedAt = Date.now();
+    process.emitWarning(`voxq: Redis connection ${name ?? role} failed: ${error.message} (reconnecting)`, { code: 'VOXQ_REDIS' });
+  });
+  return redis;
 }
 
 /** Closes a connection politely, falling back to disconnect when Redis is gone. */
