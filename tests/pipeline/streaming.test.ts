@@ -34,7 +34,8 @@ async function collect(events: AsyncIterable<TurnEvent>): Promise<TurnEvent[]> {
 
 describe('a streamed turn', () => {
   it('yields accepted, transcript, text deltas, each sentence with its audio in order, then completed — and result() still joins the reply', async () => {
-    pipeline = await startPipeline({ providers: paced({}) });
+    // 40 tokens/s: the reply streams for about a second, far longer than the first sentence's synthesis.
+    pipeline = await startPipeline({ providers: paced({ tokensPerS: 40 }) });
     const { client } = pipeline;
     const { sessionId } = await client.createSession('u-stream');
     const turn = await client.enqueueTurn({ sessionId, audio: await speakPtBr('Que horas o médico atende?') });
