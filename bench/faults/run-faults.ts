@@ -34,7 +34,7 @@ export const FAULTS_HELP = `faults: a turn accepted is a turn finished, under fa
 
   npm run faults [-- options]
 
-  --ci               CI size: about 100 turns, 2 worker kills, provider bursts, one clean Redis
+  --ci               CI size: about 70 turns, 2 worker kills, provider bursts, one clean Redis
                      restart, two waiter drops, the database stopped for 10 s (under 5 minutes)
   --turns N          accepted turns at least (default 500; --ci 60): the load goes on until then,
                      or until 19 minutes into the run (--ci 3.5)
