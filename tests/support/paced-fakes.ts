@@ -24,6 +24,34 @@ export interface ProviderCall {
 
 export type CallReporter = (call: ProviderCall) => void;
 
+/** Every call reported, with waits on what they show (no fixed sleeps: each report re-checks). */
+export class CallLog {
+  readonly calls: ProviderCall[] = [];
+  private readonly waiters = new Set<() => void>();
+  readonly report: CallReporter = (call) => {
+    this.calls.push(call);
+    for (const wake of [...this.waiters]) wake();
+  };
+
+  /** Resolves once `holds(calls)` is true (checked now and at every report). */
+  until(holds: (calls: readonly ProviderCall[]) => boolean): Promise<void> {
+    return new Promise((resolve) => {
+      const check = () => {
+        if (!holds(this.calls)) return;
+        this.waiters.delete(check);
+        resolve();
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  /** Every call that started has ended or was aborted. */
+  settled(): Promise<void> {
+    return this.until((calls) => calls.filter((c) => c.event === 'start').length === calls.filter((c) => c.event !== 'start').length);
+  }
+}
+
 export interface PacedTimings {
   sttMs: number;
   firstTokenMs: number;
