@@ -101,10 +101,14 @@ export class TurnEnder {
   }
 
   /** Fails the turn once, with a reason about the turn; the user's message alone goes to the history. */
-  async fail(ref: TurnRef, failure: TurnError): Promise<boolean> {
+  async fail(ref: TurnRef, reason: TurnError): Promise<boolean> {
     const { live, turns, sessions, metrics } = this.deps;
-    if (!(await live.claimEnd(ref, 'failed', failure))) return false;
-    const turn = (await live.load(ref)).turn ?? (await turns.get(ref.turnId));
+    if (!(await live.claimEnd(ref, 'failed', reason))) return false;
+    const loaded = await live.load(ref);
+    // A failure claimed before (whose writing was cut short) keeps its own reason: the first failure is the turn's.
+    const claimed = turnErrorSchema.safeParse(loaded.endDetail ? JSON.parse(loaded.endDetail) : undefined);
+    const failure = claimed.success ? claimed.data : reason;
+    const turn = loaded.turn ?? (await turns.get(ref.turnId));
     if (await turns.fail(ref.turnId, failure, new Date())) {
       metrics.increment('voxq.turns', 1, { outcome: 'failed', stage: failure.stage });
     }
@@ -154,8 +158,8 @@ export class TurnEnder {
     const detail = endDetail ? (JSON.parse(endDetail) as Record<string, unknown>) : {};
     if (ended === 'completed') return this.complete(ref);
     if (ended === 'interrupted') return this.interrupt(ref, typeof detail.playedMs === 'number' ? detail.playedMs : undefined);
-    const parsed = turnErrorSchema.safeParse(detail);
-    return this.fail(ref, parsed.success ? parsed.data : { stage: 'enqueue', code: 'unknown', message: 'the failure was not recorded' });
+    // fail() takes the reason recorded with the claim.
+    return this.fail(ref, { stage: 'enqueue', code: 'unknown', message: 'the failure was not recorded' });
   }
 
   /** The reply's sentence chunks from the log (or, over the inline bound, the audio store), joined. */
