@@ -4,7 +4,7 @@
 // once (the live reserve), or at the window's next free slot, ahead of the batch.
 import { createHash } from 'node:crypto';
 import type { Job } from 'bullmq';
-import { Worker } from 'bullmq';
+import { QueueEvents, Worker } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PRIORITY_BATCH, STAGE_JOB_NAME } from '../../src/shared/contracts/jobs.js';
 import { BATCH_CHUNK_JOB_NAME, batchChunkAudioId, batchFileJobId, type BatchChunkJobData } from '../../src/shared/contracts/batch.js';
@@ -34,9 +34,43 @@ class MeteredStt extends FakeSttProvider {
   }
 }
 
-/** Polls a condition of the queue or the window (no fixed sleeps); the test's timeout bounds it. */
-async function until(condition: () => Promise<boolean> | boolean): Promise<void> {
-  while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 25));
+/** The stt queue's events a condition of the queue or the window can change with. */
+const STT_QUEUE_EVENTS = ['added', 'waiting', 'active', 'delayed', 'completed', 'failed', 'removed'] as const;
+
+/** Resolves once `condition` holds: checked now and at every event of the stt queue (no fixed sleeps). */
+async function until(p: Pipeline, condition: () => Promise<boolean> | boolean): Promise<void> {
+  // Events from the stream's current end on, so none between the first check and the first read is missed.
+  const [last] = await p.redis.xrevrange(`${p.prefix}:stt:events`, '+', '-', 'COUNT', 1);
+  const connection = createRedis(p.config.REDIS_URL, 'worker', 'voxq-test-until');
+  const events = new QueueEvents('stt', { connection, prefix: p.prefix, lastEventId: last?.[0] ?? '0-0' });
+  try {
+    await events.waitUntilReady();
+    await new Promise<void>((resolve, reject) => {
+      let running = false;
+      let again = false;
+      const check = (): void => {
+        if (running) {
+          again = true;
+          return;
+        }
+        running = true;
+        Promise.resolve(condition()).then((holds) => {
+          running = false;
+          if (holds) resolve();
+          else if (again) {
+            again = false;
+            check();
+          }
+        }, reject);
+      };
+      for (const name of STT_QUEUE_EVENTS) events.on(name, check);
+      check();
+    });
+  } finally {
+    // Its connection blocks on the queue's event stream: drop it, then close.
+    connection.disconnect();
+    await events.close();
+  }
 }
 
 /** One-chunk files as the batch runner adds them: audio in the store, one `batch-chunk` job each at PRIORITY_BATCH. */
@@ -162,7 +196,7 @@ describe('live vs batch under the request window', () => {
       const audio = await speakPtBr('Bom dia, tudo bem com você?');
       await addBatchFiles(p, 7, audio);
       // Saturated: four chunks transcribed, the other three back in the queue for the next free slot.
-      await until(async () => stt.callers.length === 4 && (await queue.getDelayedCount()) === 3);
+      await until(p, async () => stt.callers.length === 4 && (await queue.getDelayedCount()) === 3);
       expect(await window.counts()).toEqual({ total: 4, batch: 4 });
 
       const { sessionId } = await p.client.createSession('u');
@@ -199,11 +233,11 @@ describe('live vs batch under the request window', () => {
     try {
       const audio = await speakPtBr('Bom dia, tudo bem com você?');
       await addBatchFiles(p, 4, audio);
-      await until(async () => (await queue.getDelayedCount()) === 4);
+      await until(p, async () => (await queue.getDelayedCount()) === 4);
       const { sessionId } = await p.client.createSession('u');
       const live = await p.client.enqueueTurn({ sessionId, audio });
       // The live turn waits too (no attempt spent), with its claim on the next free slot.
-      await until(async () => (await queue.getDelayedCount()) === 5 && (await p.redis.zcard(window.waitingKey)) === 1);
+      await until(p, async () => (await queue.getDelayedCount()) === 5 && (await p.redis.zcard(window.waitingKey)) === 1);
       expect(stt.callers).toEqual([]);
 
       // A batch call leaves the window: the slot would fit batch work's share, but the live turn
@@ -218,7 +252,7 @@ describe('live vs batch under the request window', () => {
       expect(turn.timing.stt?.attempts).toBe(1);
       expect(stt.callers).toEqual(['live']);
       // The batch went back to wait for the slots after that one.
-      await until(async () => (await queue.getDelayedCount()) === 4);
+      await until(p, async () => (await queue.getDelayedCount()) === 4);
       expect(stt.callers).toEqual(['live']);
       expect(await window.counts()).toEqual({ total: 3, batch: 1 });
     } finally {
