@@ -4,12 +4,13 @@ import { Redis, type RedisOptions } from 'ioredis';
 
 export type RedisRole = 'worker' | 'producer' | 'subscriber';
 
-export function createRedis(url: string, role: RedisRole, name?: string): Redis {
+export function createRedis(url: string, role: RedisRole, name?: string, extra: Partial<RedisOptions> = {}): Redis {
   const options: RedisOptions = {
     maxRetriesPerRequest: role === 'producer' ? 3 : null,
     enableReadyCheck: true,
     lazyConnect: false,
     ...(name ? { connectionName: name } : {}),
+    ...extra,
   };
   const redis = new Redis(url, options);
   // Without a listener ioredis prints "Unhandled error event" for every failed reconnect during an

@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import type { LoggedEvent } from '../../src/shared/contracts/turn-event.js';
 import { TurnLogReader } from '../../src/shared/live/turn-log-reader.js';
+import { createRedis } from '../../src/shared/redis.js';
 
 const opened: Redis[] = [];
 const connect = () => {
@@ -55,4 +56,46 @@ describe('TurnLogReader', () => {
     await reader.close();
     await writer.del(key);
   });
+
+  it('wakes at once for a new follower after its blocking connection was killed and reconnected', async () => {
+    const writer = connect();
+    const name = `vtr-reader-${randomBytes(3).toString('hex')}`;
+    const blocking = createRedis(inject('redisUrl'), 'subscriber', name, { autoResendUnfulfilledCommands: false });
+    // Reads block for ten minutes: only CLIENT UNBLOCK (or a failed read) lets a new follower in,
+    // so a reader that lost track of its connection's id fails this test by its timeout.
+    const reader = new TurnLogReader(blocking, connect(), () => undefined, 600_000);
+    const first = `vtr${randomBytes(4).toString('hex')}:log`;
+    const second = `vtr${randomBytes(4).toString('hex')}:log`;
+    try {
+      const a = collector();
+      reader.follow(first, '0', a.listener);
+      await writer.xadd(first, '*', 'e', text(0));
+      await a.until(1);
+      const oldId = await blockedReadOf(writer, name);
+      await writer.client('KILL', 'ID', String(oldId));
+      // The reader reads again on the new connection, then a second follower joins.
+      const newId = await blockedReadOf(writer, name, oldId);
+      expect(newId).not.toBe(oldId);
+      const b = collector();
+      reader.follow(second, '0', b.listener);
+      await writer.xadd(second, '*', 'e', text(1));
+      await b.until(1);
+      expect(b.seen.map((e) => e.event.type === 'text' && e.event.delta)).toEqual(['d1']);
+    } finally {
+      blocking.disconnect();
+      await reader.close();
+      await writer.del(first, second);
+    }
+  }, 20_000);
 });
+
+/** The id of the connection `name` once it is blocked in XREAD (and is not `except`): CLIENT LIST re-read at each reply. */
+async function blockedReadOf(admin: Redis, name: string, except?: number): Promise<number> {
+  for (;;) {
+    const list = (await admin.client('LIST', 'TYPE', 'normal')) as string;
+    for (const line of list.split('\n')) {
+      const fields = Object.fromEntries(line.split(' ').map((kv) => kv.split('=') as [string, string]));
+      if (fields.name === name && fields.cmd === 'xread' && fields.flags?.includes('b') && Number(fields.id) !== except) return Number(fields.id);
+    }
+  }
+}

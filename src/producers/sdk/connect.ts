@@ -22,7 +22,8 @@ export async function connect(options: ConnectOptions = {}): Promise<VoxqClient>
   const config = options.config ?? loadConfig();
   const stores = options.stores ?? (await openMongoStores(requireMongoUrl(config), config.VOXQ_MONGO_DB));
   const producer = createRedis(config.REDIS_URL, 'producer', 'voxq-sdk');
-  const subscriber = createRedis(config.REDIS_URL, 'subscriber', 'voxq-sdk-events');
+  // TurnLogReader reissues a read lost to a reconnect itself (a resent one would block under an id it cannot know).
+  const subscriber = createRedis(config.REDIS_URL, 'subscriber', 'voxq-sdk-events', { autoResendUnfulfilledCommands: false });
   const queues = new StageQueues({
     connection: producer,
     prefix: config.VOXQ_PREFIX,

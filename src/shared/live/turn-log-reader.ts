@@ -28,16 +28,29 @@ export class TurnLogReader {
   private loop: Promise<void> | undefined;
   private blockedClientId: number | undefined;
   private blocked = false;
+  /** Ends the read in flight when its connection closes (without resending, ioredis never settles it). */
+  private dropRead: (() => void) | undefined;
   /** Counts blocking reads, so a late retry of UNBLOCK never wakes a later read. */
   private generation = 0;
   private closed = false;
 
-  /** `blocking` is used for nothing else; `control` is any ordinary connection. */
+  /**
+   * `blocking` is used for nothing else, and should not resend commands after a reconnect
+   * (`autoResendUnfulfilledCommands: false`): a resent read blocks under a connection id this
+   * reader does not know, so new followers would wait out `blockMs` behind it. The reader
+   * reissues a read lost to a reconnect itself. `control` is any ordinary connection.
+   */
   constructor(
     private readonly blocking: Redis,
     private readonly control: Redis,
     private readonly onError: (error: unknown) => void = () => undefined,
-  ) {}
+    private readonly blockMs = BLOCK_MS,
+  ) {
+    blocking.on('close', () => {
+      this.blockedClientId = undefined; // a reconnect gives the connection a new id
+      this.dropRead?.();
+    });
+  }
 
   /** Follows the log at `key` after `afterId` ('0': from the start). Returns the unfollow function. */
   follow(key: string, afterId: string, listener: Listener): () => void {
@@ -102,15 +115,19 @@ export class TurnLogReader {
         ids = keys.map((key) => this.fromId(key));
         this.blocked = true;
         this.generation += 1;
-        reply = await this.blocking.xread('COUNT', COUNT, 'BLOCK', BLOCK_MS, 'STREAMS', ...keys, ...ids);
+        const dropped = new Promise<never>((_, reject) => {
+          this.dropRead = () => reject(new Error('the connection closed during the read'));
+        });
+        reply = await Promise.race([this.blocking.xread('COUNT', COUNT, 'BLOCK', this.blockMs, 'STREAMS', ...keys, ...ids), dropped]);
       } catch (error) {
-        this.blockedClientId = undefined; // a reconnect gives the connection a new id
+        this.blockedClientId = undefined;
         if (this.closed) return;
         this.onError(error);
         await new Promise((resolve) => setTimeout(resolve, 200));
         continue;
       } finally {
         this.blocked = false;
+        this.dropRead = undefined;
       }
       for (const [key, entries] of reply ?? []) this.dispatch(key, entries, ids[keys.indexOf(key)] ?? '0');
     }
