@@ -92,7 +92,7 @@ describe('TurnLogReader', () => {
 /** The id of the connection `name` once it is blocked in XREAD (and is not `except`): CLIENT LIST re-read at each reply. */
 async function blockedReadOf(admin: Redis, name: string, except?: number): Promise<number> {
   for (;;) {
-    const list = (await admin.client('LIST', 'TYPE', 'normal')) as string;
+    const list = (await admin.call('CLIENT', 'LIST', 'TYPE', 'normal')) as string;
     for (const line of list.split('\n')) {
       const fields = Object.fromEntries(line.split(' ').map((kv) => kv.split('=') as [string, string]));
       if (fields.name === name && fields.cmd === 'xread' && fields.flags?.includes('b') && Number(fields.id) !== except) return Number(fields.id);

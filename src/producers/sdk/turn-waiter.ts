@@ -2,15 +2,19 @@
 // keeps every event, so an end written while nobody listened — or while the waiter's connection
 // was down — is read when it listens again, never lost as a pub/sub message would be. When the
 // end is in the log, the record (written before it) gives the finished turn. Without a log (it
-// expired, or Redis lost it) the record is read now and again until the turn ends.
+// expired, or Redis lost it) the record is read now and again until the turn ends. A store that
+// is down meanwhile only delays the answer: the wait ends by the turn's end or its timeout.
 import { isFinalStatus, type Turn } from '../../shared/contracts/turn.js';
 import { NotFoundError, TimeoutError } from '../../shared/errors.js';
+import { isInfrastructureOutage } from '../../shared/infra-errors.js';
 import type { LiveTurns, TurnRef } from '../../shared/live/live-turns.js';
 import type { TurnLogReader } from '../../shared/live/turn-log-reader.js';
 import type { TurnStore } from '../../shared/ports/turn-store.js';
 
 /** How often the record is read again while no end has come (a safety net; the log wakes waiters at once). */
 const RECHECK_MS = 5000;
+/** How soon a read the outage refused is tried again. */
+const OUTAGE_RETRY_MS = 1000;
 
 export class TurnWaiter {
   constructor(
@@ -53,7 +57,12 @@ export class TurnWaiter {
               if (mustExist) finish({ error: new NotFoundError('turn_not_found', `turn ${turnId} does not exist`) });
             } else if (isFinalStatus(turn.status)) finish({ turn });
           },
-          (error: unknown) => finish({ error: error instanceof Error ? error : new Error(String(error)) }),
+          (error: unknown) => {
+            // A store that is down does not end the wait: the record is read again (the timeout still bounds it).
+            if (isInfrastructureOutage(error)) {
+              if (mustExist && !settled) setTimeout(() => check(true), OUTAGE_RETRY_MS).unref();
+            } else finish({ error: error instanceof Error ? error : new Error(String(error)) });
+          },
         );
       };
       const unfollow = this.reader.follow(this.live.keys(ref).log, '0', (events) => {
