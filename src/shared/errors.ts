@@ -26,3 +26,12 @@ export class ConflictError extends VoxqError {
 export class TimeoutError extends VoxqError {
   override readonly name = 'TimeoutError';
 }
+
+/**
+ * Redis or MongoDB did not answer (down, restarting, electing a primary): nothing about the
+ * call itself. Codes `redis_unavailable` and `database_unavailable`; retrying later is safe
+ * (enqueueTurn with the same turnId is idempotent).
+ */
+export class UnavailableError extends VoxqError {
+  override readonly name = 'UnavailableError';
+}

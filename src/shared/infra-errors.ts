@@ -1,6 +1,8 @@
 // Errors that say a store is unreachable — MongoDB or Redis down, restarting or electing a
 // primary — rather than anything about the turn. The stage runner waits these out (up to
-// VOXQ_OUTAGE_TOLERANCE_MS) without spending the attempts that belong to provider errors.
+// VOXQ_OUTAGE_TOLERANCE_MS) without spending the attempts that belong to provider errors; the
+// SDK answers its callers with an UnavailableError that says which store, never a driver's error.
+import { UnavailableError, VoxqError } from './errors.js';
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 
@@ -28,4 +30,29 @@ export function isInfrastructureOutage(error: unknown): boolean {
     if (message === 'Connection is closed.' || message.startsWith('Stream isn\'t writeable')) return true;
   }
   return false;
+}
+
+/** Which store an outage error comes from: MongoDB's driver errors name it, the rest are Redis's. */
+function storeOf(error: unknown): 'redis' | 'database' {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth += 1) {
+    if (e.name.startsWith('Mongo')) return 'database';
+  }
+  return 'redis';
+}
+
+/** An outage error as the SDK's callers see it: UnavailableError with a code; any other error as it is. */
+export function asUnavailable(error: unknown): unknown {
+  if (error instanceof VoxqError || !isInfrastructureOutage(error)) return error;
+  return storeOf(error) === 'database'
+    ? new UnavailableError('database_unavailable', 'MongoDB did not answer (down, restarting or electing a primary); retry the call once it is back', { cause: error })
+    : new UnavailableError('redis_unavailable', 'Redis did not answer (down or restarting); retry the call once it is back', { cause: error });
+}
+
+/** Runs `call`, answering an outage with UnavailableError (see asUnavailable). */
+export async function withOutageErrors<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw asUnavailable(error);
+  }
 }

@@ -2,7 +2,8 @@
 // the request id — never a stack trace. Domain errors (InputError, NotFoundError) keep their
 // codes; fastify's and multipart's own errors are mapped to voxq codes here.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { ConflictError, InputError, NotFoundError, TimeoutError, VoxqError } from '../../shared/errors.js';
+import { ConflictError, InputError, NotFoundError, TimeoutError, UnavailableError, VoxqError } from '../../shared/errors.js';
+import { asUnavailable } from '../../shared/infra-errors.js';
 import type { Logger } from '../../shared/logger.js';
 
 export interface ApiErrorBody {
@@ -47,8 +48,10 @@ const FRAMEWORK_ERRORS: Record<string, [number, string]> = {
   FST_INVALID_MULTIPART_CONTENT_TYPE: [415, 'unsupported_media_type'],
 };
 
-export function describeError(error: unknown): { status: number; code: string; message: string } {
+export function describeError(thrown: unknown): { status: number; code: string; message: string } {
+  const error = asUnavailable(thrown);
   if (error instanceof HttpError) return { status: error.statusCode, code: error.code, message: error.message };
+  if (error instanceof UnavailableError) return { status: 503, code: error.code, message: error.message };
   if (error instanceof InputError) return { status: STATUS_OF_CODE[error.code] ?? 400, code: error.code, message: error.message };
   if (error instanceof NotFoundError) return { status: 404, code: error.code, message: error.message };
   if (error instanceof ConflictError) return { status: 409, code: error.code, message: error.message };
@@ -68,6 +71,7 @@ export function errorHandler(log: Logger) {
     const { status, code, message } = describeError(error);
     if (status >= 500) log.error({ err: error, requestId: request.id, route: request.routeOptions.url }, 'request failed');
     if (error instanceof HttpError) void reply.headers(error.headers);
+    if (status === 503 && !(error instanceof HttpError)) void reply.header('retry-after', '5');
     return sendError(reply, status, code, message);
   };
 }

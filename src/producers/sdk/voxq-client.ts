@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import { turnRequestSchema, type TurnRequest } from '../../shared/contracts/turn-request.js';
 import type { Turn } from '../../shared/contracts/turn.js';
 import { InputError, NotFoundError, VoxqError } from '../../shared/errors.js';
+import { withOutageErrors } from '../../shared/infra-errors.js';
 import type { probeAudio } from '../../shared/audio/probe.js';
 import type { Session } from '../../shared/ports/session-manager.js';
 import type { AudioFormat } from '../../shared/ports/audio.js';
@@ -173,11 +174,13 @@ export class VoxqClient {
 
   /** Seed: create_session(user_id, metadata). */
   async createSession(userId: string, metadata: Record<string, unknown> = {}): Promise<Session> {
-    const checked = checkSessionRequest(userId, metadata);
-    const session = await this.deps.stores.sessions.createSession(checked.userId, checked.metadata);
-    await this.rememberSession(session.sessionId, session.userId);
-    await this.context.fill(session.sessionId, []);
-    return session;
+    return withOutageErrors(async () => {
+      const checked = checkSessionRequest(userId, metadata);
+      const session = await this.deps.stores.sessions.createSession(checked.userId, checked.metadata);
+      await this.rememberSession(session.sessionId, session.userId);
+      await this.context.fill(session.sessionId, []);
+      return session;
+    });
   }
 
   /** A session's owner, cached in Redis so enqueueing a turn reads no database. */
@@ -196,10 +199,12 @@ export class VoxqClient {
   }
 
   async getSession(sessionId: string): Promise<Session> {
-    checkSessionId(sessionId);
-    const session = await this.deps.stores.sessions.getSession(sessionId);
-    if (!session) throw new NotFoundError('session_not_found', `session ${sessionId} does not exist: create it with createSession()`);
-    return session;
+    return withOutageErrors(async () => {
+      checkSessionId(sessionId);
+      const session = await this.deps.stores.sessions.getSession(sessionId);
+      if (!session) throw new NotFoundError('session_not_found', `session ${sessionId} does not exist: create it with createSession()`);
+      return session;
+    });
   }
 
   /**
@@ -209,14 +214,16 @@ export class VoxqClient {
    * request: ConflictError `turn_id_conflict`).
    */
   async enqueueTurn(request: TurnRequest, options: EnqueueOptions = {}): Promise<TurnHandle> {
-    const trace = options.trace ?? context.active(); // read before the first await
-    const parsed = turnRequestSchema.safeParse(request);
-    if (!parsed.success) throw inputErrorFrom(parsed.error, 'turn request');
-    const req = parsed.data;
-    const session = await this.sessionOf(req.sessionId);
-    if (req.bargeIn) await this.cancelSession(session.sessionId);
-    const ref = await this.intake.accept(req, session, trace);
-    return this.handle(ref.turnId, ref.sessionId);
+    return withOutageErrors(async () => {
+      const trace = options.trace ?? context.active(); // read before the first await
+      const parsed = turnRequestSchema.safeParse(request);
+      if (!parsed.success) throw inputErrorFrom(parsed.error, 'turn request');
+      const req = parsed.data;
+      const session = await this.sessionOf(req.sessionId);
+      if (req.bargeIn) await this.cancelSession(session.sessionId);
+      const ref = await this.intake.accept(req, session, trace);
+      return this.handle(ref.turnId, ref.sessionId);
+    });
   }
 
   /**
@@ -227,14 +234,16 @@ export class VoxqClient {
    * flight (safe to call any time).
    */
   async cancelSession(sessionId: string, options: CancelOptions = {}): Promise<boolean> {
-    checkSessionId(sessionId);
-    const playedMs = checkPlayedMs(options.playedMs);
-    await this.sessionOf(sessionId);
-    let cancelled = false;
-    for (const turnId of await this.live.sessionTurns(sessionId)) {
-      if (await this.ender.interrupt({ turnId, sessionId }, playedMs)) cancelled = true;
-    }
-    return cancelled;
+    return withOutageErrors(async () => {
+      checkSessionId(sessionId);
+      const playedMs = checkPlayedMs(options.playedMs);
+      await this.sessionOf(sessionId);
+      let cancelled = false;
+      for (const turnId of await this.live.sessionTurns(sessionId)) {
+        if (await this.ender.interrupt({ turnId, sessionId }, playedMs)) cancelled = true;
+      }
+      return cancelled;
+    });
   }
 
   /**
@@ -243,18 +252,22 @@ export class VoxqClient {
    * flight are cancelled first. True when there was something to delete; idempotent.
    */
   async deleteSession(sessionId: string): Promise<boolean> {
-    checkSessionId(sessionId);
-    return eraseSession(
-      { stores: this.deps.stores, queues: this.deps.queues, redis: this.redis, prefix: this.deps.prefix, unfinished: this.unfinished, live: this.live, ender: this.ender },
-      sessionId,
-    );
+    return withOutageErrors(async () => {
+      checkSessionId(sessionId);
+      return eraseSession(
+        { stores: this.deps.stores, queues: this.deps.queues, redis: this.redis, prefix: this.deps.prefix, unfinished: this.unfinished, live: this.live, ender: this.ender },
+        sessionId,
+      );
+    });
   }
 
   /** Cancels one turn (see cancelSession); true when it was still running. */
   async cancelTurn(ref: TurnRef, options: CancelOptions = {}): Promise<boolean> {
-    checkTurnId(ref.turnId);
-    checkSessionId(ref.sessionId);
-    return this.ender.interrupt(ref, checkPlayedMs(options.playedMs));
+    return withOutageErrors(async () => {
+      checkTurnId(ref.turnId);
+      checkSessionId(ref.sessionId);
+      return this.ender.interrupt(ref, checkPlayedMs(options.playedMs));
+    });
   }
 
   /** The events of any turn by id (see TurnHandle.events). */
@@ -267,17 +280,19 @@ export class VoxqClient {
 
   /** One sentence's audio chunk of a turn: from its event log while it lasts, else the audio store. */
   async sentenceAudio(turnId: string, index: number): Promise<{ bytes: Uint8Array; format: AudioFormat; mimeType: string; durationMs: number }> {
-    checkTurnId(turnId);
-    if (!Number.isInteger(index) || index < 0) throw new InputError('invalid_sentence_index', 'the sentence index must be a non-negative integer');
-    const turn = await this.getTurn(turnId);
-    const events = (await this.live.read({ turnId, sessionId: turn.sessionId })) ?? [];
-    for (const { event } of events) {
-      if (event.type !== 'sentence' || event.index !== index) continue;
-      const { base64, ...meta } = event.audio;
-      const bytes = base64 !== undefined ? new Uint8Array(Buffer.from(base64, 'base64')) : (await this.deps.stores.audio.get(meta.audioId)).bytes;
-      return { bytes, format: meta.format, mimeType: meta.mimeType, durationMs: meta.durationMs };
-    }
-    throw new NotFoundError('sentence_not_found', `turn ${turnId} has no sentence ${index} in its event log (not synthesized yet, or the log expired: GET …/audio gives the whole reply)`);
+    return withOutageErrors(async () => {
+      checkTurnId(turnId);
+      if (!Number.isInteger(index) || index < 0) throw new InputError('invalid_sentence_index', 'the sentence index must be a non-negative integer');
+      const turn = await this.getTurn(turnId);
+      const events = (await this.live.read({ turnId, sessionId: turn.sessionId })) ?? [];
+      for (const { event } of events) {
+        if (event.type !== 'sentence' || event.index !== index) continue;
+        const { base64, ...meta } = event.audio;
+        const bytes = base64 !== undefined ? new Uint8Array(Buffer.from(base64, 'base64')) : (await this.deps.stores.audio.get(meta.audioId)).bytes;
+        return { bytes, format: meta.format, mimeType: meta.mimeType, durationMs: meta.durationMs };
+      }
+      throw new NotFoundError('sentence_not_found', `turn ${turnId} has no sentence ${index} in its event log (not synthesized yet, or the log expired: GET …/audio gives the whole reply)`);
+    });
   }
 
   private followEvents(ref: TurnRef, options: FollowOptions): AsyncGenerator<TurnEvent> {
@@ -311,49 +326,57 @@ export class VoxqClient {
   }
 
   async getTurn(turnId: string): Promise<Turn> {
-    checkTurnId(turnId);
-    const turn = await this.deps.stores.turns.get(turnId);
-    if (!turn) throw new NotFoundError('turn_not_found', `turn ${turnId} does not exist`);
-    return turn;
+    return withOutageErrors(async () => {
+      checkTurnId(turnId);
+      const turn = await this.deps.stores.turns.get(turnId);
+      if (!turn) throw new NotFoundError('turn_not_found', `turn ${turnId} does not exist`);
+      return turn;
+    });
   }
 
   /** Awaits any turn by id, from any process. */
   async waitForTurn(turnId: string, options: { timeoutMs?: number; includeAudio?: boolean; signal?: AbortSignal; sessionId?: string } = {}): Promise<TurnResult> {
-    checkTurnId(turnId);
-    if (options.sessionId !== undefined) checkSessionId(options.sessionId);
-    const sessionId = options.sessionId ?? (await this.unfinished.sessionOf(turnId)) ?? undefined;
-    const turn = await this.waiter.wait(turnId, options.timeoutMs ?? this.deps.defaults.resultTimeoutMs, options.signal, sessionId);
-    if (turn.status === 'interrupted') {
-      throw new TurnInterruptedError(turn.turnId, turn.interruption?.heardText ?? '', turn.interruption?.playedMs);
-    }
-    if (turn.status === 'failed') {
-      const error = turn.error ?? { stage: 'enqueue' as const, code: 'unknown', message: 'no reason recorded' };
-      throw new TurnFailedError(turn.turnId, error.stage, error.code, error.message);
-    }
-    const tts = turn.stages.tts?.output;
-    const llm = turn.stages.llm?.output;
-    if (!tts || !llm) throw new VoxqError('turn_incomplete', `turn ${turnId} completed without a reply`);
-    const bytes = options.includeAudio === false ? new Uint8Array() : (await this.deps.stores.audio.get(tts.audio.audioId)).bytes;
-    return {
-      turnId: turn.turnId,
-      sessionId: turn.sessionId,
-      transcription: turn.stages.stt?.output.text,
-      replyText: llm.text,
-      replyAudio: { bytes, format: tts.format, durationMs: tts.audio.durationMs },
-      timing: timingOf(turn),
-    };
+    return withOutageErrors(async () => {
+      checkTurnId(turnId);
+      if (options.sessionId !== undefined) checkSessionId(options.sessionId);
+      const sessionId = options.sessionId ?? (await this.unfinished.sessionOf(turnId)) ?? undefined;
+      const turn = await this.waiter.wait(turnId, options.timeoutMs ?? this.deps.defaults.resultTimeoutMs, options.signal, sessionId);
+      if (turn.status === 'interrupted') {
+        throw new TurnInterruptedError(turn.turnId, turn.interruption?.heardText ?? '', turn.interruption?.playedMs);
+      }
+      if (turn.status === 'failed') {
+        const error = turn.error ?? { stage: 'enqueue' as const, code: 'unknown', message: 'no reason recorded' };
+        throw new TurnFailedError(turn.turnId, error.stage, error.code, error.message);
+      }
+      const tts = turn.stages.tts?.output;
+      const llm = turn.stages.llm?.output;
+      if (!tts || !llm) throw new VoxqError('turn_incomplete', `turn ${turnId} completed without a reply`);
+      const bytes = options.includeAudio === false ? new Uint8Array() : (await this.deps.stores.audio.get(tts.audio.audioId)).bytes;
+      return {
+        turnId: turn.turnId,
+        sessionId: turn.sessionId,
+        transcription: turn.stages.stt?.output.text,
+        replyText: llm.text,
+        replyAudio: { bytes, format: tts.format, durationMs: tts.audio.durationMs },
+        timing: timingOf(turn),
+      };
+    });
   }
 
   /** Seed: get_conversation_history(limit). Oldest first. */
   async history(sessionId: string, options: { limit?: number } = {}): Promise<StoredMessage[]> {
-    await this.getSession(sessionId);
-    return this.deps.stores.conversations.history(sessionId, options);
+    return withOutageErrors(async () => {
+      await this.getSession(sessionId);
+      return this.deps.stores.conversations.history(sessionId, options);
+    });
   }
 
   /** Seed: get_statistics. */
   async statistics(sessionId: string): Promise<ConversationStatistics> {
-    await this.getSession(sessionId);
-    return this.deps.stores.conversations.statistics(sessionId);
+    return withOutageErrors(async () => {
+      await this.getSession(sessionId);
+      return this.deps.stores.conversations.statistics(sessionId);
+    });
   }
 
   /**
