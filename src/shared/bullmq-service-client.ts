@@ -8,6 +8,7 @@ import type { StageName } from './contracts/turn.js';
 import { TimeoutError, VoxqError } from './errors.js';
 import { openQueueEvents } from './queue-events.js';
 import type { ServiceCallOptions, ServiceClient, ServiceHealth } from './ports/service-client.js';
+import { quietOnOutage } from './redis.js';
 
 /** The job name of a service call (stage jobs proper are added by StageQueues). */
 export const SERVICE_CALL_JOB_NAME = 'call';
@@ -89,7 +90,7 @@ export class BullmqServiceClient implements ServiceClient {
     let queue = this.queues.get(service);
     if (!queue) {
       const { connection, prefix, telemetry } = this.options;
-      queue = new Queue(service, { connection, prefix, ...(telemetry ? { telemetry } : {}) });
+      queue = quietOnOutage(new Queue(service, { connection, prefix, ...(telemetry ? { telemetry } : {}) }));
       this.queues.set(service, queue);
     }
     return queue;

@@ -5,6 +5,7 @@ import { Queue, type JobsOptions, type Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { STAGE_JOB_NAME, stageJobId, type StageJobData } from './contracts/jobs.js';
 import { STAGES, type StageName } from './contracts/turn.js';
+import { quietOnOutage } from './redis.js';
 
 /** The backoff type the stage runner's backoffStrategy understands (reads retry-after). */
 export const STAGE_BACKOFF_TYPE = 'voxq';
@@ -22,11 +23,13 @@ export class StageQueues {
 
   constructor(private readonly options: StageQueueOptions) {
     const make = (name: StageName) =>
-      new Queue<StageJobData>(name, {
-        connection: options.connection,
-        prefix: options.prefix,
-        ...(options.telemetry ? { telemetry: options.telemetry } : {}),
-      });
+      quietOnOutage(
+        new Queue<StageJobData>(name, {
+          connection: options.connection,
+          prefix: options.prefix,
+          ...(options.telemetry ? { telemetry: options.telemetry } : {}),
+        }),
+      );
     this.queues = { stt: make('stt'), llm: make('llm'), tts: make('tts') };
   }
 

@@ -24,6 +24,16 @@ export function createRedis(url: string, role: RedisRole, name?: string, extra: 
   return redis;
 }
 
+/**
+ * BullMQ queues, flow producers and queue events re-emit their connection's errors; without a
+ * listener BullMQ prints each one. The connection's own listener (createRedis) already reports
+ * an outage, once per 10 s.
+ */
+export function quietOnOutage<T extends { on(event: 'error', listener: (error: Error) => void): unknown }>(emitter: T): T {
+  emitter.on('error', () => undefined);
+  return emitter;
+}
+
 /** Closes a connection politely, falling back to disconnect when Redis is gone. */
 export async function closeRedis(redis: Redis): Promise<void> {
   if (redis.status === 'end') return;
