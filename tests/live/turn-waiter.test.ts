@@ -27,7 +27,7 @@ class FlakyReads extends MemoryTurnStore {
     super();
   }
 
-  override async get(turnId: string): Promise<Turn | undefined> {
+  override async get(turnId: string): Promise<Turn | null> {
     const failing = this.down();
     this.onRead();
     if (failing) throw new MongoNetworkError('connect ECONNREFUSED 127.0.0.1:27017');
