@@ -48,6 +48,8 @@ export interface StandinFailure {
   streamError?: boolean;
   /** Only requests to this endpoint take the failure; default: the next request of any kind. */
   endpoint?: Endpoint;
+  /** The error's message instead of the stock one (e.g. one quoting the request's key, as some providers' do). */
+  message?: string;
 }
 
 type Endpoint = 'chat' | 'transcriptions' | 'models' | 'speech';
@@ -309,13 +311,13 @@ function sendScriptedFailure(res: ServerResponse, failure: StandinFailure): void
   if (status === 429) {
     sendError(
       res,
-      new HttpFailure(429, 'Rate limit reached for model on requests per minute (RPM). Please try again later.', 'rate_limit_exceeded', 'requests'),
+      new HttpFailure(429, failure.message ?? 'Rate limit reached for model on requests per minute (RPM). Please try again later.', 'rate_limit_exceeded', 'requests'),
       headers,
     );
   } else if (status >= 500) {
-    sendError(res, new HttpFailure(status, 'Service Unavailable', undefined, 'internal_server_error'), headers);
+    sendError(res, new HttpFailure(status, failure.message ?? 'Service Unavailable', undefined, 'internal_server_error'), headers);
   } else {
-    sendError(res, new HttpFailure(status, 'scripted failure'), headers);
+    sendError(res, new HttpFailure(status, failure.message ?? 'scripted failure'), headers);
   }
 }
 

@@ -5,6 +5,8 @@
 // not decoded. Put `r.url` in OTEL_EXPORTER_OTLP_ENDPOINT: the exporters append /v1/traces.
 // `deferDecoding`: bodies are kept and decoded when spans are first read, so a benchmark's
 // collector does not take CPU from what it measures (a real collector runs elsewhere).
+// `keepBodies`: every export's body (traces, metrics, logs) is kept as it came, unzipped, for
+// tests that search everything a process exported (secret-leak.test.ts).
 import { EventEmitter, once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -50,6 +52,8 @@ export interface OtlpReceiver {
   readonly requests: readonly ReceivedRequest[];
   /** Resolves with the spans once `predicate` holds for them; rejects after `timeoutMs`. */
   waitFor(predicate: (spans: readonly ReceivedSpan[]) => boolean, timeoutMs?: number): Promise<readonly ReceivedSpan[]>;
+  /** With `keepBodies`: every export's body, unzipped, in arrival order. */
+  readonly bodies: readonly { path: string; body: Buffer }[];
   /** Forgets what was received (between tests sharing a receiver). */
   clear(): void;
   close(): Promise<void>;
@@ -60,11 +64,13 @@ const STATUS_CODES: readonly OtlpStatusCode[] = ['unset', 'ok', 'error'];
 
 export interface OtlpReceiverOptions {
   deferDecoding?: boolean;
+  keepBodies?: boolean;
 }
 
 export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Promise<OtlpReceiver> {
   const spans: ReceivedSpan[] = [];
   const requests: ReceivedRequest[] = [];
+  const bodies: { path: string; body: Buffer }[] = [];
   const undecoded: { request: ReceivedRequest; body: Buffer }[] = [];
   /** Decodes what was kept; a body that does not decode is reported after the others are in. */
   const decodePending = () => {
@@ -108,6 +114,7 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
     };
     requests.push(request);
     const body = Buffer.concat(chunks);
+    if (options.keepBodies) bodies.push({ path, body: request.gzip ? gunzipSync(body) : body });
     let batch: ReceivedSpan[] = [];
     if (path === '/v1/traces' && options.deferDecoding) undecoded.push({ request, body });
     else if (path === '/v1/traces') {
@@ -137,6 +144,7 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
       decodePending();
       return requests;
     },
+    bodies,
     waitFor(predicate, timeoutMs = 10_000) {
       decodePending();
       if (predicate(spans)) return Promise.resolve(spans);
@@ -159,6 +167,7 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
     clear() {
       spans.length = 0;
       requests.length = 0;
+      bodies.length = 0;
       undecoded.length = 0;
     },
     close() {
