@@ -143,6 +143,10 @@ export const configSchema = z.object({
   VOXQ_API_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
   VOXQ_API_HOST: z.string().min(1).default('127.0.0.1'),
   VOXQ_API_BODY_LIMIT_BYTES: positiveInt(1_048_576),
+  /** Audio uploads one API process receives at once (more answer 503): upload memory stays under this × 25 MiB. */
+  VOXQ_API_MAX_UPLOADS: positiveInt(16),
+  /** A request must arrive whole (headers and body) within this, or 408 and its connection closed; 0: no limit. */
+  VOXQ_API_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(0).default(60_000),
   /** Behind a TLS-terminating proxy: X-Forwarded-Proto/-For/-Host are believed (sign-in cookies get Secure over https). */
   VOXQ_TRUST_PROXY: envBoolean(false),
   /** How long a browser sign-in (the voxq_session cookie's server-side session) lasts. */

@@ -57,6 +57,8 @@ export async function startApiProcess(options: ApiProcessOptions): Promise<ApiPr
     boardQueues,
     log,
     jsonBodyLimitBytes: config.VOXQ_API_BODY_LIMIT_BYTES,
+    maxUploads: config.VOXQ_API_MAX_UPLOADS,
+    requestTimeoutMs: config.VOXQ_API_REQUEST_TIMEOUT_MS,
     readiness: { services, pingRedis: () => redis.ping(), pingMongo: () => mongo.db.command({ ping: 1 }) },
     redis,
     prefix: config.VOXQ_PREFIX,

@@ -24,10 +24,12 @@ import { SessionAccess } from './session-access.js';
 import { registerSessionRoutes } from './session-routes.js';
 import { registerSignInRoutes } from './sign-in-routes.js';
 import { SignInStore } from './sign-in-store.js';
+import { registerExpectContinue, slowClientOptions } from './slow-clients.js';
 import type { StageOffers } from './stage-offers.js';
 import { registerStagesRoute } from './stages-route.js';
 import { registerTurnEventStream } from './turn-event-stream.js';
 import { registerTurnRoutes } from './turn-routes.js';
+import { UploadSlots } from './upload-slots.js';
 
 export interface ApiServerDeps {
   client: VoxqClient;
@@ -40,6 +42,10 @@ export interface ApiServerDeps {
   log: Logger;
   /** Largest JSON body accepted (audio comes as multipart, limited to 25 MB on its own). */
   jsonBodyLimitBytes: number;
+  /** Audio uploads received at once by this process; more answer 503 (upload-slots.ts). */
+  maxUploads: number;
+  /** A request must arrive whole (headers and body) within this, or 408 (slow-clients.ts); 0: no limit. */
+  requestTimeoutMs: number;
   /** Sign-ins and per-key quotas live here, under `<prefix>:api:`, shared by every API instance. */
   redis: Redis;
   prefix: string;
@@ -57,6 +63,7 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<FastifyInstan
     genReqId: () => randomUUID(),
     return503OnClosing: true,
     trustProxy: deps.trustProxy,
+    ...slowClientOptions(deps.requestTimeoutMs, deps.log),
   });
   // JSON and multipart only: anything else is 415 before a handler runs.
   app.removeContentTypeParser('text/plain');
@@ -71,13 +78,14 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<FastifyInstan
 
   registerRequestTracing(app);
   app.addHook('onRequest', scopeHook(auth));
+  registerExpectContinue(app);
 
   registerHealthRoutes(app, deps.readiness, auth);
   const openApi = openApiDocument();
   app.get('/openapi.json', () => openApi);
   await registerSignInRoutes(app, { keys: deps.keys, signIns });
   registerSessionRoutes(app, deps.client, access);
-  registerTurnRoutes(app, deps.client, access, quotas);
+  registerTurnRoutes(app, deps.client, access, quotas, new UploadSlots(deps.maxUploads));
   registerTurnEventStream(app, deps.client, access);
   registerStagesRoute(app, deps.readiness, deps.stageOffers);
   registerMetricsRoute(app, deps.metrics);

@@ -14,12 +14,13 @@ import { callerOf } from './auth.js';
 import { HttpError } from './http-errors.js';
 import type { KeyQuotas, TurnState } from './key-quotas.js';
 import type { SessionAccess } from './session-access.js';
+import type { UploadSlots } from './upload-slots.js';
 import { API_PREFIX, audioTurnFieldsSchema, sentenceParamsSchema, textTurnBodySchema, turnLinks, turnParamsSchema, turnView, waitQuerySchema } from './schemas.js';
 import { parseInput } from './validate.js';
 
 const AUDIO_FIELD = 'audio';
 
-export function registerTurnRoutes(app: FastifyInstance, client: VoxqClient, access: SessionAccess, quotas: KeyQuotas): void {
+export function registerTurnRoutes(app: FastifyInstance, client: VoxqClient, access: SessionAccess, quotas: KeyQuotas, uploads: UploadSlots): void {
   const stateOf = async (turnId: string): Promise<TurnState> => {
     try {
       return isFinalStatus((await client.getTurn(turnId)).status) ? 'ended' : 'running';
@@ -29,7 +30,8 @@ export function registerTurnRoutes(app: FastifyInstance, client: VoxqClient, acc
     }
   };
 
-  app.post(`${API_PREFIX}/turns`, { config: { scope: 'turns:write' } }, async (request, reply) => {
+  // An audio upload takes one of this process's upload slots before its body is read.
+  app.post(`${API_PREFIX}/turns`, { config: { scope: 'turns:write' }, onRequest: uploads.hook }, async (request, reply) => {
     const { record } = callerOf(request);
     const parsed = request.isMultipart() ? await audioTurnRequest(request) : textTurnRequest(request.body);
     await access.session(record, parsed.sessionId);
@@ -103,16 +105,22 @@ function textTurnRequest(body: unknown): TurnRequest {
 async function audioTurnRequest(request: FastifyRequest): Promise<TurnRequest> {
   const fields: Record<string, string> = {};
   let audio: Buffer | undefined;
-  for await (const part of request.parts()) {
-    if (part.type === 'file') {
-      if (part.fieldname !== AUDIO_FIELD) {
-        part.file.resume();
-        throw new InputError('invalid_input', `unexpected file field "${part.fieldname}": send the recording as "${AUDIO_FIELD}"`);
+  try {
+    for await (const part of request.parts()) {
+      if (part.type === 'file') {
+        if (part.fieldname !== AUDIO_FIELD) {
+          part.file.resume();
+          throw new InputError('invalid_input', `unexpected file field "${part.fieldname}": send the recording as "${AUDIO_FIELD}"`);
+        }
+        audio = await part.toBuffer();
+      } else {
+        fields[part.fieldname] = String(part.value);
       }
-      audio = await part.toBuffer();
-    } else {
-      fields[part.fieldname] = String(part.value);
     }
+  } catch (error) {
+    // The client left, or was cut off for sending too slowly (slow-clients.ts): its fault, not the server's.
+    if (request.raw.destroyed && !(error instanceof InputError)) throw new InputError('upload_incomplete', 'the connection closed before the upload was whole');
+    throw error;
   }
   if (!audio) throw new InputError('audio_missing', `the multipart form has no "${AUDIO_FIELD}" file`);
   const parsed = parseInput(audioTurnFieldsSchema, fields, 'turn');

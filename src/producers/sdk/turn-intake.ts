@@ -1,8 +1,9 @@
 // Accepting a turn, atomically from the caller's view: an id accepted is a turn that will run.
 // Both stores get it side by side — Redis its live state and first job (so the first stage
-// starts at once), MongoDB its record and audio — and the call answers once both hold it; when
-// either write fails, what the other wrote is taken back and the caller gets the error (nothing
-// runs). A caller-chosen `turnId` is an idempotency key: the same id with the same request gives
+// starts at once), MongoDB its record and audio — and the call answers once both hold it. When
+// either write fails the turn is withdrawn — fenced like a cancel, so nothing of it runs or is
+// recorded after — and the caller gets the error; only a turn that already ran to its end by
+// then (and whose record could be written) is accepted after all. A caller-chosen `turnId` is an idempotency key: the same id with the same request gives
 // the same turn (also when retried after a failure half-way), with a different request (session,
 // text, audio, voice …) a `turn_id_conflict` error. Concurrent calls with one id are decided by one
 // Redis SET NX, so exactly one request owns the id.
@@ -11,12 +12,12 @@ import type { Context } from '@opentelemetry/api';
 import type { Redis } from 'ioredis';
 import type { probeAudio } from '../../shared/audio/probe.js';
 import { newTurnId } from '../../shared/contracts/ids.js';
-import { stageJobId } from '../../shared/contracts/jobs.js';
-import { isFinalStatus, STAGES, type Turn } from '../../shared/contracts/turn.js';
+import { isFinalStatus, turnErrorSchema, type Turn } from '../../shared/contracts/turn.js';
 import type { turnRequestSchema } from '../../shared/contracts/turn-request.js';
 import { ConflictError } from '../../shared/errors.js';
 import { RUNNING_TTL_MS, type LiveTurns, type TurnRef } from '../../shared/live/live-turns.js';
 import type { StageQueues } from '../../shared/queues.js';
+import type { TurnEnder } from '../../shared/live/turn-ender.js';
 import type { UnfinishedTurns } from '../../shared/live/unfinished-turns.js';
 import type { StoreSet } from '../../shared/store/store-set.js';
 import { checkAudioInput, textInput } from './turn-input.js';
@@ -25,11 +26,16 @@ import type { z } from 'zod';
 
 type ParsedRequest = z.output<typeof turnRequestSchema>;
 
+/** The failure code of a turn taken back because it was not accepted. */
+export const NOT_ACCEPTED = 'not_accepted';
+
 export interface TurnIntakeDeps {
   stores: StoreSet;
   queues: StageQueues;
   live: LiveTurns;
   unfinished: UnfinishedTurns;
+  /** Withdraws a turn one store took when the other failed. */
+  ender: TurnEnder;
   redis: Redis;
   prefix: string;
   routing?: AudioRouting | undefined;
@@ -65,18 +71,6 @@ export class TurnIntake {
     // The input is checked first: a refused request claims no id, so its corrected retry may reuse it.
     const checked = req.audio ? await checkAudioInput(req.audio, turnId, this.deps.probe) : undefined;
     const input = checked ? checked.input : textInput(req.text ?? '');
-    if (req.turnId) {
-      const claimed = await this.deps.redis.set(this.idKey(turnId), fingerprint, 'PX', RUNNING_TTL_MS, 'NX');
-      if (claimed === null) {
-        this.checkSame(turnId, await this.deps.redis.get(this.idKey(turnId)), fingerprint);
-      }
-      const stored = await this.deps.stores.turns.get(turnId);
-      if (stored) {
-        this.checkSame(turnId, stored.requestHash ?? null, fingerprint, stored.sessionId !== session.sessionId);
-        if (isFinalStatus(stored.status) || (await this.deps.live.isEnded(ref))) return ref;
-      }
-    }
-
     const routing = this.deps.routing ?? STT_ROUTING;
     const route = routeFor(input, routing);
     const turn: Turn = {
@@ -94,6 +88,8 @@ export class TurnIntake {
       requestHash: fingerprint,
       createdAt: new Date(),
     };
+    if (req.turnId && (await this.alreadyAccepted(ref, turn))) return ref;
+
     const { audio, turns } = this.deps.stores;
     const durable = (async () => {
       if (checked && req.audio) await audio.put(req.audio, { mimeType: checked.input.audio.mimeType, audioId: checked.input.audio.audioId, turnId });
@@ -106,11 +102,34 @@ export class TurnIntake {
       for (const stage of firstStages(route, routing)) await this.deps.queues.add(stage, { turnId, sessionId: session.sessionId }, trace);
     })();
     const [stored, queued] = await Promise.allSettled([durable, live]);
-    if (stored.status === 'rejected' || queued.status === 'rejected') {
-      await this.takeBack(ref);
-      throw stored.status === 'rejected' ? stored.reason : (queued as PromiseRejectedResult).reason;
-    }
+    if (stored.status === 'fulfilled' && queued.status === 'fulfilled') return ref;
+    const error: unknown = stored.status === 'rejected' ? stored.reason : (queued as PromiseRejectedResult).reason;
+    // One store took the turn and the other failed: take it back, unless it already ran to its end.
+    if (await this.withdraw(ref).catch(() => true)) throw error;
+    if (stored.status === 'rejected' && !(await turns.create(turn).then(() => true, () => false))) throw error;
     return ref;
+  }
+
+  /**
+   * A retried caller-chosen id: true when that turn was accepted before (the same request, or a
+   * ConflictError); a try that was withdrawn is forgotten, so this one starts afresh.
+   */
+  private async alreadyAccepted(ref: TurnRef, turn: Turn): Promise<boolean> {
+    const fingerprint = turn.requestHash ?? '';
+    const claimed = await this.deps.redis.set(this.idKey(ref.turnId), fingerprint, 'PX', RUNNING_TTL_MS, 'NX');
+    if (claimed === null) this.checkSame(ref.turnId, await this.deps.redis.get(this.idKey(ref.turnId)), fingerprint);
+    const stored = await this.deps.stores.turns.get(ref.turnId);
+    if (stored) {
+      this.checkSame(ref.turnId, stored.requestHash ?? null, fingerprint, stored.sessionId !== ref.sessionId);
+      if (isFinalStatus(stored.status)) return true;
+    }
+    const { ended, endDetail } = await this.deps.live.load(ref);
+    if (ended === null) return false;
+    if (ended === 'failed' && endDetail !== null && turnErrorSchema.safeParse(JSON.parse(endDetail)).data?.code === NOT_ACCEPTED) {
+      await this.deps.live.discard(ref);
+      return false;
+    }
+    return stored !== null;
   }
 
   private checkSame(turnId: string, stored: string | null, fingerprint: string, otherSession = false): void {
@@ -122,13 +141,17 @@ export class TurnIntake {
     }
   }
 
-  /** A turn not accepted: nothing of it may run, and a retry with its id starts afresh. Best effort. */
-  private async takeBack(ref: TurnRef): Promise<void> {
-    const k = this.deps.live.keys(ref);
-    await Promise.allSettled([
-      ...STAGES.map((stage) => this.deps.queues.get(stage).remove(stageJobId(ref.turnId, stage))),
-      this.deps.redis.del(k.state, k.log, k.input, this.idKey(ref.turnId)).then(() => this.deps.redis.zrem(k.sessionTurns, ref.turnId)),
-      this.deps.unfinished.remove(ref),
-    ]);
+  /**
+   * A turn not accepted: fenced so nothing of it runs (see TurnEnder.withdraw), its id free for
+   * a retry. False when it had already ended on its own.
+   */
+  private async withdraw(ref: TurnRef): Promise<boolean> {
+    const withdrawn = await this.deps.ender.withdraw(ref, {
+      stage: 'enqueue',
+      code: NOT_ACCEPTED,
+      message: 'the turn was not accepted: a store failed while it was enqueued, and the caller was told so',
+    });
+    if (withdrawn) await this.deps.redis.del(this.idKey(ref.turnId));
+    return withdrawn;
   }
 }

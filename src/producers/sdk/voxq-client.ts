@@ -164,6 +164,7 @@ export class VoxqClient {
       queues: deps.queues,
       live: this.live,
       unfinished,
+      ender: this.ender,
       redis: this.redis,
       prefix: deps.prefix,
       routing: deps.routing,

@@ -123,6 +123,12 @@ export class LiveTurns {
     return bytes ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : null;
   }
 
+  /** Forgets a turn's live state, log and input (a withdrawn turn retried afresh). */
+  async discard(ref: TurnRef): Promise<void> {
+    const k = this.keys(ref);
+    await this.redis.del(k.state, k.log, k.input);
+  }
+
   async isEnded(ref: TurnRef): Promise<boolean> {
     return (await this.redis.hexists(this.keys(ref).state, 'ended')) === 1;
   }

@@ -149,6 +149,20 @@ export class TurnEnder {
   }
 
   /**
+   * Takes back a turn the SDK could not accept (one store took it, the other failed): fenced
+   * like a cancel — active jobs aborted, queued ones removed, late ones refused — with nothing
+   * written to the database and no message in the history. False when the turn had already
+   * ended on its own (it ran: the caller may still accept it).
+   */
+  async withdraw(ref: TurnRef, reason: TurnError): Promise<boolean> {
+    if (!(await this.deps.live.claimEnd(ref, 'failed', reason))) return false;
+    await this.deps.cancels?.publish(ref.turnId);
+    await this.removeJobs(ref);
+    await this.end(ref, { type: 'end', at: Date.now(), status: 'failed', error: reason });
+    return true;
+  }
+
+  /**
    * Finishes an ending that was claimed but never written (its writer died, or a store failed
    * half-way): the same ending again, each step idempotent. False when there is nothing to finish.
    */
