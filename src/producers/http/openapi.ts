@@ -31,6 +31,8 @@ const authErrors = {
   '403': error('the key lacks the scope (code missing_scope); a write signed in by cookie without its CSRF token in x-csrf-token (csrf_token_missing / csrf_token_invalid)'),
   '429': { ...error("over the key's requests per minute (code rate_limited)"), headers: retryAfter },
 };
+/** Any request whose headers and body do not arrive whole within VOXQ_API_REQUEST_TIMEOUT_MS; shown on the routes that take a body. */
+const slowBody = { '408': error('the request did not arrive whole within the API\'s request timeout (code request_timeout); its connection is closed') };
 const pathParam = (name: string, pattern: string) => ({ name, in: 'path', required: true, schema: { type: 'string', pattern } });
 const sessionId = pathParam('sessionId', '^sess_[0-9a-f-]{36}$');
 const turnId = pathParam('turnId', '^turn_[0-9a-f-]{36}$');
@@ -82,6 +84,7 @@ export function openApiDocument(): Json {
             '201': { description: 'created', content: json(sessionViewSchema) },
             '400': error('invalid input'),
             '415': error('not JSON'),
+            ...slowBody,
             ...authErrors,
             '403': error('missing_scope; csrf_token_missing / csrf_token_invalid; a bound key asking for another user (user_not_allowed) or tenant (tenant_not_allowed)'),
           },
@@ -124,6 +127,7 @@ export function openApiDocument(): Json {
             '400': error('bad session id or playedMs (code invalid_input)'),
             '404': error('no such session (code session_not_found)'),
             '415': error('not JSON'),
+            ...slowBody,
             ...authErrors,
           },
         },
@@ -132,7 +136,7 @@ export function openApiDocument(): Json {
         post: {
           summary: 'submit a turn (text as JSON, or an audio file as multipart); answers at once with its id',
           description:
-            'bargeIn: true cancels the session\'s turns in flight first (as POST /v1/sessions/{id}/cancel)',
+            'bargeIn: true cancels the session\'s turns in flight first (as POST /v1/sessions/{id}/cancel). An audio upload may send `Expect: 100-continue`: the body is asked for once the key is checked and an upload slot is free, else the final status comes without it',
           ...secured('turns:write'),
           requestBody: {
             required: true,
@@ -144,8 +148,13 @@ export function openApiDocument(): Json {
             '404': error('no such session'),
             '413': error('body or audio too large (body_too_large, audio_too_large)'),
             '415': error('neither JSON nor multipart'),
+            ...slowBody,
             ...authErrors,
             '429': { ...error("over the key's requests per minute (rate_limited) or turns in flight (too_many_turns)"), headers: retryAfter },
+            '503': {
+              ...error('multipart: this API instance is receiving as many uploads as it takes at once (code too_many_uploads), refused before the body is read; a client that sent Expect: 100-continue need not send it'),
+              headers: retryAfter,
+            },
           },
         },
       },
@@ -169,7 +178,7 @@ export function openApiDocument(): Json {
           ...secured('turns:read'),
           responses: {
             '200': {
-              description: 'an event stream (comment lines every 15 s keep it open); `x-events` gives the data of each event type',
+              description: 'an event stream (comment lines every 15 s keep it open; the request timeout ends only requests still arriving, never a stream); `x-events` gives the data of each event type',
               content: { 'text/event-stream': { schema: { type: 'string' } } },
               'x-events': turnEventSchemas(),
             },
