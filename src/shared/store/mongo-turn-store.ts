@@ -12,7 +12,7 @@
 // copies the change onto the turn document with a conditional `$set`, so that people querying
 // `turns` see its state; on MongoDB that copy is exact, on FerretDB it may lag under
 // concurrency, which reads do not depend on.
-import type { Collection, Db, Filter, UpdateFilter } from 'mongodb';
+import type { Collection, Db, UpdateFilter } from 'mongodb';
 import {
   interruptionSchema,
   STAGES,
@@ -31,7 +31,7 @@ import {
 import { NotFoundError } from '../errors.js';
 import type { TurnStore } from '../ports/turn-store.js';
 import { isDuplicateKeyError, withoutUndefined } from './mongo-support.js';
-import { DEFAULT_TURN_LIST_LIMIT, FINAL_STATUSES, normalizeLimit, parseStageRecord } from './stage-record.js';
+import { DEFAULT_TURN_LIST_LIMIT, normalizeLimit, parseStageRecord } from './stage-record.js';
 
 export const TURNS_COLLECTION = 'turns';
 export const TURN_TRANSITIONS_COLLECTION = 'turn_transitions';
@@ -121,7 +121,7 @@ export class MongoTurnStore implements TurnStore {
     }
     if (won) {
       const path = `stages.${stage}`;
-      await this.project({ _id: turnId, [path]: { $exists: false } }, { $set: { [path]: record } });
+      await this.project(turnId, { $set: { [path]: record } });
     }
     return stored;
   }
@@ -131,7 +131,7 @@ export class MongoTurnStore implements TurnStore {
     const won = await this.insertOnce(this.transitions, { _id: `${turnId}.stage.${stage}`, turnId, kind: 'stage', stage, record, at: new Date() });
     if (won) {
       const path = `stages.${stage}`;
-      await this.project({ _id: turnId, [path]: { $exists: false } }, { $set: { [path]: record } });
+      await this.project(turnId, { $set: { [path]: record } });
     }
     return won;
   }
@@ -139,8 +139,9 @@ export class MongoTurnStore implements TurnStore {
   // Transitions do not wait for the turn document: the live path may run a stage before the
   // producer's insert of the record lands (both are written side by side); reads fold them once it has.
   async markRunning(turnId: string): Promise<void> {
-    const won = await this.insertOnce(this.transitions, { _id: `${turnId}.running`, turnId, kind: 'running', at: new Date() });
-    if (won) await this.project({ _id: turnId, status: 'queued' }, { $set: { status: 'running' } });
+    // Not copied onto the document: only a filter on more than the id could keep a late copy from
+    // overwriting the end, and reads fold this transition anyway.
+    await this.insertOnce(this.transitions, { _id: `${turnId}.running`, turnId, kind: 'running', at: new Date() });
   }
 
   async complete(turnId: string, at: Date, timeline?: TurnTimeline): Promise<boolean> {
@@ -193,7 +194,7 @@ export class MongoTurnStore implements TurnStore {
     const won = await this.insertOnce(this.transitions, withoutUndefined({ _id: `${turnId}.end`, turnId, kind: 'end' as const, ...end }));
     if (won) {
       const set = withoutUndefined({ status: end.status, error: end.error, interruption: end.interruption, timeline: end.timeline, completedAt: end.at });
-      await this.project({ _id: turnId, status: { $nin: [...FINAL_STATUSES] } }, { $set: set });
+      await this.project(turnId, { $set: set });
     }
     return won;
   }
@@ -208,8 +209,13 @@ export class MongoTurnStore implements TurnStore {
     }
   }
 
-  /** The copy onto the turn document; reads never depend on it, so a failure is not the caller's. */
-  private async project(filter: Filter<TurnDocument>, update: UpdateFilter<TurnDocument>): Promise<void> {
-    await this.turns.updateOne(filter, update).catch(() => undefined);
+  /**
+   * The copy onto the turn document, made once by the writer that won the transition (so no
+   * condition beyond the id is needed: FerretDB v1 finds a document fast only by `_id` alone,
+   * and scans the collection for any other filter). Reads never depend on it, so a failure is
+   * not the caller's.
+   */
+  private async project(turnId: string, update: UpdateFilter<TurnDocument>): Promise<void> {
+    await this.turns.updateOne({ _id: turnId }, update).catch(() => undefined);
   }
 }
