@@ -105,4 +105,12 @@ describe('enqueueTurn with arbitrary requests', () => {
     const handle = await pipeline.client.enqueueTurn({ sessionId, turnId, audio: tinyWav });
     expect(handle.turnId).toBe(turnId);
   });
+
+  it('a refused barge-in request cancels nothing: the turn in flight runs on', async () => {
+    const { sessionId: own } = await pipeline.client.createSession('barge-in-refused');
+    await pipeline.client.enqueueTurn({ sessionId: own, text: 'a primeira' });
+    await expect(pipeline.client.enqueueTurn({ sessionId: own, text: '   ', bargeIn: true })).rejects.toMatchObject({ code: 'text_empty' });
+    // Still in flight: cancelling it now is what cancels something.
+    expect(await pipeline.client.cancelSession(own)).toBe(true);
+  });
 });

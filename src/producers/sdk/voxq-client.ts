@@ -221,8 +221,7 @@ export class VoxqClient {
       if (!parsed.success) throw inputErrorFrom(parsed.error, 'turn request');
       const req = parsed.data;
       const session = await this.sessionOf(req.sessionId);
-      if (req.bargeIn) await this.cancelSession(session.sessionId);
-      const ref = await this.intake.accept(req, session, trace);
+      const ref = await this.intake.accept(req, session, trace, req.bargeIn ? () => this.cancelSession(session.sessionId) : undefined);
       return this.handle(ref.turnId, ref.sessionId);
     });
   }
