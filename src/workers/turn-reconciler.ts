@@ -11,6 +11,7 @@ import { stageJobId } from '../shared/contracts/jobs.js';
 import { routeOf, type StageName, type Turn } from '../shared/contracts/turn.js';
 import type { TurnRef } from '../shared/live/live-turns.js';
 import { eraseSession } from '../shared/live/session-erasure.js';
+import { notAccepted } from '../shared/live/turn-ender.js';
 import { describeFailure } from './run-stage.js';
 import type { StageDeps } from './stage-deps.js';
 
@@ -38,6 +39,8 @@ export interface ReconcileReport {
 }
 
 const RETENTION_EVERY_MS = 3600_000;
+/** A turn still unconfirmed by its producer this long after it was enqueued is withdrawn (enqueueTurn has given up by then). */
+export const UNCONFIRMED_AFTER_MS = 120_000;
 const RETENTION_BATCH = 100;
 
 const ALIVE = new Set(['active', 'waiting', 'delayed', 'prioritized', 'waiting-children']);
@@ -134,6 +137,12 @@ export class TurnReconciler {
       if (!loaded.turn) return undefined;
     }
     const turn = loaded.turn;
+    if (loaded.pending) {
+      // Its producer never confirmed it (it died while enqueueing): the caller was never told it was accepted.
+      if (Date.now() - turn.createdAt.getTime() < UNCONFIRMED_AFTER_MS) return undefined;
+      log.warn({ turnId: ref.turnId }, 'reconciler: a turn its producer never confirmed is withdrawn');
+      return (await ender.withdraw(ref, notAccepted('the turn was never confirmed by the process that enqueued it'))) ? 'failed' : undefined;
+    }
     const jobs = await this.jobStates(turn);
     if (jobs.some((j) => ALIVE.has(j.state))) return undefined;
     const failed = jobs.find((j) => j.state === 'failed');

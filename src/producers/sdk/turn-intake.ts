@@ -1,9 +1,10 @@
 // Accepting a turn, atomically from the caller's view: an id accepted is a turn that will run.
 // Both stores get it side by side — Redis its live state and first job (so the first stage
-// starts at once), MongoDB its record and audio — and the call answers once both hold it. When
-// either write fails the turn is withdrawn — fenced like a cancel, so nothing of it runs or is
-// recorded after — and the caller gets the error; only a turn that already ran to its end by
-// then (and whose record could be written) is accepted after all. A caller-chosen `turnId` is an idempotency key: the same id with the same request gives
+// starts at once), MongoDB its record and audio — and the call answers once both hold it. Until
+// then workers may run the turn but not end it: an end they reach waits in its live state, and
+// the producer writes it once it confirms (TurnEnder.accepted). When either write fails the turn
+// is withdrawn instead — fenced like a cancel, so nothing of it runs after, and no end or message
+// is ever written — and the caller gets the error. A caller-chosen `turnId` is an idempotency key: the same id with the same request gives
 // the same turn (also when retried after a failure half-way), with a different request (session,
 // text, audio, voice …) a `turn_id_conflict` error. Concurrent calls with one id are decided by one
 // Redis SET NX, so exactly one request owns the id.
@@ -17,7 +18,7 @@ import type { turnRequestSchema } from '../../shared/contracts/turn-request.js';
 import { ConflictError } from '../../shared/errors.js';
 import { RUNNING_TTL_MS, type LiveTurns, type TurnRef } from '../../shared/live/live-turns.js';
 import type { StageQueues } from '../../shared/queues.js';
-import type { TurnEnder } from '../../shared/live/turn-ender.js';
+import { NOT_ACCEPTED, notAccepted, type TurnEnder } from '../../shared/live/turn-ender.js';
 import type { UnfinishedTurns } from '../../shared/live/unfinished-turns.js';
 import type { StoreSet } from '../../shared/store/store-set.js';
 import { checkAudioInput, textInput } from './turn-input.js';
@@ -25,9 +26,6 @@ import { firstStages, routeFor, STT_ROUTING, type AudioRouting } from './turn-ro
 import type { z } from 'zod';
 
 type ParsedRequest = z.output<typeof turnRequestSchema>;
-
-/** The failure code of a turn taken back because it was not accepted. */
-export const NOT_ACCEPTED = 'not_accepted';
 
 export interface TurnIntakeDeps {
   stores: StoreSet;
@@ -64,7 +62,12 @@ export class TurnIntake {
     return `${this.deps.prefix}:turn-ids:${turnId}`;
   }
 
-  async accept(req: ParsedRequest, session: { sessionId: string; userId: string }, trace: Context): Promise<TurnRef> {
+  /**
+   * `beforeWrites` runs once the request is checked and is a new turn (not a retry of one
+   * accepted), right before it is written: barge-in's cancel of the session's turn in flight, so
+   * a refused request or a retry cancels nothing.
+   */
+  async accept(req: ParsedRequest, session: { sessionId: string; userId: string }, trace: Context, beforeWrites?: () => Promise<unknown>): Promise<TurnRef> {
     const fingerprint = requestFingerprint(req, this.deps.defaults);
     const turnId = req.turnId ?? newTurnId();
     const ref = { turnId, sessionId: session.sessionId };
@@ -89,6 +92,7 @@ export class TurnIntake {
       createdAt: new Date(),
     };
     if (req.turnId && (await this.alreadyAccepted(ref, turn))) return ref;
+    await beforeWrites?.();
 
     const { audio, turns } = this.deps.stores;
     const durable = (async () => {
@@ -96,18 +100,22 @@ export class TurnIntake {
       await turns.create(turn);
     })();
     const live = (async () => {
-      await this.deps.live.open(turn, req.audio);
+      await this.deps.live.open(turn, req.audio, { pending: true });
       await this.deps.unfinished.add(ref, turn.createdAt.getTime());
       await this.deps.unfinished.rememberSession(ref, RUNNING_TTL_MS);
       for (const stage of firstStages(route, routing)) await this.deps.queues.add(stage, { turnId, sessionId: session.sessionId }, trace);
     })();
     const [stored, queued] = await Promise.allSettled([durable, live]);
-    if (stored.status === 'fulfilled' && queued.status === 'fulfilled') return ref;
+    if (stored.status === 'fulfilled' && queued.status === 'fulfilled') {
+      // Workers may now end the turn (and write its messages); an end they reached already is written here.
+      await this.deps.ender.accepted(ref);
+      return ref;
+    }
     const error: unknown = stored.status === 'rejected' ? stored.reason : (queued as PromiseRejectedResult).reason;
-    // One store took the turn and the other failed: take it back, unless it already ran to its end.
-    if (await this.withdraw(ref).catch(() => true)) throw error;
-    if (stored.status === 'rejected' && !(await turns.create(turn).then(() => true, () => false))) throw error;
-    return ref;
+    // One store took the turn and the other failed: take it back (it cannot have ended: workers'
+    // ends wait for accepted()), unless it was cancelled meanwhile.
+    await this.withdraw(ref).catch(() => undefined);
+    throw error;
   }
 
   /**
@@ -146,11 +154,7 @@ export class TurnIntake {
    * a retry. False when it had already ended on its own.
    */
   private async withdraw(ref: TurnRef): Promise<boolean> {
-    const withdrawn = await this.deps.ender.withdraw(ref, {
-      stage: 'enqueue',
-      code: NOT_ACCEPTED,
-      message: 'the turn was not accepted: a store failed while it was enqueued, and the caller was told so',
-    });
+    const withdrawn = await this.deps.ender.withdraw(ref, notAccepted());
     if (withdrawn) await this.deps.redis.del(this.idKey(ref.turnId));
     return withdrawn;
   }

@@ -16,10 +16,15 @@ local function touch(ttl)
 end
 `;
 
-/** ARGV: maxLen, ttlMs, turnJson, acceptedEventJson, turnId. KEYS[3] session turns, KEYS[4] session sequence. 1 = opened, 0 = already open. */
+/**
+ * ARGV: maxLen, ttlMs, turnJson, acceptedEventJson, turnId, pending ('1': the producer has yet
+ * to confirm it accepted the turn; see ACCEPT). KEYS[3] session turns, KEYS[4] session sequence.
+ * 1 = opened, 0 = already open.
+ */
 const OPEN = `${TOUCH}
 if redis.call('HSETNX', KEYS[1], 'turn', ARGV[3]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], 'next', 0)
+if ARGV[6] == '1' then redis.call('HSET', KEYS[1], 'pending', 1) end
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], '*', 'e', ARGV[4])
 local seq = redis.call('INCR', KEYS[4])
 redis.call('ZADD', KEYS[3], 'NX', seq, ARGV[5])
@@ -101,11 +106,18 @@ return 0
 `;
 
 /**
- * ARGV: status, ttlMs, detail (JSON: what finishing this end needs, e.g. the failure). 1 when this
- * status holds the end (claimed now or before by the same status), 0 when another does.
+ * ARGV: status, ttlMs, detail (JSON: what finishing this end needs, e.g. the failure), gated
+ * ('1': a worker's completion or failure). 1 when this status holds the end (claimed now or
+ * before by the same status), 0 when another does, 2 when a gated end waits for the producer to
+ * confirm the turn was accepted (kept as `endDue`, the first one wins; ACCEPT hands it back).
  */
 const CLAIM_END = `${TOUCH}
 local current = redis.call('HGET', KEYS[1], 'ended')
+if not current and ARGV[4] == '1' and redis.call('HEXISTS', KEYS[1], 'pending') == 1 then
+  if redis.call('HSETNX', KEYS[1], 'endDue', ARGV[1]) == 1 then redis.call('HSET', KEYS[1], 'endDueDetail', ARGV[3]) end
+  if redis.call('HGET', KEYS[1], 'endDue') == ARGV[1] then return 2 end
+  return 0
+end
 if not current then
   redis.call('HSET', KEYS[1], 'ended', ARGV[1], 'endDetail', ARGV[3])
   touch(ARGV[2])
@@ -130,6 +142,16 @@ local following = redis.call('ZRANGE', KEYS[3], 0, 0)
 return {1, following[1] or false}
 `;
 
+/**
+ * The producer's confirmation that both stores hold the turn: a worker's end may now be claimed.
+ * {endDue or false, its detail or false}: an end a worker reached before it, to claim now.
+ */
+const ACCEPT = `
+redis.call('HDEL', KEYS[1], 'pending')
+local due = redis.call('HMGET', KEYS[1], 'endDue', 'endDueDetail')
+return {due[1] or false, due[2] or false}
+`;
+
 /** ARGV: index. Keeps the highest chunk index a consumer read; never creates the state (it may have expired). */
 const MARK_READ = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
@@ -145,6 +167,7 @@ export const LIVE_SCRIPTS = {
   voxqLiveDeliver: { keys: 2, lua: DELIVER },
   voxqLiveSetTotal: { keys: 2, lua: SET_TOTAL },
   voxqLiveClaimEnd: { keys: 2, lua: CLAIM_END },
+  voxqLiveAccept: { keys: 1, lua: ACCEPT },
   voxqLiveWriteEnd: { keys: 4, lua: WRITE_END },
   voxqLiveMarkRead: { keys: 1, lua: MARK_READ },
 } as const;

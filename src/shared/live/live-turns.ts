@@ -74,8 +74,12 @@ export class LiveTurns {
     return turnKeys(this.options.prefix, ref.sessionId, ref.turnId);
   }
 
-  /** Writes the turn as enqueued, its `accepted` event and its place in the session's order; false when it was already open. */
-  async open(turn: Turn, inputAudio?: Uint8Array): Promise<boolean> {
+  /**
+   * Writes the turn as enqueued, its `accepted` event and its place in the session's order; false
+   * when it was already open. `pending`: the producer confirms with accept() once the database
+   * holds the turn too; until then workers may run it but not end it (see claimEnd).
+   */
+  async open(turn: Turn, inputAudio?: Uint8Array, options: { pending?: boolean } = {}): Promise<boolean> {
     const k = this.keys(turn);
     const accepted: TurnLogEvent = { type: 'accepted', at: Date.now(), route: turn.route ?? 'text-llm-tts' };
     if (inputAudio) await this.redis.set(k.input, Buffer.from(inputAudio.buffer, inputAudio.byteOffset, inputAudio.byteLength), 'PX', this.runningTtlMs);
@@ -89,6 +93,7 @@ export class LiveTurns {
       JSON.stringify(turn),
       JSON.stringify(accepted),
       turn.turnId,
+      options.pending ? '1' : '0',
     );
     return opened === 1;
   }
@@ -97,8 +102,8 @@ export class LiveTurns {
    * The turn as the stages left it (null when its state has expired or was lost), its end claim,
    * and whether the end was written (a claim without it is an ending to finish: TurnEnder.resume).
    */
-  async load(ref: TurnRef): Promise<{ turn: Turn | null; ended: string | null; endWritten: boolean; endDetail: string | null }> {
-    const [json, stt, llm, tts, ended, endWritten, endDetail] = await this.redis.hmget(
+  async load(ref: TurnRef): Promise<{ turn: Turn | null; ended: string | null; endWritten: boolean; endDetail: string | null; pending: boolean }> {
+    const [json, stt, llm, tts, ended, endWritten, endDetail, pending] = await this.redis.hmget(
       this.keys(ref).state,
       'turn',
       'out:stt',
@@ -107,8 +112,9 @@ export class LiveTurns {
       'ended',
       'endWritten',
       'endDetail',
+      'pending',
     );
-    const end = { ended: ended ?? null, endWritten: endWritten !== null, endDetail: endDetail ?? null };
+    const end = { ended: ended ?? null, endWritten: endWritten !== null, endDetail: endDetail ?? null, pending: pending !== null };
     if (!json) return { turn: null, ...end };
     const turn = turnSchema.parse(JSON.parse(json, reviveDates));
     const stages = { ...turn.stages };
@@ -197,9 +203,20 @@ export class LiveTurns {
   }
 
   /** Claims the turn's end for `status`: after this, no other end and no further event but the end's own. */
-  async claimEnd(ref: TurnRef, status: 'completed' | 'failed' | 'interrupted', detail: unknown = {}): Promise<boolean> {
+  /**
+   * Claims the turn's end; true when `status` holds it. A `gated` end (a worker completing or
+   * failing the turn) of a turn its producer has not confirmed yet is kept for accept() and not
+   * claimed (false): a turn the caller was refused never writes an end or a message.
+   */
+  async claimEnd(ref: TurnRef, status: 'completed' | 'failed' | 'interrupted', detail: unknown = {}, options: { gated?: boolean } = {}): Promise<boolean> {
     const k = this.keys(ref);
-    return (await this.scripts.voxqLiveClaimEnd(k.state, k.log, status, this.options.ttlMs, JSON.stringify(detail))) === 1;
+    return (await this.scripts.voxqLiveClaimEnd(k.state, k.log, status, this.options.ttlMs, JSON.stringify(detail), options.gated ? '1' : '0')) === 1;
+  }
+
+  /** The producer's confirmation (see open): the end a worker reached meanwhile, if any, for the caller to claim now. */
+  async accept(ref: TurnRef): Promise<{ status: string; detail: string } | undefined> {
+    const [status, detail] = (await this.scripts.voxqLiveAccept(this.keys(ref).state)) as [string | null, string | null];
+    return status ? { status, detail: detail ?? '{}' } : undefined;
   }
 
   /** Writes the end event once; the session's next unfinished turn, if any, may then run its LLM stage. */

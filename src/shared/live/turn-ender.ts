@@ -35,6 +35,13 @@ export interface TurnEnderDeps {
   unfinished: UnfinishedTurns;
 }
 
+/** The failure of a turn taken back because the caller was told it was not accepted. */
+export const NOT_ACCEPTED = 'not_accepted';
+
+export function notAccepted(message = 'the turn was not accepted: a store failed while it was enqueued, and the caller was told so'): TurnError {
+  return { stage: 'enqueue', code: NOT_ACCEPTED, message };
+}
+
 export function replyAudioId(turnId: string): string {
   return `${turnId}.reply`;
 }
@@ -57,7 +64,7 @@ export class TurnEnder {
     const llm = turn?.stages.llm;
     if (!turn || !llm) return false;
     if (routeOf(turn) === 'audio-llm-tts' && !turn.stages.stt) return false;
-    if (!(await live.claimEnd(ref, 'completed'))) return false;
+    if (!(await live.claimEnd(ref, 'completed', {}, { gated: true }))) return false;
 
     const reply = await this.joinedReply(ref);
     const stored = await this.deps.audio.put(reply.chunk.bytes, { mimeType: reply.chunk.format.mimeType, audioId: replyAudioId(ref.turnId), turnId: ref.turnId });
@@ -103,7 +110,7 @@ export class TurnEnder {
   /** Fails the turn once, with a reason about the turn; the user's message alone goes to the history. */
   async fail(ref: TurnRef, reason: TurnError): Promise<boolean> {
     const { live, turns, sessions, metrics } = this.deps;
-    if (!(await live.claimEnd(ref, 'failed', reason))) return false;
+    if (!(await live.claimEnd(ref, 'failed', reason, { gated: true }))) return false;
     const loaded = await live.load(ref);
     // A failure claimed before (whose writing was cut short) keeps its own reason: the first failure is the turn's.
     const claimed = turnErrorSchema.safeParse(loaded.endDetail ? JSON.parse(loaded.endDetail) : undefined);
@@ -146,6 +153,20 @@ export class TurnEnder {
     if (await turns.interrupt(ref.turnId, interruption, new Date(), timeline)) metrics.increment('voxq.turns', 1, { outcome: 'interrupted' });
     await this.end(ref, { type: 'end', at: Date.now(), status: 'interrupted', heardText: heard.text, ...(playedMs !== undefined ? { playedMs } : {}) });
     return true;
+  }
+
+  /**
+   * The producer confirms it accepted the turn (both stores hold it); an end a worker reached
+   * before that — the whole turn ran while the database was still writing its record — is
+   * written now. Idempotent.
+   */
+  async accepted(ref: TurnRef): Promise<void> {
+    const due = await this.deps.live.accept(ref);
+    if (due?.status === 'completed') await this.complete(ref);
+    else if (due?.status === 'failed') {
+      const reason = turnErrorSchema.safeParse(JSON.parse(due.detail));
+      await this.fail(ref, reason.success ? reason.data : { stage: 'enqueue', code: 'unknown', message: 'the failure was not recorded' });
+    }
   }
 
   /**
