@@ -9,7 +9,7 @@ import { requireMongoUrl, type Config } from '../../shared/config.js';
 import { STAGES } from '../../shared/contracts/turn.js';
 import { createLogger, type Logger } from '../../shared/logger.js';
 import type { ApiKeyStore } from '../../shared/ports/api-key-store.js';
-import { closeRedis, createRedis } from '../../shared/redis.js';
+import { closeRedis, createRedis, quietOnOutage } from '../../shared/redis.js';
 import { MongoApiKeyStore } from '../../shared/store/mongo-api-key-store.js';
 import { openMongoStores } from '../../shared/store/mongo-stores.js';
 import { PrometheusMetrics } from '../../shared/telemetry/prometheus-metrics.js';
@@ -46,7 +46,7 @@ export async function startApiProcess(options: ApiProcessOptions): Promise<ApiPr
   const client = await connect({ config, stores: mongo, ...(options.tracing ? { tracing: options.tracing } : {}) });
   const redis = createRedis(config.REDIS_URL, 'producer', 'voxq-api');
   const services = new BullmqServiceClient({ connection: redis, prefix: config.VOXQ_PREFIX });
-  const boardQueues = STAGES.map((stage) => new Queue(stage, { connection: redis, prefix: config.VOXQ_PREFIX }));
+  const boardQueues = STAGES.map((stage) => quietOnOutage(new Queue(stage, { connection: redis, prefix: config.VOXQ_PREFIX })));
   const metrics = options.metrics ?? new PrometheusMetrics('voxq-api');
   const stopDepth = observeQueueDepth(metrics.meter, boardQueues);
   const keys = new MongoApiKeyStore(mongo.db);
