@@ -107,8 +107,9 @@ export class TurnIntake {
     })();
     const [stored, queued] = await Promise.allSettled([durable, live]);
     if (stored.status === 'fulfilled' && queued.status === 'fulfilled') {
-      // Workers may now end the turn (and write its messages); an end they reached already is written here.
-      await this.deps.ender.accepted(ref);
+      // Workers may now end the turn (and write its messages); an end they reached already is
+      // written here — or, when a store fails meanwhile, by the reconciler: the turn is accepted.
+      await this.deps.ender.accepted(ref).catch(() => undefined);
       return ref;
     }
     const error: unknown = stored.status === 'rejected' ? stored.reason : (queued as PromiseRejectedResult).reason;
