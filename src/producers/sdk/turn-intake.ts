@@ -106,15 +106,19 @@ export class TurnIntake {
       for (const stage of firstStages(route, routing)) await this.deps.queues.add(stage, { turnId, sessionId: session.sessionId }, trace);
     })();
     const [stored, queued] = await Promise.allSettled([durable, live]);
-    if (stored.status === 'fulfilled' && queued.status === 'fulfilled') {
-      // Workers may now end the turn (and write its messages); an end they reached already is
-      // written here — or, when a store fails meanwhile, by the reconciler: the turn is accepted.
-      await this.deps.ender.accepted(ref).catch(() => undefined);
+    // Both stores hold it: the confirmation lets workers end the turn (and write its messages).
+    const confirmed =
+      stored.status === 'fulfilled' && queued.status === 'fulfilled'
+        ? await this.deps.live.accept(ref).then((due) => ({ due }), (error: unknown) => ({ error }))
+        : undefined;
+    if (confirmed && 'due' in confirmed) {
+      // An end they reached already is written here — or, when a store fails meanwhile, by the reconciler.
+      await this.deps.ender.finishDue(ref, confirmed.due).catch(() => undefined);
       return ref;
     }
-    const error: unknown = stored.status === 'rejected' ? stored.reason : (queued as PromiseRejectedResult).reason;
-    // One store took the turn and the other failed: take it back (it cannot have ended: workers'
-    // ends wait for accepted()), unless it was cancelled meanwhile.
+    const error: unknown = stored.status === 'rejected' ? stored.reason : queued.status === 'rejected' ? queued.reason : confirmed?.error;
+    // One store took the turn and the other failed (or the confirmation did): take it back (it
+    // cannot have ended: workers' ends wait for the confirmation), unless it was cancelled meanwhile.
     await this.withdraw(ref).catch(() => undefined);
     throw error;
   }

@@ -156,12 +156,11 @@ export class TurnEnder {
   }
 
   /**
-   * The producer confirms it accepted the turn (both stores hold it); an end a worker reached
-   * before that — the whole turn ran while the database was still writing its record — is
-   * written now. Idempotent.
+   * After the producer confirmed the turn (LiveTurns.accept): an end a worker reached before
+   * that — the whole turn ran while the database was still writing its record — is written now.
+   * Idempotent.
    */
-  async accepted(ref: TurnRef): Promise<void> {
-    const due = await this.deps.live.accept(ref);
+  async finishDue(ref: TurnRef, due: { status: string; detail: string } | undefined): Promise<void> {
     if (due?.status === 'completed') await this.complete(ref);
     else if (due?.status === 'failed') {
       const reason = turnErrorSchema.safeParse(JSON.parse(due.detail));
