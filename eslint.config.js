@@ -18,4 +18,21 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
+  {
+    // The voice console's browser modules (plain ES modules served as they are): no type information.
+    files: ['assets/console/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        [
+          'window', 'document', 'navigator', 'location', 'localStorage', 'performance', 'fetch', 'atob', 'console',
+          'setTimeout', 'clearTimeout', 'URL', 'URLSearchParams', 'FormData', 'Blob', 'EventSource', 'EventTarget',
+          'CustomEvent', 'Option', 'HTMLElement', 'AudioContext', 'AudioWorkletNode', 'AudioWorkletProcessor',
+          'registerProcessor',
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
 );

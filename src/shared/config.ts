@@ -151,6 +151,13 @@ export const configSchema = z.object({
   VOXQ_TRUST_PROXY: envBoolean(false),
   /** How long a browser sign-in (the voxq_session cookie's server-side session) lasts. */
   VOXQ_API_SIGN_IN_TTL_MS: z.coerce.number().int().min(60_000).max(30 * 24 * 3600 * 1000).default(12 * 3600 * 1000),
+  /** A trace UI's address for one turn, `{traceId}` (and optionally `{turnId}`) filled in: the console links each turn to its trace. */
+  VOXQ_TRACE_URL_TEMPLATE: optionalString.pipe(
+    z
+      .string()
+      .regex(/^https?:\/\/\S*\{(traceId|turnId)\}\S*$/, 'must be an http(s) address with {traceId} or {turnId} in it, e.g. http://localhost:16686/trace/{traceId}')
+      .optional(),
+  ),
 }).superRefine((config, ctx) => {
   // A reserve given as requests is checked against the request limit it is taken from (once both parsed).
   const reserve: unknown = config.VOXQ_STT_LIVE_RESERVE;

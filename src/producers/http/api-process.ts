@@ -65,6 +65,7 @@ export async function startApiProcess(options: ApiProcessOptions): Promise<ApiPr
     signInTtlMs: config.VOXQ_API_SIGN_IN_TTL_MS,
     trustProxy: config.VOXQ_TRUST_PROXY,
     stageOffers: stageOffersFromConfig(config),
+    ...(config.VOXQ_TRACE_URL_TEMPLATE ? { traceUrlTemplate: config.VOXQ_TRACE_URL_TEMPLATE } : {}),
   });
   await app.listen({ port: options.port ?? config.VOXQ_API_PORT, host: options.host ?? config.VOXQ_API_HOST });
   const { port, address, family } = app.server.address() as AddressInfo;

@@ -1,5 +1,5 @@
 // The HTTP API on one port: /v1 (sessions, turns, turn events, stages), Bull Board at
-// /admin/queues, the sign-in at /login, /metrics, /healthz, /readyz and /openapi.json. This file
+// /admin/queues, the voice console at /console, the sign-in at /login, /metrics, /healthz, /readyz and /openapi.json. This file
 // only wires the parts; each lives in its file.
 import { randomUUID } from 'node:crypto';
 import multipart from '@fastify/multipart';
@@ -13,6 +13,7 @@ import type { PrometheusMetrics } from '../../shared/telemetry/prometheus-metric
 import type { VoxqClient } from '../sdk/voxq-client.js';
 import { Authenticator, scopeHook } from './auth.js';
 import { registerBoard } from './board.js';
+import { registerConsoleRoutes } from './console-routes.js';
 import { registerHealthRoutes } from './health-routes.js';
 import { errorHandler, sendError } from './http-errors.js';
 import { KeyQuotas } from './key-quotas.js';
@@ -54,6 +55,8 @@ export interface ApiServerDeps {
   trustProxy: boolean;
   /** What each stage serves (GET /v1/stages). */
   stageOffers: StageOffers;
+  /** VOXQ_TRACE_URL_TEMPLATE: the console links each turn to its trace. */
+  traceUrlTemplate?: string;
 }
 
 export async function buildApiServer(deps: ApiServerDeps): Promise<FastifyInstance> {
@@ -90,5 +93,6 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<FastifyInstan
   registerStagesRoute(app, deps.readiness, deps.stageOffers);
   registerMetricsRoute(app, deps.metrics);
   await registerBoard(app, { queues: deps.boardQueues, auth });
+  registerConsoleRoutes(app, { auth, ...(deps.traceUrlTemplate ? { traceUrlTemplate: deps.traceUrlTemplate } : {}) });
   return app;
 }

@@ -234,10 +234,28 @@ export function openApiDocument(): Json {
             '303': { description: 'signed in (form): on to `next` or the board' },
             '400': error('no key (code invalid_input)'),
             '401': error('the key is unknown, malformed or revoked (code invalid_api_key)'),
-            '403': error('posted from another origin (code cross_origin); the board\'s form with a key without a board scope (missing_scope)'),
+            '403': error('posted from another origin (code cross_origin); the board\'s or console\'s form with a key without the scopes it needs (missing_scope)'),
           },
         },
       },
+      '/console': {
+        get: {
+          summary: 'the voice console (a page): without a sign-in, the sign-in page (200, whatever Accept); signed in with a key lacking turns:read or turns:write, the same page saying which (403)',
+          responses: { '200': { description: 'the console, or the sign-in page', content: html }, '403': { description: 'the sign-in page: the key lacks a scope', content: html } },
+        },
+      },
+      ...Object.fromEntries(
+        ['assets', 'vendor/vad', 'vendor/ort'].map((folder) => [
+          `/console/${folder}/{file}`,
+          {
+            get: {
+              summary: `the console's files (${folder === 'assets' ? 'its ES modules and stylesheet' : folder === 'vendor/vad' ? 'the browser VAD: @ricky0123/vad-web bundle, worklet and Silero models' : "onnxruntime-web's WebAssembly build"}), served from the package`,
+              parameters: [{ name: 'file', in: 'path', required: true, schema: { type: 'string' } }],
+              responses: { '200': { description: 'the file' }, '404': error('not a file the console serves') },
+            },
+          },
+        ]),
+      ),
       '/logout': {
         post: {
           summary: "end the cookie's sign-in and clear its cookies (with the x-csrf-token header); without a sign-in it only clears them",

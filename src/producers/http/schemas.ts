@@ -124,6 +124,7 @@ export const turnAcceptedSchema = z.object({
   sessionId: sessionIdSchema,
   status: turnStatusSchema,
   links: z.object({ self: z.string(), wait: z.string(), events: z.string(), audio: z.string() }),
+  traceId: z.string().optional().meta({ description: "the turn's trace (W3C trace id), when the API exports traces" }),
 });
 
 export const messagesViewSchema = z.object({

@@ -8,7 +8,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiKeyRecord, ApiKeyStore } from '../../shared/ports/api-key-store.js';
 import { BOARD_CSRF_COOKIE, checkCsrf, cookieValue, CSRF_COOKIE, hasScope, SESSION_COOKIE } from './auth.js';
-import { BOARD_PATH, LOGIN_PATH, READ_ONLY_BOARD_PATH, SIGN_IN_PATH, SIGN_OUT_PATH } from './board-paths.js';
+import { BOARD_PATH, CONSOLE_PATH, LOGIN_PATH, READ_ONLY_BOARD_PATH, SIGN_IN_PATH, SIGN_OUT_PATH } from './board-paths.js';
+import { consoleScopeProblem, missingConsoleScopes } from './console-scopes.js';
 import { HttpError } from './http-errors.js';
 import { loginPage, signedInPage } from './login-page.js';
 import { signInBodySchema } from './schemas.js';
@@ -53,6 +54,8 @@ export async function registerSignInRoutes(app: FastifyInstance, options: SignIn
       if (next?.startsWith('/admin') && !hasScope(record, ['board:read', 'board:admin'])) {
         return refuse(403, 'missing_scope', 'That key has neither board:read nor board:admin.');
       }
+      const lacking = next?.startsWith(CONSOLE_PATH) ? missingConsoleScopes(record) : [];
+      if (lacking.length > 0) return refuse(403, 'missing_scope', consoleScopeProblem(lacking));
       const signIn = await signIns.create(record);
       void reply.header('set-cookie', signInCookies(request, signIn, Math.floor(signIns.ttlMs / 1000)));
       if (!form) return { keyId: record.keyId, scopes: record.scopes, expiresAt: signIn.expiresAt.toISOString(), csrfToken: signIn.csrfToken };

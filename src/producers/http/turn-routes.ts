@@ -2,7 +2,7 @@
 // for it (long-poll); download its reply audio. Everything goes through VoxqClient. A bound key
 // sees only its own sessions' turns (session-access.ts); a key with a turns-in-flight quota takes
 // a slot before its turn is enqueued (key-quotas.ts).
-import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { isSpanContextValid, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { newTurnId } from '../../shared/contracts/ids.js';
 import { InputError, NotFoundError, TimeoutError } from '../../shared/errors.js';
@@ -45,7 +45,13 @@ export function registerTurnRoutes(app: FastifyInstance, client: VoxqClient, acc
     });
     request.span?.addEvent('voxq.turn.enqueued', { 'voxq.turn.id': handle.turnId, 'voxq.session.id': handle.sessionId });
     const links = turnLinks(handle.turnId);
-    return reply.status(202).header('location', links.self).send({ turnId: handle.turnId, sessionId: handle.sessionId, status: 'queued', links });
+    // The trace the turn joined, when this process traces: a client links to it (VOXQ_TRACE_URL_TEMPLATE).
+    const spanContext = request.span?.spanContext();
+    const traceId = spanContext && isSpanContextValid(spanContext) ? spanContext.traceId : undefined;
+    return reply
+      .status(202)
+      .header('location', links.self)
+      .send({ turnId: handle.turnId, sessionId: handle.sessionId, status: 'queued', links, ...(traceId ? { traceId } : {}) });
   });
 
   app.get(`${API_PREFIX}/turns/:turnId`, { config: { scope: 'turns:read' } }, async (request) => {
