@@ -1,0 +1,196 @@
+// The voice console in headless Chromium (Debian's `chromium`, driven by playwright-core) with a
+// fake microphone playing espeak-ng's pt-BR speech, in front of the API and workers with fake
+// providers of fixed delays (each reply sentence takes the TTS a while, so a reply streams).
+// Asserted: order and outcome, never wall-clock limits. The page's own log (window.voxqConsole.log)
+// says what it did, in order: SSE events received, chunks started, playback stopped, cancels.
+// Screenshots of the idle, listening, speaking and interrupted states go to tests/output/console/.
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApiHarness, type ApiHarness } from '../http/api-harness.js';
+import { speakPtBr } from '../support/speech.js';
+
+const CHROMIUM = process.env.VOXQ_CHROMIUM ?? '/usr/bin/chromium';
+const OUT = join(import.meta.dirname, '..', 'output', 'console');
+/** Four sentences: the TTS takes TTS_LATENCY_MS over each, so the reply streams sentence by sentence. */
+const REPLY = ['Claro, posso ajudar com isso agora.', 'O frete chega em dois dias úteis.', 'A entrega é feita pelos Correios.', 'Quer que eu confirme o pedido?'];
+const TTS_LATENCY_MS = 700;
+
+interface LogEntry {
+  kind: string;
+  at: number;
+  type?: string;
+  index?: number;
+  status?: string;
+  playedMs?: number;
+  turnId?: string;
+  state?: string;
+  cancelled?: boolean;
+}
+
+let h: ApiHarness;
+let browser: Browser;
+let writer: string;
+/** Everything the pages printed, and every address they asked for. */
+const consoleLines: string[] = [];
+const requested: string[] = [];
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (or set VOXQ_CHROMIUM)`);
+  await mkdir(OUT, { recursive: true });
+  const speech = join(OUT, 'speech.wav');
+  await writeFile(speech, await speakPtBr('Olá! Qual é o prazo do frete para São Paulo?'));
+  h = await startApiHarness({ llm: { replies: () => REPLY.join(' ') }, tts: { latencyMs: TTS_LATENCY_MS, msPerChar: 30 } });
+  h.startWorkers();
+  writer = await h.key('turns:read', 'turns:write');
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--use-fake-ui-for-media-stream',
+      '--use-fake-device-for-media-stream',
+      `--use-file-for-fake-audio-capture=${speech}`,
+      '--autoplay-policy=no-user-gesture-required',
+    ],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await h?.close();
+});
+
+async function newPage(): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.on('console', (message) => consoleLines.push(message.text()));
+  page.on('request', (request) => requested.push(request.url()));
+  return { context, page };
+}
+
+/** Signs in at /console's own page, then waits for the console to be ready. */
+async function signIn(page: Page, key: string): Promise<void> {
+  await page.goto(`${h.url}/console`);
+  await page.fill('#key', key);
+  await Promise.all([page.waitForURL(/\/console$/), page.click('button[type=submit]')]);
+  await page.waitForSelector('body[data-state="idle"]');
+}
+
+const pageLog = (page: Page) => page.evaluate(() => (globalThis as unknown as { voxqConsole: { log: LogEntry[] } }).voxqConsole.log);
+
+/** Holds space while the fake microphone speaks about a second, then releases it; returns the turn's id. */
+async function speak(page: Page, shot?: string): Promise<string> {
+  const before = (await pageLog(page)).filter((e) => e.kind === 'accepted').length;
+  await page.keyboard.down('Space');
+  await page.waitForSelector('body[data-state="listening"]');
+  await page.waitForFunction(() => (globalThis as unknown as { voxqConsole: { recordedMs(): number } }).voxqConsole.recordedMs() > 1200);
+  if (shot) await page.screenshot({ path: join(OUT, shot) });
+  await page.keyboard.up('Space');
+  await page.waitForFunction((n) => (globalThis as unknown as { voxqConsole: { log: LogEntry[] } }).voxqConsole.log.filter((e) => e.kind === 'accepted').length > n, before);
+  const accepted = (await pageLog(page)).filter((e) => e.kind === 'accepted');
+  return accepted[accepted.length - 1]?.turnId ?? '';
+}
+
+describe('the voice console', () => {
+  it('without a sign-in, /console is the sign-in page (200, whatever Accept); a key lacking turns:write is refused with a message', async () => {
+    for (const accept of ['text/html', 'application/json', '*/*']) {
+      const res = await h.fetch('/console', { headers: { accept } });
+      expect(res.status, accept).toBe(200);
+      expect(await res.text()).toContain('<form method="post" action="/login">');
+    }
+    const { context, page } = await newPage();
+    const readOnly = await h.key('turns:read');
+    await page.goto(`${h.url}/console`);
+    await page.fill('#key', readOnly);
+    const [response] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/login')), page.click('button[type=submit]')]);
+    expect(response.status()).toBe(403);
+    await page.getByRole('alert').getByText('turns:write').waitFor();
+    expect((await context.cookies(h.url)).map((c) => c.name)).not.toContain('voxq_session');
+    await context.close();
+  });
+
+  it('a spoken turn: the transcript, the reply streaming, its first audio playing before the turn’s end arrives, chunks in order', async () => {
+    const { context, page } = await newPage();
+    await signIn(page, writer);
+    await page.screenshot({ path: join(OUT, '1-idle.png') });
+    const turnId = await speak(page, '2-listening.png');
+    await page.waitForSelector('body[data-state="speaking"]');
+    await page.screenshot({ path: join(OUT, '3-speaking.png') });
+    const item = page.locator(`li[data-turn-id="${turnId}"]`);
+    await item.locator('.transcript', { hasText: 'olá' }).waitFor();
+    await page.waitForFunction(
+      (id) => (globalThis as unknown as { voxqConsole: { log: LogEntry[] } }).voxqConsole.log.filter((e) => e.kind === 'chunk-start' && e.turnId === id).length === 4,
+      turnId,
+    );
+    await page.waitForSelector('body[data-state="idle"]');
+    await item.locator('.timings', { hasText: 'total' }).waitFor();
+    expect(await item.getAttribute('data-status')).toBe('completed');
+    expect(await item.locator('.reply').textContent()).toBe(REPLY.join(' '));
+
+    const log = (await pageLog(page)).filter((e) => e.turnId === turnId);
+    const firstAudio = log.findIndex((e) => e.kind === 'chunk-start');
+    const end = log.findIndex((e) => e.kind === 'event' && e.type === 'end');
+    expect(firstAudio).toBeGreaterThanOrEqual(0);
+    expect(firstAudio, 'the first chunk plays before the end event arrives').toBeLessThan(end);
+    expect(log.filter((e) => e.kind === 'chunk-start').map((e) => e.index)).toEqual([0, 1, 2, 3]);
+    expect(log.find((e) => e.kind === 'event' && e.type === 'end')?.status).toBe('completed');
+    expect(Number(await item.getAttribute('data-speech-to-audio-ms'))).toBeGreaterThan(0);
+
+    // No key anywhere the page keeps things: its URL, storage, cookies (the sign-in's token only).
+    const secret = writer.slice(22);
+    const stored = await page.evaluate<string>('JSON.stringify([location.href, { ...localStorage }, { ...sessionStorage }, document.cookie])');
+    expect(stored).not.toContain(secret);
+    expect(JSON.stringify(await context.cookies(h.url))).not.toContain(secret);
+    await context.close();
+  });
+
+  it('Esc during the reply stops playback before the next chunk, cancels with playedMs; the turn ends interrupted and the history shows the cut reply', async () => {
+    const { context, page } = await newPage();
+    await signIn(page, writer);
+    const turnId = await speak(page);
+    await page.waitForFunction(
+      (id) => (globalThis as unknown as { voxqConsole: { log: LogEntry[] } }).voxqConsole.log.some((e) => e.kind === 'chunk-start' && e.turnId === id && e.index === 0),
+      turnId,
+    );
+    await page.keyboard.press('Escape');
+    const item = page.locator(`li[data-turn-id="${turnId}"]`);
+    await page.waitForSelector(`li[data-turn-id="${turnId}"][data-status="interrupted"]`);
+    await page.waitForFunction(() => (globalThis as unknown as { voxqConsole: { log: LogEntry[] } }).voxqConsole.log.some((e) => e.kind === 'cancel'));
+    await page.screenshot({ path: join(OUT, '4-interrupted.png') });
+    expect(await page.getAttribute('body', 'data-state')).toBe('interrupted');
+
+    const log = await pageLog(page);
+    const stopped = log.findIndex((e) => e.kind === 'stopped' && e.turnId === turnId);
+    expect(stopped).toBeGreaterThanOrEqual(0);
+    expect(log.filter((e) => e.kind === 'chunk-start' && e.turnId === turnId).map((e) => e.index), 'no later chunk played').toEqual([0]);
+    const cancel = log.find((e) => e.kind === 'cancel' && e.turnId === turnId);
+    expect(cancel?.cancelled).toBe(true);
+    expect(cancel?.playedMs).toBeGreaterThan(0);
+    const end = log.find((e) => e.kind === 'event' && e.type === 'end' && e.turnId === turnId);
+    expect(end?.status).toBe('interrupted');
+
+    // The API agrees, and the stored reply is what was heard: a cut of the first sentence at most.
+    const turn = (await (await h.fetch(`/v1/turns/${turnId}`, { key: writer })).json()) as { status: string; sessionId: string };
+    expect(turn.status).toBe('interrupted');
+    const { messages } = (await (await h.fetch(`/v1/sessions/${turn.sessionId}/messages`, { key: writer })).json()) as { messages: { role: string; content: string }[] };
+    const heard = messages.filter((m) => m.role === 'assistant').at(-1)?.content ?? '';
+    expect(REPLY.join(' ').startsWith(heard)).toBe(true);
+    expect(heard.length).toBeLessThan(REPLY.join(' ').length);
+    expect(await item.locator('.heard').textContent()).toBe(heard);
+    expect(await item.locator('.unheard').textContent()).not.toBe('');
+    await context.close();
+  });
+
+  it('the pages asked only voxq for anything, and printed no key', () => {
+    const origin = new URL(h.url).origin;
+    expect(requested.filter((url) => !url.startsWith(origin) && !url.startsWith('data:') && !url.startsWith('blob:'))).toEqual([]);
+    expect(consoleLines.join('\n')).not.toContain(writer.slice(22));
+  });
+});
