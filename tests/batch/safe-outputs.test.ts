@@ -10,29 +10,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openMongoStores, type MongoStores } from '../../src/shared/store/mongo-stores.js';
-import { BatchRunner, type BatchProgress, type BatchRunnerDeps, type TranscribeFolderOptions } from '../../src/producers/batch/batch-runner.js';
+import type { BatchRunner} from '../../src/producers/batch/batch-runner.js';
+import { type BatchProgress, type BatchRunnerDeps, type TranscribeFolderOptions } from '../../src/producers/batch/batch-runner.js';
 import { nodeDiscoverFs } from '../../src/producers/batch/discover.js';
 import { MANIFEST_FILE } from '../../src/producers/batch/output-manifest.js';
-import { startWorkerProcess, type WorkerProcess } from '../../src/workers/worker-process.js';
-import type { GroqStandin } from '../support/groq-standin.js';
-import { STANDIN_API_KEY } from '../support/groq-standin.js';
-import { testMongoUrl, uniqueDbName } from '../support/mongo.js';
-import { quietLogger, testConfig } from '../support/pipeline.js';
+import { uniqueDbName } from '../support/mongo.js';
 import { PHRASES, writeSpeechFile } from './support/speech-tree.js';
-import { deletePrefix, readOut, recognizingStandin } from './support/batch-harness.js';
+import { readOut, startBatchRig, type BatchRig } from './support/batch-harness.js';
 
-let standin: GroqStandin;
-let stores: MongoStores;
-let worker: WorkerProcess;
+let rig: BatchRig;
 let base: string;
 const prefix = `vs${randomBytes(5).toString('hex')}`;
 const dbName = uniqueDbName('batchsafe');
 
-function runner(extra: Partial<BatchRunnerDeps> = {}): BatchRunner {
-  if (!stores.batches) throw new Error('no batch store');
-  return new BatchRunner({ redisUrl: testConfig(prefix, undefined).REDIS_URL, prefix, records: stores.batches, audio: stores.audio, attempts: 3, log: quietLogger(), ...extra });
-}
+const runner = (extra: Partial<BatchRunnerDeps> = {}): BatchRunner => rig.runner(extra);
 
 /** Options for a test: its own model name, so its keys are its own. */
 function options(model: string, input: string, out: string): TranscribeFolderOptions {
@@ -48,25 +39,12 @@ async function folder(name: string): Promise<string> {
 const exists = (path: string) => access(path).then(() => true, () => false);
 
 beforeAll(async () => {
-  standin = await recognizingStandin();
   base = await mkdtemp(join(tmpdir(), 'voxq-batch-safe-'));
-  stores = await openMongoStores(testMongoUrl(), dbName);
-  const config = testConfig(prefix, testMongoUrl(), {
-    VOXQ_MONGO_DB: dbName,
-    VOXQ_STT: 'groq',
-    GROQ_API_KEY: STANDIN_API_KEY,
-    GROQ_BASE_URL: standin.url,
-    VOXQ_STT_REQUESTS_PER_MINUTE: '6000',
-  });
-  worker = startWorkerProcess({ config, stages: ['stt'], concurrency: 2, stores: { ...stores, close: () => Promise.resolve() }, log: quietLogger() });
+  rig = await startBatchRig(prefix, dbName, 2);
 }, 120_000);
 
 afterAll(async () => {
-  await worker?.close();
-  await stores?.db.dropDatabase();
-  await stores?.close();
-  await standin?.close();
-  await deletePrefix(prefix);
+  await rig?.close();
   if (base) await rm(base, { recursive: true, force: true });
 });
 

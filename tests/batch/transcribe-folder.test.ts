@@ -9,56 +9,37 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BATCH_CHUNK_JOB_NAME, BATCH_MERGE_JOB_NAME, batchChunkJobId, batchFileJobId } from '../../src/shared/contracts/batch.js';
 import { PRIORITY_BATCH } from '../../src/shared/contracts/jobs.js';
-import { openMongoStores, type MongoStores } from '../../src/shared/store/mongo-stores.js';
-import { BatchRunner, type BatchSummary, type TranscribeFolderOptions } from '../../src/producers/batch/batch-runner.js';
-import { startWorkerProcess, type WorkerProcess } from '../../src/workers/worker-process.js';
+import type { BatchRunner} from '../../src/producers/batch/batch-runner.js';
+import { type BatchSummary, type TranscribeFolderOptions } from '../../src/producers/batch/batch-runner.js';
 import { Queue } from 'bullmq';
 import { connect } from '../../src/producers/sdk/connect.js';
 import { createRedis, closeRedis } from '../../src/shared/redis.js';
-import type { GroqStandin } from '../support/groq-standin.js';
 import { STANDIN_API_KEY } from '../support/groq-standin.js';
 import { testMongoUrl, uniqueDbName } from '../support/mongo.js';
-import { quietLogger, testConfig } from '../support/pipeline.js';
+import { testConfig } from '../support/pipeline.js';
 import { buildSpeechTree, PHRASES, type SpeechTree } from './support/speech-tree.js';
-import { decodedIslands, deletePrefix, expectedText, readOut, recognizingStandin, transcriptionCalls } from './support/batch-harness.js';
+import { decodedIslands, deletePrefix, expectedText, readOut, startBatchRig, transcriptionCalls, type BatchRig } from './support/batch-harness.js';
 
 let tree: SpeechTree;
-let standin: GroqStandin;
-let stores: MongoStores;
-let worker: WorkerProcess;
+let rig: BatchRig;
 let out: string;
 const prefix = `vb${randomBytes(5).toString('hex')}`;
 const dbName = uniqueDbName('batch');
 
-function runner(): BatchRunner {
-  if (!stores.batches) throw new Error('no batch store');
-  return new BatchRunner({ redisUrl: testConfig(prefix, undefined).REDIS_URL, prefix, records: stores.batches, audio: stores.audio, attempts: 3, log: quietLogger() });
-}
+const runner = (): BatchRunner => rig.runner();
 
 function options(): TranscribeFolderOptions {
   return { input: tree.root, out, formats: ['srt', 'vtt', 'json', 'txt'], language: 'pt-BR', model: 'whisper-large-v3-turbo', maxChunkMs: 8000 };
 }
 
 beforeAll(async () => {
-  [tree, standin] = await Promise.all([buildSpeechTree(), recognizingStandin()]);
+  tree = await buildSpeechTree();
   out = await mkdtemp(join(tmpdir(), 'voxq-batch-out-'));
-  stores = await openMongoStores(testMongoUrl(), dbName);
-  const config = testConfig(prefix, testMongoUrl(), {
-    VOXQ_MONGO_DB: dbName,
-    VOXQ_STT: 'groq',
-    GROQ_API_KEY: STANDIN_API_KEY,
-    GROQ_BASE_URL: standin.url,
-    VOXQ_STT_REQUESTS_PER_MINUTE: '6000',
-  });
-  worker = startWorkerProcess({ config, stages: ['stt'], concurrency: 3, stores: { ...stores, close: () => Promise.resolve() }, log: quietLogger() });
+  rig = await startBatchRig(prefix, dbName, 3);
 }, 120_000);
 
 afterAll(async () => {
-  await worker?.close();
-  await stores?.db.dropDatabase();
-  await stores?.close();
-  await standin?.close();
-  await deletePrefix(prefix);
+  await rig?.close();
   await tree?.cleanup();
   if (out) await rm(out, { recursive: true, force: true });
 });
@@ -97,7 +78,7 @@ describe('voxq batch transcription', () => {
 
   it('cuts the long file at silences into chunks and merges them at exact offsets', async () => {
     const outcome = first.files.find((f) => f.relPath === tree.long.relPath);
-    const record = await stores.batches?.get(outcome?.key ?? '');
+    const record = await rig.stores.batches?.get(outcome?.key ?? '');
     expect(record?.chunkCount).toBeGreaterThanOrEqual(3);
     // The phrases where the original file has them: chunk-relative times plus the chunk's offset.
     const truth = await decodedIslands(join(tree.root, tree.long.relPath));
@@ -118,12 +99,12 @@ describe('voxq batch transcription', () => {
     const original = first.files.find((f) => f.relPath === 'reunião de segunda/bom dia.wav');
     expect(dup?.key).toBe(original?.key);
     const keys = [...new Set(first.files.filter((f) => f.key && f.status !== 'failed').map((f) => f.key as string))];
-    const records = (await stores.batches?.getMany(keys)) ?? [];
+    const records = (await rig.stores.batches?.getMany(keys)) ?? [];
     expect(records).toHaveLength(keys.length);
     const chunks = records.reduce((n, r) => n + r.chunkCount, 0);
-    expect(transcriptionCalls(standin)).toBe(chunks);
+    expect(transcriptionCalls(rig.standin)).toBe(chunks);
     expect(records.find((r) => r.text === '')?.chunkCount).toBe(0);
-    expect(await stores.batches?.count()).toBe(keys.length);
+    expect(await rig.stores.batches?.count()).toBe(keys.length);
 
     const redis = createRedis(testConfig(prefix, undefined).REDIS_URL, 'producer');
     const stt = new Queue('stt', { connection: redis, prefix });
@@ -143,16 +124,16 @@ describe('voxq batch transcription', () => {
   });
 
   it('re-runs without a provider call, also after Redis lost everything', async () => {
-    const calls = transcriptionCalls(standin);
+    const calls = transcriptionCalls(rig.standin);
     const again = await runner().run(options());
-    expect(transcriptionCalls(standin)).toBe(calls);
+    expect(transcriptionCalls(rig.standin)).toBe(calls);
     expect(again.files.filter((f) => f.status !== 'failed').every((f) => f.status === 'already_done')).toBe(true);
     expect(again.files.filter((f) => f.status === 'already_done')).toHaveLength(tree.audio.length);
 
     await deletePrefix(prefix);
     await rm(out, { recursive: true, force: true });
     const afterLoss = await runner().run(options());
-    expect(transcriptionCalls(standin)).toBe(calls);
+    expect(transcriptionCalls(rig.standin)).toBe(calls);
     expect(afterLoss.files.filter((f) => f.status === 'already_done')).toHaveLength(tree.audio.length);
     expect((await readOut(out, tree.long.relPath, 'txt')).trim()).toBe(expectedText(tree.long));
   });
@@ -184,13 +165,13 @@ describe('voxq batch transcription', () => {
       await copyFile(join(tree.root, 'c/deep/nested/x.flac'), join(dir, 'novo.flac'));
       // Different content, same speech: a new key.
       await writeFile(join(dir, 'novo.flac'), Buffer.concat([await readFile(join(dir, 'novo.flac'))]));
-      const calls = transcriptionCalls(standin);
-      standin.failNext({ status: 429, retryAfterS: 1, endpoint: 'transcriptions' });
+      const calls = transcriptionCalls(rig.standin);
+      rig.standin.failNext({ status: 429, retryAfterS: 1, endpoint: 'transcriptions' });
       const summary = await runner().run({ ...options(), input: dir, language: 'pt' });
       expect(summary.failures).toEqual([]);
       expect(summary.files[0]?.status).toBe('transcribed');
-      expect(transcriptionCalls(standin)).toBe(calls + 2);
-      const statuses = standin.requests.slice(-2).map((r) => r.status);
+      expect(transcriptionCalls(rig.standin)).toBe(calls + 2);
+      const statuses = rig.standin.requests.slice(-2).map((r) => r.status);
       expect(statuses).toEqual([429, 200]);
       expect((await readOut(out, 'novo.flac', 'txt')).trim()).toBe(PHRASES[3]);
       const redis = createRedis(testConfig(prefix, undefined).REDIS_URL, 'producer');

@@ -8,7 +8,12 @@ import { inject } from 'vitest';
 import { decodeWithVad } from '../../../src/shared/audio/prepare-audio.js';
 import { fixWavHeader } from '../../../src/shared/audio/wav.js';
 import { speakPtBr } from '../../support/speech.js';
-import { startGroqStandin, type GroqStandin } from '../../support/groq-standin.js';
+import { STANDIN_API_KEY, startGroqStandin, type GroqStandin } from '../../support/groq-standin.js';
+import { BatchRunner, type BatchRunnerDeps } from '../../../src/producers/batch/batch-runner.js';
+import { openMongoStores, type MongoStores } from '../../../src/shared/store/mongo-stores.js';
+import { startWorkerProcess, type WorkerProcess } from '../../../src/workers/worker-process.js';
+import { testMongoUrl } from '../../support/mongo.js';
+import { quietLogger, testConfig } from '../../support/pipeline.js';
 import { islandsOf, PhraseRecognizer, type Island } from './phrase-recognizer.js';
 import { PHRASES, type TreeFile } from './speech-tree.js';
 
@@ -62,4 +67,42 @@ export async function deletePrefix(prefix: string): Promise<void> {
   } finally {
     await redis.quit();
   }
+}
+
+/** What a batch test runs on: the recognizing stand-in, the test database, stt workers in this process. */
+export interface BatchRig {
+  standin: GroqStandin;
+  stores: MongoStores;
+  worker: WorkerProcess;
+  /** A runner on the rig's prefix and stores. */
+  runner(extra?: Partial<BatchRunnerDeps>): BatchRunner;
+  close(): Promise<void>;
+}
+
+export async function startBatchRig(prefix: string, dbName: string, concurrency: number): Promise<BatchRig> {
+  const standin = await recognizingStandin();
+  const stores = await openMongoStores(testMongoUrl(), dbName);
+  const config = testConfig(prefix, testMongoUrl(), {
+    VOXQ_MONGO_DB: dbName,
+    VOXQ_STT: 'groq',
+    GROQ_API_KEY: STANDIN_API_KEY,
+    GROQ_BASE_URL: standin.url,
+    VOXQ_STT_REQUESTS_PER_MINUTE: '6000',
+  });
+  const worker = startWorkerProcess({ config, stages: ['stt'], concurrency, stores: { ...stores, close: () => Promise.resolve() }, log: quietLogger() });
+  const records = stores.batches;
+  if (!records) throw new Error('no batch store');
+  return {
+    standin,
+    stores,
+    worker,
+    runner: (extra = {}) => new BatchRunner({ redisUrl: config.REDIS_URL, prefix, records, audio: stores.audio, attempts: 3, log: quietLogger(), ...extra }),
+    async close() {
+      await worker.close();
+      await stores.db.dropDatabase();
+      await stores.close();
+      await standin.close();
+      await deletePrefix(prefix);
+    },
+  };
 }
