@@ -49,6 +49,7 @@ export class HandsFree {
         onSpeechRealStart: () => this.handlers.onSpeechOnset(),
         onSpeechEnd: (audio) => this.handlers.onSpeechEnd(encodeWav(audio)),
         onVADMisfire: () => this.handlers.onMisfire(),
+        onFrameProcessed: () => this.handlers.onFrame(),
       });
     }
     await this.vad.start();

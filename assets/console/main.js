@@ -18,7 +18,7 @@ const MIN_RECORDING_MS = 250;
 
 const recorder = new Recorder();
 const log = [];
-window.voxqConsole = { log, recordedMs: () => recorder.recordedMs };
+window.voxqConsole = { log, recordedMs: () => recorder.recordedMs, vadFrames: 0 };
 const record = (kind, detail = {}) => log.push({ kind, at: performance.now(), ...detail });
 
 const player = new Player();
@@ -299,6 +299,9 @@ async function toggleHandsFree(on) {
       pendingBargeIn = false;
       void submitTurn(wav, speechEndAt, bargeIn);
     },
+    onFrame: () => {
+      window.voxqConsole.vadFrames += 1;
+    },
     onMisfire: () => {
       record('vad-misfire');
       if (state === 'listening') setState('idle');
@@ -306,6 +309,7 @@ async function toggleHandsFree(on) {
   });
   try {
     await handsFree.start();
+    record('vad-ready');
     setState('idle');
   } catch (error) {
     $('hands-free').checked = false;

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { startApiHarness, type ApiHarness } from '../http/api-harness.js';
 import { speakPtBr } from '../support/speech.js';
 
@@ -28,7 +28,32 @@ interface LogEntry {
   turnId?: string;
   state?: string;
   cancelled?: boolean;
+  reason?: string;
 }
+
+interface FakeMic {
+  say(base64: string, offsetMs?: number, durationMs?: number): Promise<void>;
+}
+
+/** Runs before the page's scripts: getUserMedia answers a stream the test speaks into (fakeMic.say plays a WAV into it, whole or a slice). */
+const MIC_SCRIPT = `(() => {
+  const context = new AudioContext();
+  const destination = context.createMediaStreamDestination();
+  globalThis.fakeMic = {
+    async say(base64, offsetMs, durationMs) {
+      await context.resume();
+      const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+      const buffer = await context.decodeAudioData(bytes.buffer);
+      const source = context.createBufferSource();
+      source.buffer = buffer;
+      source.connect(destination);
+      const ended = new Promise((resolve) => { source.onended = resolve; });
+      source.start(0, (offsetMs ?? 0) / 1000, durationMs === undefined ? undefined : durationMs / 1000);
+      await ended;
+    },
+  };
+  navigator.mediaDevices.getUserMedia = async () => destination.stream;
+})();`;
 
 let h: ApiHarness;
 let browser: Browser;
@@ -185,6 +210,61 @@ describe('the voice console', () => {
     expect(heard.length).toBeLessThan(REPLY.join(' ').length);
     expect(await item.locator('.heard').textContent()).toBe(heard);
     expect(await item.locator('.unheard').textContent()).not.toBe('');
+    await context.close();
+  });
+
+  it('hands-free: the VAD (served by voxq) starts and ends a turn; a short noise during the reply does not interrupt, a second utterance does', async () => {
+    // The third sentence's synthesis waits until the turn is cancelled: the turn is still running when the reply is cut.
+    const tts = h.pipeline.tts;
+    const synthesize = tts.synthesize.bind(tts);
+    tts.synthesize = async (text, options) => {
+      if (text.includes('Correios') && !options.signal?.aborted) await new Promise((resolve) => options.signal?.addEventListener('abort', resolve, { once: true }));
+      return synthesize(text, options);
+    };
+    onTestFinished(() => {
+      tts.synthesize = synthesize;
+    });
+    const { context, page } = await newPage();
+    // A microphone the test speaks into when it chooses: the page's getUserMedia gets a stream fed from an AudioContext.
+    await context.addInitScript(MIC_SCRIPT);
+    await signIn(page, writer);
+    await page.check('#hands-free');
+    await page.waitForFunction(() => (globalThis as unknown as { voxqConsole: { log: LogEntry[] } }).voxqConsole.log.some((e) => e.kind === 'vad-ready'));
+    const utterance = Buffer.from(await speakPtBr('Quero saber quando chega o meu pedido.')).toString('base64');
+    const say = (offsetMs?: number, durationMs?: number) => page.evaluate(([b64, o, d]) => (globalThis as unknown as { fakeMic: FakeMic }).fakeMic.say(b64, o, d), [utterance, offsetMs, durationMs] as const);
+
+    await say();
+    await page.waitForFunction(() => (globalThis as unknown as { voxqConsole: { log: LogEntry[] } }).voxqConsole.log.some((e) => e.kind === 'chunk-start'));
+    const first = (await pageLog(page)).find((e) => e.kind === 'accepted')?.turnId ?? '';
+    await page.screenshot({ path: join(OUT, '5-hands-free-speaking.png') });
+
+    // A 150 ms burst of speech: the VAD hears it through (a few hundred ms of frames) and the reply goes on.
+    await say(400, 150);
+    const frames = await page.evaluate(() => (globalThis as unknown as { voxqConsole: { vadFrames: number } }).voxqConsole.vadFrames);
+    await page.waitForFunction((n) => (globalThis as unknown as { voxqConsole: { vadFrames: number } }).voxqConsole.vadFrames > n + 16, frames);
+    expect((await pageLog(page)).filter((e) => e.kind === 'stopped'), 'a short noise does not interrupt').toEqual([]);
+    expect(await page.getAttribute('body', 'data-state')).toBe('speaking');
+
+    // Speaking over the reply: stopped at the VAD's onset, cancelled with playedMs, then the new turn runs.
+    const speaking = say();
+    await page.waitForSelector(`li[data-turn-id="${first}"][data-status="interrupted"]`);
+    await speaking;
+    await page.waitForFunction(() => (globalThis as unknown as { voxqConsole: { log: LogEntry[] } }).voxqConsole.log.filter((e) => e.kind === 'accepted').length === 2);
+    const log = await pageLog(page);
+    const onset = log.findIndex((e) => e.kind === 'vad-speech-start' && log.indexOf(e) > log.findIndex((x) => x.kind === 'chunk-start'));
+    const stopped = log.findIndex((e) => e.kind === 'stopped');
+    expect(log[stopped]).toMatchObject({ turnId: first, reason: 'speech' });
+    expect(onset).toBeGreaterThanOrEqual(0);
+    expect(onset).toBeLessThan(stopped);
+    expect(log.slice(stopped).filter((e) => e.kind === 'chunk-start' && e.turnId === first), 'no chunk of the cut reply after the stop').toEqual([]);
+    await page.waitForFunction(() => (globalThis as unknown as { voxqConsole: { log: LogEntry[] } }).voxqConsole.log.some((e) => e.kind === 'cancel'));
+    const cancel = (await pageLog(page)).find((e) => e.kind === 'cancel');
+    expect(cancel?.playedMs).toBeGreaterThan(0);
+    const turn = (await (await h.fetch(`/v1/turns/${first}`, { key: writer })).json()) as { status: string };
+    expect(turn.status).toBe('interrupted');
+    // The VAD's files all came from voxq.
+    expect(requested.some((url) => url.endsWith('/console/vendor/vad/silero_vad_v5.onnx'))).toBe(true);
+    expect(requested.some((url) => url.endsWith('/console/vendor/ort/ort-wasm-simd-threaded.wasm'))).toBe(true);
     await context.close();
   });
 
