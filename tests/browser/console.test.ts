@@ -17,6 +17,8 @@ const OUT = join(import.meta.dirname, '..', 'output', 'console');
 /** Four sentences: the TTS takes TTS_LATENCY_MS over each, so the reply streams sentence by sentence. */
 const REPLY = ['Claro, posso ajudar com isso agora.', 'O frete chega em dois dias úteis.', 'A entrega é feita pelos Correios.', 'Quer que eu confirme o pedido?'];
 const TTS_LATENCY_MS = 700;
+/** The API exports no traces here (no traceId): the link is by turn id. */
+const TRACE_TEMPLATE = 'http://traces.invalid/search?tags=voxq.turn.id%3D{turnId}';
 
 interface LogEntry {
   kind: string;
@@ -67,7 +69,11 @@ beforeAll(async () => {
   await mkdir(OUT, { recursive: true });
   const speech = join(OUT, 'speech.wav');
   await writeFile(speech, await speakPtBr('Olá! Qual é o prazo do frete para São Paulo?'));
-  h = await startApiHarness({ llm: { replies: () => REPLY.join(' ') }, tts: { latencyMs: TTS_LATENCY_MS, msPerChar: 30 } });
+  h = await startApiHarness({
+    llm: { replies: () => REPLY.join(' ') },
+    tts: { latencyMs: TTS_LATENCY_MS, msPerChar: 30 },
+    env: { VOXQ_TRACE_URL_TEMPLATE: TRACE_TEMPLATE },
+  });
   h.startWorkers();
   writer = await h.key('turns:read', 'turns:write');
   browser = await chromium.launch({
@@ -167,6 +173,7 @@ describe('the voice console', () => {
     expect(log.filter((e) => e.kind === 'chunk-start').map((e) => e.index)).toEqual([0, 1, 2, 3]);
     expect(log.find((e) => e.kind === 'event' && e.type === 'end')?.status).toBe('completed');
     expect(Number(await item.getAttribute('data-speech-to-audio-ms'))).toBeGreaterThan(0);
+    expect(await item.locator('a.trace').getAttribute('href')).toBe(TRACE_TEMPLATE.replace('{turnId}', turnId));
 
     // No key anywhere the page keeps things: its URL, storage, cookies (the sign-in's token only).
     const secret = writer.slice(22);
@@ -210,6 +217,28 @@ describe('the voice console', () => {
     expect(heard.length).toBeLessThan(REPLY.join(' ').length);
     expect(await item.locator('.heard').textContent()).toBe(heard);
     expect(await item.locator('.unheard').textContent()).not.toBe('');
+    await context.close();
+  });
+
+  it('says clearly when the microphone is refused or no worker serves a stage; English on request', async () => {
+    const { context, page } = await newPage();
+    await context.addInitScript('navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException("Permission denied", "NotAllowedError"));');
+    // The API's real answer, with the tts stage's workers gone.
+    await page.route('**/v1/stages', async (route) => {
+      const response = await route.fetch();
+      const body = (await response.json()) as { stages: { stage: string; live: boolean; workers: number }[] };
+      for (const stage of body.stages) if (stage.stage === 'tts') Object.assign(stage, { live: false, workers: 0 });
+      await route.fulfill({ response, json: body });
+    });
+    await signIn(page, writer);
+    await page.locator('[data-notice="stageDown"]', { hasText: 'Nenhum worker está servindo a etapa tts' }).waitFor();
+    await page.keyboard.down('Space');
+    await page.locator('[data-notice="micRefused"]', { hasText: 'microfone foi recusado' }).waitFor();
+    await page.keyboard.up('Space');
+    expect(await page.getAttribute('body', 'data-state')).toBe('idle');
+    await page.selectOption('#ui-lang', 'en');
+    await page.getByRole('button', { name: 'Hold to talk (space)' }).waitFor();
+    expect(await page.getAttribute('html', 'lang')).toBe('en');
     await context.close();
   });
 
