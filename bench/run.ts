@@ -7,6 +7,7 @@ import { BATCH_HELP, runBatch } from './batch.js';
 import { runTts, TTS_HELP } from './tts.js';
 import { runStream, STREAM_HELP } from './stream.js';
 import { LOAD_HELP, runLoad } from './load.js';
+import { CONSOLE_HELP, runConsole } from './console.js';
 
 interface Part {
   help: string;
@@ -20,6 +21,7 @@ const PARTS: Record<string, Part> = {
   tts: { help: TTS_HELP, run: runTts },
   stream: { help: STREAM_HELP, run: runStream },
   load: { help: LOAD_HELP, run: runLoad },
+  console: { help: CONSOLE_HELP, run: runConsole },
 };
 
 const USAGE = `voxq benchmarks

@@ -210,7 +210,7 @@ function interrupt(reason) {
   if (serverDone && !player.playing) return false;
   const playedMs = player.stop();
   turn.cut = true;
-  record('stopped', { playedMs, reason, turnId: turn.turnId });
+  record('stopped', { playedMs, reason, turnId: turn.turnId, outputLatencyMs: player.outputLatencyMs() });
   setState('interrupted');
   if (serverDone) {
     // The turn had ended on the server; only its playback is cut here.

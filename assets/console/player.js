@@ -63,6 +63,12 @@ export class Player extends EventTarget {
     return this.scheduled.some((chunk) => !chunk.ended);
   }
 
+  /** What the audio output adds after a sample is scheduled or stopped, as the browser reports it. */
+  outputLatencyMs() {
+    if (!this.context) return 0;
+    return ((this.context.baseLatency ?? 0) + (this.context.outputLatency ?? 0)) * 1000;
+  }
+
   /** Milliseconds of this reply's audio played so far. */
   playedMs() {
     if (!this.context) return 0;

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { startApiHarness, type ApiHarness } from '../http/api-harness.js';
+import { FAKE_MICROPHONE_SCRIPT, type FakeMic } from '../support/fake-microphone.js';
 import { speakPtBr } from '../support/speech.js';
 
 const CHROMIUM = process.env.VOXQ_CHROMIUM ?? '/usr/bin/chromium';
@@ -32,30 +33,6 @@ interface LogEntry {
   cancelled?: boolean;
   reason?: string;
 }
-
-interface FakeMic {
-  say(base64: string, offsetMs?: number, durationMs?: number): Promise<void>;
-}
-
-/** Runs before the page's scripts: getUserMedia answers a stream the test speaks into (fakeMic.say plays a WAV into it, whole or a slice). */
-const MIC_SCRIPT = `(() => {
-  const context = new AudioContext();
-  const destination = context.createMediaStreamDestination();
-  globalThis.fakeMic = {
-    async say(base64, offsetMs, durationMs) {
-      await context.resume();
-      const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
-      const buffer = await context.decodeAudioData(bytes.buffer);
-      const source = context.createBufferSource();
-      source.buffer = buffer;
-      source.connect(destination);
-      const ended = new Promise((resolve) => { source.onended = resolve; });
-      source.start(0, (offsetMs ?? 0) / 1000, durationMs === undefined ? undefined : durationMs / 1000);
-      await ended;
-    },
-  };
-  navigator.mediaDevices.getUserMedia = async () => destination.stream;
-})();`;
 
 let h: ApiHarness;
 let browser: Browser;
@@ -255,7 +232,7 @@ describe('the voice console', () => {
     });
     const { context, page } = await newPage();
     // A microphone the test speaks into when it chooses: the page's getUserMedia gets a stream fed from an AudioContext.
-    await context.addInitScript(MIC_SCRIPT);
+    await context.addInitScript(FAKE_MICROPHONE_SCRIPT);
     await signIn(page, writer);
     await page.check('#hands-free');
     await page.waitForFunction(() => (globalThis as unknown as { voxqConsole: { log: LogEntry[] } }).voxqConsole.log.some((e) => e.kind === 'vad-ready'));
