@@ -29,6 +29,7 @@ import { startBundledFerretDb, type BundledFerretDb } from '../src/shared/store/
 import { openMongoStores, type MongoStores } from '../src/shared/store/mongo-stores.js';
 import { ChildScript } from './support/child-script.js';
 import { ConsumerProcess } from './support/consumer-process.js';
+import { RawChain } from './support/raw-chain.js';
 import type { Logger } from '../src/shared/logger.js';
 import { benchLogger } from './support/log.js';
 import { RedisRtt } from './support/redis-rtt.js';
@@ -62,6 +63,9 @@ confirming the boundary + TTS of one sentence = 670 ms; not streaming: all 60 to
   ttfa_overhead_ms       streaming TTFA p50 − the fakes' delay; seg_*_ms split it at the jobs' and
                          calls' starts and ends (each less the fakes' delays within it)
   ttfa_overhead_p99_ms   the same over --concurrent turns enqueued at once, p99
+  raw_chain_ttfa_overhead_ms   the floor: the same three job hand-offs, delays and stream read through
+                         bare BullMQ workers in 2 processes (bench/support/raw-chain.ts), p50 − the
+                         fakes' delay; ttfa_overhead_over_raw_chain_ms: voxq's TTFA p50 − the floor's
   cancel_quiet_p99_ms    cancelSession's return → the turn's last provider call end/abort, job start
                          or event on any host (0 when all came before), watched for 300 ms
   work_after_cancel      provider calls and jobs started after cancelSession returned
@@ -257,6 +261,7 @@ export async function runStream(argv: readonly string[]): Promise<Figures> {
   const admin = createRedis(redisUrl, 'producer', 'voxq-bench-stream-admin');
   const rigs: Rig[] = [];
   let ferret: BundledFerretDb | undefined;
+  let raw: RawChain | undefined;
   try {
     const ferretStarted = performance.now();
     ferret = await startBundledFerretDb({ log });
@@ -266,6 +271,11 @@ export async function runStream(argv: readonly string[]): Promise<Figures> {
     const setup: RigSetup = { run: randomBytes(4).toString('hex'), redisUrl, mongoUrl: ferret.uri, admin, timings, concurrency, log, rigs };
     const [streamRig, batchRig] = [await startRig('streaming', setup), await startRig('non_streaming', setup)] as [Rig, Rig];
     const both = [streamRig, batchRig];
+    // The floor: the same hand-offs and delays through bare BullMQ workers, measured beside the variants.
+    const rawDelays: [number, number, number] = [timings.sttMs, streamRig.path.totalMs - timings.sttMs - streamRig.path.ttsMs, streamRig.path.ttsMs];
+    raw = new RawChain({ root: ROOT, redisUrl, prefix: `vstream-${setup.run}-raw`, delaysMs: rawDelays, processes: WORKERS_PER_VARIANT, concurrency, admin });
+    await raw.started(START_TIMEOUT_MS);
+    const rawChain = raw;
     log.info({ ms: Math.round(performance.now() - started), fakeFirstAudioMs: streamRig.path.totalMs, fakeFirstAudioNonStreamingMs: batchRig.path.totalMs }, 'processes ready');
 
     const session = async (rig: Rig) => (await rig.client.createSession('bench-stream')).sessionId;
@@ -285,7 +295,11 @@ export async function runStream(argv: readonly string[]): Promise<Figures> {
     // Warm-up, then sequential turns, the variants taking turns; MongoDB commands counted around them.
     const sessions = new Map<VariantName, string>();
     for (const rig of both) sessions.set(rig.name, await session(rig));
-    for (let i = 0; i < warmup; i += 1) for (const rig of both) await attempt('warm-up turn', () => timedTurn(admin, rig, sessions.get(rig.name) ?? '', audio));
+    for (let i = 0; i < warmup; i += 1) {
+      for (const rig of both) await attempt('warm-up turn', () => timedTurn(admin, rig, sessions.get(rig.name) ?? '', audio));
+      await attempt('warm-up raw turn', () => rawChain.timedTurn());
+    }
+    const rawTtfa: number[] = [];
     await sleep(COUNT_SETTLE_MS);
     const before = new Map(await Promise.all(both.map(async (rig) => [rig.name, await mongoSnapshot(admin, rig)] as const)));
     const sequential = new Map<VariantName, TimedTurn[]>(both.map((rig) => [rig.name, []]));
@@ -297,6 +311,8 @@ export async function runStream(argv: readonly string[]): Promise<Figures> {
         const timed = await attempt('sequential turn', () => timedTurn(admin, rig, sessions.get(rig.name) ?? '', audio));
         if (timed) sequential.get(rig.name)?.push(timed);
       }
+      const rawMs = await attempt('raw chain turn', () => rawChain.timedTurn());
+      if (rawMs !== undefined) rawTtfa.push(rawMs);
     }
     const lags = await timerLag.stop();
     const rtts = await redisRtt.stop();
@@ -360,6 +376,8 @@ export async function runStream(argv: readonly string[]): Promise<Figures> {
       ttfa_ratio: fig(median(streamTtfa) / median(batchTtfa), 3),
       ttfa_overhead_ms: fig(median(streamTtfa) - streamRig.path.totalMs, 1),
       ttfa_overhead_p99_ms: fig(percentile(burst.overhead, 99), 1),
+      raw_chain_ttfa_overhead_ms: fig(median(rawTtfa) - streamRig.path.totalMs, 1),
+      ttfa_overhead_over_raw_chain_ms: fig(median(streamTtfa) - median(rawTtfa), 1),
       cancel_quiet_p99_ms: fig(percentile(streamCancels.map((c) => c.quietMs), 99), 1),
       work_after_cancel: streamCancels.reduce((n, c) => n + c.startsAfter, 0),
       mongo_ops_per_turn: fig(ms?.total ?? Number.NaN, 2),
@@ -419,10 +437,13 @@ export async function runStream(argv: readonly string[]): Promise<Figures> {
       log.info({ file: values.dump }, 'raw timings written');
     }
     await Promise.all(rigs.splice(0).map((rig) => rig.close()));
+    await raw.close();
+    raw = undefined;
     figures.duration_ms = fig(performance.now() - started, 0);
     return figures;
   } finally {
     await Promise.all(rigs.map((rig) => rig.close().catch((error: unknown) => log.warn({ variant: rig.name, err: error }, 'closing a variant failed'))));
+    await raw?.close().catch((error: unknown) => log.warn({ err: error }, 'closing the raw chain failed'));
     await ferret?.stop();
     await closeRedis(admin);
   }
