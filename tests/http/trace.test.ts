@@ -48,14 +48,18 @@ afterAll(async () => {
   await otlp?.close();
 });
 
+/** The trace id each turn's 202 answered (what the console links to through VOXQ_TRACE_URL_TEMPLATE). */
+const answeredTraceIds = new Map<string, string>();
+
 async function submit(body: FormData | object): Promise<string> {
   const init: RequestInit =
     body instanceof FormData
       ? { method: 'POST', body, headers: { authorization: `Bearer ${key}` } }
       : { method: 'POST', body: JSON.stringify(body), headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' } };
   const res = await fetch(`${url}/v1/turns`, init);
-  const json = (await res.json()) as { turnId: string };
+  const json = (await res.json()) as { turnId: string; traceId?: string };
   expect(res.status, JSON.stringify(json)).toBe(202);
+  if (json.traceId) answeredTraceIds.set(json.turnId, json.traceId);
   const done = (await (await fetch(`${url}/v1/turns/${json.turnId}/wait?timeoutMs=30000`, { headers: { authorization: `Bearer ${key}` } })).json()) as { status: string };
   expect(done.status).toBe('completed');
   return json.turnId;
@@ -93,6 +97,9 @@ describe('traces of API-submitted turns', () => {
     const turnSpans = otlp.spans.filter((s) => s.attributes['voxq.turn.id'] === audioTurn);
     expect(new Set(turnSpans.map((s) => s.traceId))).toEqual(new Set([request.traceId]));
     expect(otlp.spans.find(requestSpanOf(textTurn))?.traceId).not.toBe(request.traceId);
+    // POST /v1/turns answered each turn's trace id.
+    expect(answeredTraceIds.get(audioTurn)).toBe(request.traceId);
+    expect(answeredTraceIds.get(textTurn)).toBe(otlp.spans.find(requestSpanOf(textTurn))?.traceId);
 
     // The queue hop: the worker's first stage span is a child of the API's request, across
     // processes (directly, or through BullMQ's `add` producer span where that is kept); then
