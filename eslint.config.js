@@ -29,7 +29,7 @@ export default tseslint.config(
         [
           'window', 'document', 'navigator', 'location', 'localStorage', 'performance', 'fetch', 'atob', 'console',
           'setTimeout', 'clearTimeout', 'URL', 'URLSearchParams', 'FormData', 'Blob', 'EventSource', 'EventTarget',
-          'CustomEvent', 'Option', 'HTMLElement', 'AudioContext', 'AudioWorkletNode', 'AudioWorkletProcessor',
+          'CustomEvent', 'Option', 'HTMLElement', 'AudioContext', 'OfflineAudioContext', 'AudioWorkletNode', 'AudioWorkletProcessor',
           'registerProcessor',
         ].map((name) => [name, 'readonly']),
       ),

@@ -55,7 +55,8 @@ const TURN_EVENTS = ['turn', 'accepted', 'stage', 'transcript', 'text', 'sentenc
 
 /**
  * Follows a turn's events (GET /v1/turns/{id}/events) with an EventSource, which resumes by
- * itself with Last-Event-ID after a dropped connection. Returns a function that stops following.
+ * itself with Last-Event-ID after a dropped connection (a refused stream ends with a `stream-closed`
+ * event of its own). Returns a function that stops following.
  */
 export function followTurn(turnId, onEvent) {
   const source = new EventSource(`/v1/turns/${encodeURIComponent(turnId)}/events`);
@@ -65,5 +66,9 @@ export function followTurn(turnId, onEvent) {
       if (type === 'done') source.close();
     });
   }
+  // Closed for good (not a reconnect): the stream was refused, e.g. the sign-in expired.
+  source.onerror = () => {
+    if (source.readyState === EventSource.CLOSED) onEvent('stream-closed', {});
+  };
   return () => source.close();
 }

@@ -38,6 +38,7 @@ const TEXT = {
     requestFailed: 'Falha: {message}',
     vadUnavailable: 'A detecção de voz não está disponível neste servidor.',
     vadLoading: 'Carregando a detecção de voz…',
+    streamLost: 'Os eventos do turno pararam de chegar. Se a sessão expirou, recarregue a página e entre de novo.',
   },
   en: {
     title: 'voice console',
@@ -76,6 +77,7 @@ const TEXT = {
     requestFailed: 'Failed: {message}',
     vadUnavailable: 'Voice detection is not available on this server.',
     vadLoading: 'Loading voice detection…',
+    streamLost: 'The turn’s events stopped arriving. If the sign-in expired, reload the page and sign in again.',
   },
 };
 

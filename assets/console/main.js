@@ -101,7 +101,7 @@ async function startTalking() {
     return;
   }
   if (!talking) {
-    recorder.stop(); // released while the microphone opened
+    void recorder.stop(); // released while the microphone opened
     setState('idle');
     return;
   }
@@ -112,12 +112,12 @@ async function startTalking() {
 
 let pendingBargeIn = false;
 
-function stopTalking() {
+async function stopTalking() {
   if (!talking) return;
   talking = false;
   if (!recorder.recording) return;
-  const { wav, durationMs } = recorder.stop();
   const speechEndAt = performance.now();
+  const { wav, durationMs } = await recorder.stop();
   record('speech-end', { durationMs });
   if (durationMs < MIN_RECORDING_MS) {
     notice('tooShort');
@@ -171,6 +171,12 @@ function onTurnEvent(turn, type, data) {
         if (hearing) setState('idle');
       } else if (data.status === 'completed' && hearing) {
         player.finish(turn.sentences - 1);
+      }
+      break;
+    case 'stream-closed':
+      if (!turn.end) {
+        notice('streamLost');
+        if (hearing) setState('idle');
       }
       break;
     case 'done':
@@ -251,12 +257,12 @@ document.addEventListener('keydown', (event) => {
 document.addEventListener('keyup', (event) => {
   if (event.code !== 'Space' || typing(event.target)) return;
   event.preventDefault();
-  stopTalking();
+  void stopTalking();
 });
 const talk = $('talk');
 talk.addEventListener('pointerdown', () => void startTalking());
-talk.addEventListener('pointerup', stopTalking);
-talk.addEventListener('pointerleave', stopTalking);
+talk.addEventListener('pointerup', () => void stopTalking());
+talk.addEventListener('pointerleave', () => void stopTalking());
 $('interrupt').addEventListener('click', () => interrupt('button'));
 $('new-session').addEventListener('click', () => void newSession().catch(apiProblem));
 $('sign-out').addEventListener('click', () => {

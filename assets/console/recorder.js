@@ -41,8 +41,8 @@ export class Recorder {
     this.recording = true;
   }
 
-  /** The recording as WAV, with its length in ms. */
-  stop() {
+  /** The recording as 16 kHz WAV, with its length in ms. */
+  async stop() {
     this.recording = false;
     const length = this.blocks.reduce((n, b) => n + b.length, 0);
     const samples = new Float32Array(length);
@@ -52,7 +52,7 @@ export class Recorder {
       at += block.length;
     }
     this.blocks = [];
-    const pcm = resample(samples, this.context.sampleRate, TARGET_RATE_HZ);
+    const pcm = await resample(samples, this.context.sampleRate, TARGET_RATE_HZ);
     return { wav: encodeWav(pcm), durationMs: (pcm.length / TARGET_RATE_HZ) * 1000 };
   }
 }

@@ -12,6 +12,13 @@ function element(tag, className, text) {
   return el;
 }
 
+/** A speaker's label that follows the page's language (setLanguage re-renders data-i18n). */
+function label(key) {
+  const strong = element('strong', '', t(key));
+  strong.dataset.i18n = key;
+  return strong;
+}
+
 export class TurnView {
   constructor(list, turnId) {
     this.turnId = turnId;
@@ -19,10 +26,10 @@ export class TurnView {
     this.item.dataset.turnId = turnId;
     this.item.dataset.status = 'running';
     this.user = element('p', 'user');
-    this.user.append(element('strong', '', `${t('you')}: `), element('span', 'transcript', '…'));
+    this.user.append(label('you'), ': ', element('span', 'transcript', '…'));
     this.reply = element('p', 'assistant');
     this.replyText = element('span', 'reply', '');
-    this.reply.append(element('strong', '', `${t('assistant')}: `), this.replyText);
+    this.reply.append(label('assistant'), ': ', this.replyText);
     this.outcome = element('p', 'outcome');
     this.timings = element('p', 'timings meta');
     this.item.append(this.user, this.reply, this.outcome, this.timings);
@@ -82,6 +89,6 @@ export class TurnView {
 /** A stored message (GET …/messages) as a history line: after a reload or for a session's older turns. */
 export function messageLine(list, message) {
   const item = element('li', `message ${message.role}`);
-  item.append(element('strong', '', `${message.role === 'user' ? t('you') : t('assistant')}: `), element('span', '', message.content));
+  item.append(label(message.role === 'user' ? 'you' : 'assistant'), ': ', element('span', '', message.content));
   list.append(item);
 }

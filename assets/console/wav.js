@@ -1,19 +1,18 @@
 // Recorded samples to a 16-bit PCM mono WAV (what POST /v1/turns uploads), and resampling to 16 kHz.
 export const TARGET_RATE_HZ = 16000;
 
-/** Linear-interpolation resampling of mono Float32 samples. */
-export function resample(samples, fromHz, toHz = TARGET_RATE_HZ) {
-  if (fromHz === toHz) return samples;
-  const ratio = fromHz / toHz;
-  const out = new Float32Array(Math.floor(samples.length / ratio));
-  for (let i = 0; i < out.length; i += 1) {
-    const at = i * ratio;
-    const left = Math.floor(at);
-    const right = Math.min(left + 1, samples.length - 1);
-    const frac = at - left;
-    out[i] = samples[left] * (1 - frac) + samples[right] * frac;
-  }
-  return out;
+/** Mono Float32 samples at another rate, through the browser's own resampler (filtered, no aliasing). */
+export async function resample(samples, fromHz, toHz = TARGET_RATE_HZ) {
+  if (fromHz === toHz || samples.length === 0) return samples;
+  const frames = Math.max(1, Math.floor((samples.length * toHz) / fromHz));
+  const offline = new OfflineAudioContext(1, frames, toHz);
+  const buffer = offline.createBuffer(1, samples.length, fromHz);
+  buffer.copyToChannel(samples, 0);
+  const source = offline.createBufferSource();
+  source.buffer = buffer;
+  source.connect(offline.destination);
+  source.start();
+  return (await offline.startRendering()).getChannelData(0);
 }
 
 export function encodeWav(samples, rateHz = TARGET_RATE_HZ) {

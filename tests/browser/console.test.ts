@@ -9,6 +9,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { readWavInfo } from '../../src/shared/audio/wav.js';
 import { startApiHarness, type ApiHarness } from '../http/api-harness.js';
 import { FAKE_MICROPHONE_SCRIPT, type FakeMic } from '../support/fake-microphone.js';
 import { speakPtBr } from '../support/speech.js';
@@ -91,6 +92,15 @@ async function signIn(page: Page, key: string): Promise<void> {
   await page.waitForSelector('body[data-state="idle"]');
 }
 
+/** A 16-bit PCM WAV's samples (after its 44-byte header, as the page writes it), as magnitudes. */
+function pcmSamples(bytes: Uint8Array | undefined): number[] {
+  if (!bytes) return [0];
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: number[] = [];
+  for (let at = 44; at + 1 < bytes.byteLength; at += 2) out.push(Math.abs(view.getInt16(at, true)));
+  return out;
+}
+
 const pageLog = (page: Page) => page.evaluate(() => (globalThis as unknown as { voxqConsole: { log: LogEntry[] } }).voxqConsole.log);
 
 /** Holds space while the fake microphone speaks about a second, then releases it; returns the turn's id. */
@@ -151,6 +161,11 @@ describe('the voice console', () => {
     expect(log.find((e) => e.kind === 'event' && e.type === 'end')?.status).toBe('completed');
     expect(Number(await item.getAttribute('data-speech-to-audio-ms'))).toBeGreaterThan(0);
     expect(await item.locator('a.trace').getAttribute('href')).toBe(TRACE_TEMPLATE.replace('{turnId}', turnId));
+    // What the page uploaded: 16 kHz mono 16-bit WAV of the held second and more (the STT got it as sent).
+    const uploaded = readWavInfo(h.pipeline.stt.lastCall?.audio.bytes ?? new Uint8Array());
+    expect(uploaded).toMatchObject({ sampleRateHz: 16_000, channels: 1, bitsPerSample: 16 });
+    expect(uploaded?.durationMs).toBeGreaterThan(1200);
+    expect(Math.max(...pcmSamples(h.pipeline.stt.lastCall?.audio.bytes))).toBeGreaterThan(1000); // the speech, not silence
 
     // No key anywhere the page keeps things: its URL, storage, cookies (the sign-in's token only).
     const secret = writer.slice(22);
