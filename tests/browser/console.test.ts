@@ -131,6 +131,19 @@ describe('the voice console', () => {
     expect(response.status()).toBe(403);
     await page.getByRole('alert').getByText('turns:write').waitFor();
     expect((await context.cookies(h.url)).map((c) => c.name)).not.toContain('voxq_session');
+
+    // Signed in elsewhere with a key the console cannot use: the sign-in page, naming the scope (403).
+    const login = await h.fetch('/login', { json: { key: await h.key('board:read', 'turns:read') } });
+    const cookie = login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const refused = await h.fetch('/console', { headers: { cookie } });
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).toContain('turns:write');
+    // Only the console's own files are served.
+    expect((await h.fetch('/console/assets/main.js')).headers.get('content-type')).toContain('text/javascript');
+    expect((await h.fetch('/console/vendor/ort/ort-wasm-simd-threaded.wasm', { method: 'HEAD' })).headers.get('content-type')).toBe('application/wasm');
+    for (const path of ['/console/assets/nope.js', '/console/assets/..%2F..%2Fpackage.json', '/console/vendor/vad/package.json', '/console/vendor/ort/ort.node.min.js']) {
+      expect((await h.fetch(path)).status, path).toBe(404);
+    }
     await context.close();
   });
 
@@ -231,6 +244,10 @@ describe('the voice console', () => {
     await page.selectOption('#ui-lang', 'en');
     await page.getByRole('button', { name: 'Hold to talk (space)' }).waitFor();
     expect(await page.getAttribute('html', 'lang')).toBe('en');
+    // Signing out ends the sign-in: the console is the sign-in page again.
+    await Promise.all([page.waitForURL(/\/console$/), page.getByRole('button', { name: 'Sign out' }).click()]);
+    await page.locator('#key').waitFor();
+    expect((await context.cookies(h.url)).map((c) => c.name)).not.toContain('voxq_session');
     await context.close();
   });
 
