@@ -138,6 +138,10 @@ describe('the voice console', () => {
     const refused = await h.fetch('/console', { headers: { cookie } });
     expect(refused.status).toBe(403);
     expect(await refused.text()).toContain('turns:write');
+    // The console itself may reach this server only (its Content-Security-Policy).
+    const consolePage = await h.fetch('/console', { key: writer });
+    expect(consolePage.status).toBe(200);
+    expect(consolePage.headers.get('content-security-policy')).toContain("connect-src 'self'");
     // Only the console's own files are served.
     expect((await h.fetch('/console/assets/main.js')).headers.get('content-type')).toContain('text/javascript');
     expect((await h.fetch('/console/vendor/ort/ort-wasm-simd-threaded.wasm', { method: 'HEAD' })).headers.get('content-type')).toBe('application/wasm');
@@ -310,5 +314,6 @@ describe('the voice console', () => {
     const origin = new URL(h.url).origin;
     expect(requested.filter((url) => !url.startsWith(origin) && !url.startsWith('data:') && !url.startsWith('blob:'))).toEqual([]);
     expect(consoleLines.join('\n')).not.toContain(writer.slice(22));
+    expect(consoleLines.filter((line) => line.includes('Content Security Policy'))).toEqual([]);
   });
 });

@@ -2,8 +2,8 @@
 // the sign-in page — 200 whatever the Accept header, going on to /console; signed in with a key
 // lacking turns:read or turns:write, the same page saying which (403); otherwise the console.
 // Its files (console-assets.ts) are open, like any page's scripts: they hold nothing secret.
-import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { Authenticator } from './auth.js';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Authenticator, Caller } from './auth.js';
 import { CONSOLE_PATH } from './board-paths.js';
 import { type ConsoleAssetGroup, ConsoleAssets } from './console-assets.js';
 import { consolePage } from './console-page.js';
@@ -12,6 +12,23 @@ import { HttpError } from './http-errors.js';
 import { loginPage } from './login-page.js';
 
 const HTML = 'text/html; charset=utf-8';
+/**
+ * The console talks to this server only: scripts, requests, the VAD's model and WebAssembly (which
+ * onnxruntime-web compiles: 'wasm-unsafe-eval') all come from here, and no other site may frame it.
+ */
+const CONSOLE_CSP = [
+  "default-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
+  "connect-src 'self'",
+  "worker-src 'self' blob:",
+  "media-src 'self' blob:",
+  "img-src 'self' data:",
+  "style-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
 
 export interface ConsoleRoutesOptions {
   auth: Authenticator;
@@ -22,29 +39,33 @@ export function registerConsoleRoutes(app: FastifyInstance, options: ConsoleRout
   const assets = new ConsoleAssets();
   const page = consolePage({ hasVad: assets.hasVad, ...(options.traceUrlTemplate ? { traceUrlTemplate: options.traceUrlTemplate } : {}) });
 
-  const serveConsole = async (request: Parameters<Authenticator['authenticate']>[0], reply: FastifyReply) => {
+  app.get(CONSOLE_PATH, async (request, reply) => {
     void reply.header('cache-control', 'no-store').header('x-frame-options', 'DENY').type(HTML);
-    if (!options.auth.presentsCredentials(request)) return reply.send(loginPage({ next: CONSOLE_PATH }));
-    let caller;
-    try {
-      caller = await options.auth.authenticate(request);
-    } catch (error) {
-      if (error instanceof HttpError && error.statusCode === 401) return reply.send(loginPage({ next: CONSOLE_PATH }));
-      throw error;
-    }
+    const caller = await signedIn(options.auth, request);
+    if (!caller) return reply.send(loginPage({ next: CONSOLE_PATH }));
     const lacking = missingConsoleScopes(caller.record);
     if (lacking.length > 0) return reply.status(403).send(loginPage({ next: CONSOLE_PATH, problem: consoleScopeProblem(lacking) }));
-    return reply.send(page);
-  };
-  app.get(CONSOLE_PATH, serveConsole);
+    return reply.header('content-security-policy', CONSOLE_CSP).send(page);
+  });
 
-  const serveAsset = (group: ConsoleAssetGroup) => async (request: { params: unknown }, reply: FastifyReply) => {
-    const { file } = request.params as { file: string };
+  const serveAsset = (group: ConsoleAssetGroup) => async (request: FastifyRequest<{ Params: { file: string } }>, reply: FastifyReply) => {
+    const { file } = request.params;
     const asset = await assets.get(group, file);
     if (!asset) throw new HttpError(404, 'not_found', `no console file ${file}`);
     return reply.type(asset.contentType).header('cache-control', group === 'assets' ? 'no-cache' : 'public, max-age=86400').send(asset.bytes);
   };
-  app.get(`${CONSOLE_PATH}/assets/:file`, serveAsset('assets'));
-  app.get(`${CONSOLE_PATH}/vendor/vad/:file`, serveAsset('vad'));
-  app.get(`${CONSOLE_PATH}/vendor/ort/:file`, serveAsset('ort'));
+  app.get<{ Params: { file: string } }>(`${CONSOLE_PATH}/assets/:file`, serveAsset('assets'));
+  app.get<{ Params: { file: string } }>(`${CONSOLE_PATH}/vendor/vad/:file`, serveAsset('vad'));
+  app.get<{ Params: { file: string } }>(`${CONSOLE_PATH}/vendor/ort/:file`, serveAsset('ort'));
+}
+
+/** The caller of a request with a live sign-in (or bearer key); undefined when none holds (401). */
+async function signedIn(auth: Authenticator, request: FastifyRequest): Promise<Caller | undefined> {
+  if (!auth.presentsCredentials(request)) return undefined;
+  try {
+    return await auth.authenticate(request);
+  } catch (error) {
+    if (error instanceof HttpError && error.statusCode === 401) return undefined;
+    throw error;
+  }
 }
