@@ -277,9 +277,18 @@ $('hands-free').addEventListener('change', (event) => void toggleHandsFree(event
 
 // ---- hands-free ----
 
+/** Hands-free on: no push-to-talk button, and the hint says how hands-free works. */
+function showMode(handsFreeOn) {
+  $('talk').disabled = handsFreeOn;
+  const hint = document.querySelector('.hint');
+  hint.dataset.i18n = handsFreeOn ? 'hintHandsFree' : 'hint';
+  hint.textContent = t(hint.dataset.i18n);
+}
+
 async function toggleHandsFree(on) {
   if (!on) {
     await handsFree?.pause();
+    showMode(false);
     setState('idle');
     return;
   }
@@ -315,6 +324,7 @@ async function toggleHandsFree(on) {
   });
   try {
     await handsFree.start();
+    showMode(true);
     record('vad-ready');
     setState('idle');
   } catch (error) {
