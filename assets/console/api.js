@@ -35,7 +35,7 @@ async function call(method, path, body) {
 
 export const api = {
   stages: () => call('GET', '/v1/stages'),
-  createSession: () => call('POST', '/v1/sessions', { userId: 'console', metadata: { client: 'voxq-console' } }),
+  createSession: (userId) => call('POST', '/v1/sessions', { userId, metadata: { client: 'voxq-console' } }),
   messages: (sessionId) => call('GET', `/v1/sessions/${encodeURIComponent(sessionId)}/messages?limit=200`),
   cancel: (sessionId, playedMs) => call('POST', `/v1/sessions/${encodeURIComponent(sessionId)}/cancel`, { playedMs: Math.max(0, Math.round(playedMs)) }),
   /** An audio turn: the WAV plus its options; 202 with the turn id (and its trace id when traced). */

@@ -75,7 +75,7 @@ async function loadStages() {
 
 async function newSession() {
   if (current) interrupt('new-session');
-  const session = await api.createSession();
+  const session = await api.createSession(settings.userId);
   sessionId = session.sessionId;
   current = undefined;
   history.replaceChildren();

@@ -33,6 +33,7 @@ interface LogEntry {
   state?: string;
   cancelled?: boolean;
   reason?: string;
+  sessionId?: string;
 }
 
 let h: ApiHarness;
@@ -148,6 +149,17 @@ describe('the voice console', () => {
     for (const path of ['/console/assets/nope.js', '/console/assets/..%2F..%2Fpackage.json', '/console/vendor/vad/package.json', '/console/vendor/ort/ort.node.min.js']) {
       expect((await h.fetch(path)).status, path).toBe(404);
     }
+    await context.close();
+  });
+
+  it('a key bound to one user: the console’s sessions are that user’s', async () => {
+    const { key } = await h.api.keys.create({ scopes: ['turns:read', 'turns:write'], binding: { userId: 'ana' } });
+    const { context, page } = await newPage();
+    await signIn(page, key);
+    const sessionId = (await pageLog(page)).find((e) => e.kind === 'session')?.sessionId ?? '';
+    const session = (await (await h.fetch(`/v1/sessions/${sessionId}`, { key: writer })).json()) as { userId: string };
+    expect(session.userId).toBe('ana');
+    expect(await page.locator('.notice').count()).toBe(0);
     await context.close();
   });
 

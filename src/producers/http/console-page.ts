@@ -8,6 +8,8 @@ export interface ConsolePageOptions {
   traceUrlTemplate?: string;
   /** The browser VAD's files are installed (hands-free mode). */
   hasVad: boolean;
+  /** A key bound to one user creates sessions for that user only: the page's sessions are theirs. */
+  userId?: string;
 }
 
 /** JSON inside a <script> element: `<` escaped so no value can close it. */
@@ -20,6 +22,7 @@ export function consolePage(options: ConsolePageOptions): string {
       ? { script: `${CONSOLE_PATH}/vendor/vad/bundle.min.js`, ortScript: `${CONSOLE_PATH}/vendor/ort/ort.wasm.min.js`, baseAssetPath: `${CONSOLE_PATH}/vendor/vad/`, onnxWASMBasePath: `${CONSOLE_PATH}/vendor/ort/` }
       : null,
     bargeInMinSpeechMs: 300,
+    userId: options.userId ?? 'console',
   };
   const assets = `${CONSOLE_PATH}/assets`;
   return `<!doctype html>

@@ -37,7 +37,8 @@ export interface ConsoleRoutesOptions {
 
 export function registerConsoleRoutes(app: FastifyInstance, options: ConsoleRoutesOptions): void {
   const assets = new ConsoleAssets();
-  const page = consolePage({ hasVad: assets.hasVad, ...(options.traceUrlTemplate ? { traceUrlTemplate: options.traceUrlTemplate } : {}) });
+  const pageOptions = { hasVad: assets.hasVad, ...(options.traceUrlTemplate ? { traceUrlTemplate: options.traceUrlTemplate } : {}) };
+  const page = consolePage(pageOptions);
 
   app.get(CONSOLE_PATH, async (request, reply) => {
     void reply.header('cache-control', 'no-store').header('x-frame-options', 'DENY').type(HTML);
@@ -45,7 +46,8 @@ export function registerConsoleRoutes(app: FastifyInstance, options: ConsoleRout
     if (!caller) return reply.send(loginPage({ next: CONSOLE_PATH }));
     const lacking = missingConsoleScopes(caller.record);
     if (lacking.length > 0) return reply.status(403).send(loginPage({ next: CONSOLE_PATH, problem: consoleScopeProblem(lacking) }));
-    return reply.header('content-security-policy', CONSOLE_CSP).send(page);
+    const userId = caller.record.binding?.userId;
+    return reply.header('content-security-policy', CONSOLE_CSP).send(userId === undefined ? page : consolePage({ ...pageOptions, userId }));
   });
 
   const serveAsset = (group: ConsoleAssetGroup) => async (request: FastifyRequest<{ Params: { file: string } }>, reply: FastifyReply) => {
