@@ -1,6 +1,7 @@
 // Redis connections. BullMQ workers need `maxRetriesPerRequest: null` (they block on Redis
 // and must ride out a restart); producers fail fast instead so a caller hears of a dead Redis.
 import { Redis, type RedisOptions } from 'ioredis';
+import { ConfigError } from './errors.js';
 
 export type RedisRole = 'worker' | 'producer' | 'subscriber';
 
@@ -22,6 +23,38 @@ export function createRedis(url: string, role: RedisRole, name?: string, extra: 
     process.emitWarning(`voxq: Redis connection ${name ?? role} failed: ${error.message} (reconnecting)`, { code: 'VOXQ_REDIS' });
   });
   return redis;
+}
+
+/** Redis's answers to a wrong or missing password: a setting to fix, not an outage to wait out. */
+export function isRedisAuthError(error: unknown): boolean {
+  return error instanceof Error && /^(WRONGPASS|NOAUTH)\b|invalid password|invalid username-password/i.test(error.message);
+}
+
+/**
+ * Resolves once the connection is ready; rejects with ConfigError `redis_auth_failed` when Redis
+ * refuses its password (ioredis would retry it forever, and every call would wait). Any other
+ * failure is left to the outage handling: after `waitMs` without an answer this resolves anyway.
+ */
+export async function checkRedisAuth(redis: Redis, waitMs = 5000): Promise<void> {
+  if (redis.status === 'ready') return;
+  await new Promise<void>((resolve, reject) => {
+    const done = (error?: Error) => {
+      clearTimeout(timer);
+      redis.off('ready', onReady);
+      redis.off('error', onError);
+      if (error) reject(error);
+      else resolve();
+    };
+    const onReady = () => done();
+    const onError = (error: Error) => {
+      if (!isRedisAuthError(error)) return;
+      redis.disconnect();
+      done(new ConfigError('redis_auth_failed', `Redis refused the credentials in REDIS_URL (${error.message.split('.')[0]}): set the right password (redis://:PASSWORD@host:port, or user:password@)`));
+    };
+    const timer = setTimeout(() => done(), waitMs);
+    redis.on('ready', onReady);
+    redis.on('error', onError);
+  });
 }
 
 /**

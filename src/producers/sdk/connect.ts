@@ -2,7 +2,7 @@
 // stores. Everything it opens, client.close() closes.
 import { loadConfig, requireMongoUrl, type Config } from '../../shared/config.js';
 import { StageQueues } from '../../shared/queues.js';
-import { closeRedis, createRedis } from '../../shared/redis.js';
+import { checkRedisAuth, closeRedis, createRedis } from '../../shared/redis.js';
 import { openMongoStores } from '../../shared/store/mongo-stores.js';
 import type { StoreSet } from '../../shared/store/store-set.js';
 import type { TracingHandle } from '../../shared/telemetry/tracing.js';
@@ -24,6 +24,14 @@ export async function connect(options: ConnectOptions = {}): Promise<VoxqClient>
   const producer = createRedis(config.REDIS_URL, 'producer', 'voxq-sdk');
   // TurnLogReader reissues a read lost to a reconnect itself (a resent one would block under an id it cannot know).
   const subscriber = createRedis(config.REDIS_URL, 'subscriber', 'voxq-sdk-events', { autoResendUnfulfilledCommands: false });
+  try {
+    // A refused password fails here, with a code, instead of every call waiting on reconnects.
+    await checkRedisAuth(producer);
+  } catch (error) {
+    subscriber.disconnect();
+    if (!options.stores) await stores.close();
+    throw error;
+  }
   const queues = new StageQueues({
     connection: producer,
     prefix: config.VOXQ_PREFIX,
