@@ -192,8 +192,8 @@ function traceUrl(turn) {
 }
 
 player.addEventListener('chunkstart', (event) => {
-  const { index, at } = event.detail;
-  record('chunk-start', { index, turnId: current?.turnId });
+  const { index, at, seamless } = event.detail;
+  record('chunk-start', { index, seamless, turnId: current?.turnId });
   if (current && current.firstAudioAt === undefined) {
     current.firstAudioAt = at;
     record('speech-to-audio', { ms: at - current.speechEndAt, turnId: current.turnId });

@@ -98,7 +98,9 @@ export class Player extends EventTarget {
   schedule(index, buffer) {
     const context = this.context;
     const now = context.currentTime;
-    const startAt = this.endAt > now + 0.005 ? this.endAt : now + JITTER_S;
+    // Right after the chunk before it (gap-free), unless the audio ran dry: then after the jitter buffer.
+    const seamless = this.endAt > now + 0.005;
+    const startAt = seamless ? this.endAt : now + JITTER_S;
     const source = context.createBufferSource();
     source.buffer = buffer;
     source.connect(context.destination);
@@ -109,7 +111,7 @@ export class Player extends EventTarget {
     // performance.now() of the chunk's first sample, for the page's timings.
     const startsInMs = (startAt - now) * 1000;
     const wallStart = performance.now() + startsInMs;
-    this.timers.push(setTimeout(() => this.dispatchEvent(new CustomEvent('chunkstart', { detail: { index, at: wallStart } })), startsInMs));
+    this.timers.push(setTimeout(() => this.dispatchEvent(new CustomEvent('chunkstart', { detail: { index, at: wallStart, seamless } })), startsInMs));
     source.onended = () => {
       if (chunk.ended) return;
       chunk.ended = true;

@@ -34,6 +34,7 @@ interface LogEntry {
   cancelled?: boolean;
   reason?: string;
   sessionId?: string;
+  seamless?: boolean;
 }
 
 let h: ApiHarness;
@@ -187,6 +188,8 @@ describe('the voice console', () => {
     expect(firstAudio).toBeGreaterThanOrEqual(0);
     expect(firstAudio, 'the first chunk plays before the end event arrives').toBeLessThan(end);
     expect(log.filter((e) => e.kind === 'chunk-start').map((e) => e.index)).toEqual([0, 1, 2, 3]);
+    // Each later chunk was scheduled to start exactly where the one before it ends (it arrived before that: no gap).
+    expect(log.filter((e) => e.kind === 'chunk-start').map((e) => e.seamless)).toEqual([false, true, true, true]);
     expect(log.find((e) => e.kind === 'event' && e.type === 'end')?.status).toBe('completed');
     expect(Number(await item.getAttribute('data-speech-to-audio-ms'))).toBeGreaterThan(0);
     expect(await item.locator('a.trace').getAttribute('href')).toBe(TRACE_TEMPLATE.replace('{turnId}', turnId));
