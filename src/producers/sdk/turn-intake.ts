@@ -136,8 +136,9 @@ export class TurnIntake {
       this.checkSame(ref.turnId, stored.requestHash ?? null, fingerprint, stored.sessionId !== ref.sessionId);
       if (isFinalStatus(stored.status)) return true;
     }
-    const { ended, endDetail } = await this.deps.live.load(ref);
-    if (ended === null) return false;
+    const { turn: live, ended, endDetail, pending } = await this.deps.live.load(ref);
+    // Running, and confirmed by the try that wrote it: nothing to write again (a job re-added now could run a stage twice).
+    if (ended === null) return stored !== null && live !== null && !pending;
     if (ended === 'failed' && endDetail !== null && turnErrorSchema.safeParse(JSON.parse(endDetail)).data?.code === NOT_ACCEPTED) {
       await this.deps.live.discard(ref);
       return false;
