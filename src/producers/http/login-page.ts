@@ -18,7 +18,8 @@ create one with <code>voxq keys create --scopes board:read</code>. The key stays
   pt: {
     title: 'voxq · console de voz · entrar',
     intro: `Entre com uma chave de API que tenha <code>turns:read</code> e <code>turns:write</code>
-(crie uma com <code>voxq keys create --scopes turns:read,turns:write</code>). A chave fica aqui: o navegador recebe um cookie de sessão, nunca a chave.`,
+(crie uma com <code>voxq keys create --scopes turns:read,turns:write</code>). A chave fica aqui: o navegador recebe um cookie de sessão, nunca a chave.</p>
+<p lang="en">English: sign in with an API key that has <code>turns:read</code> and <code>turns:write</code>; the browser gets a session cookie, never the key. The console has an English mode.`,
     label: 'Chave de API',
     submit: 'Entrar',
   },
