@@ -38,6 +38,8 @@ export const api = {
   createSession: (userId) => call('POST', '/v1/sessions', { userId, metadata: { client: 'voxq-console' } }),
   messages: (sessionId) => call('GET', `/v1/sessions/${encodeURIComponent(sessionId)}/messages?limit=200`),
   cancel: (sessionId, playedMs) => call('POST', `/v1/sessions/${encodeURIComponent(sessionId)}/cancel`, { playedMs: Math.max(0, Math.round(playedMs)) }),
+  /** The user stopped listening to a turn that already ended on the server: its stored reply is cut there. */
+  heard: (turnId, playedMs) => call('POST', `/v1/turns/${encodeURIComponent(turnId)}/heard`, { playedMs: Math.max(0, Math.round(playedMs)) }),
   /** An audio turn: the WAV plus its options; 202 with the turn id (and its trace id when traced). */
   submitAudio: (sessionId, wav, options) => {
     const form = new FormData();

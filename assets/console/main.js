@@ -219,8 +219,13 @@ function interrupt(reason) {
   record('stopped', { playedMs, reason, turnId: turn.turnId, outputLatencyMs: player.outputLatencyMs() });
   setState('interrupted');
   if (serverDone) {
-    // The turn had ended on the server; only its playback is cut here.
+    // The turn had ended on the server (its audio all synthesized, still playing): its stored reply is cut where playback stopped.
     turn.view.end({ status: 'interrupted', heardText: heardLocally(turn, playedMs), playedMs });
+    api
+      .heard(turn.turnId, playedMs)
+      .then((answer) => record('heard', { playedMs, cut: answer.cut, turnId: turn.turnId }))
+      .catch(apiProblem);
+    return true;
   }
   api
     .cancel(sessionId, playedMs)

@@ -45,6 +45,21 @@ export function describeConversationStoreContract(name: string, make: () => Prom
       expect((await store.history(kept)).length).toBe(2);
     });
 
+    it('cuts a stored reply to what was heard (metadata merged), removes one of which nothing was heard, and says when there is none', async () => {
+      const sessionId = newSessionId();
+      const turnId = newTurnId();
+      await store.saveMessage({ sessionId, role: 'user', content: 'Conte uma história.', messageId: messageId(turnId, 'user'), turnId });
+      await store.saveMessage({ sessionId, role: 'assistant', content: 'Era uma vez um rei. Ele tinha três filhas.', metadata: { voiceUsed: 'pf_dora' }, messageId: messageId(turnId, 'assistant'), turnId });
+      expect(await store.cutMessage(messageId(turnId, 'assistant'), 'Era uma vez um rei.', { interrupted: true, playedMs: 1200 })).toBe(true);
+      const [user, reply] = await store.history(sessionId);
+      expect(user?.content).toBe('Conte uma história.');
+      expect(reply).toMatchObject({ role: 'assistant', content: 'Era uma vez um rei.', metadata: { voiceUsed: 'pf_dora', interrupted: true, playedMs: 1200 }, turnId });
+      expect(await store.cutMessage(messageId(turnId, 'assistant'), '', { interrupted: true })).toBe(true);
+      expect((await store.history(sessionId)).map((m) => m.role)).toEqual(['user']);
+      expect(await store.statistics(sessionId)).toMatchObject({ messageCount: 1, userMessageCount: 1, assistantMessageCount: 0 });
+      expect(await store.cutMessage(messageId(turnId, 'assistant'), 'x', {})).toBe(false);
+    });
+
     it('saves a message and returns it as stored', async () => {
       const sessionId = newSessionId();
       const before = Date.now();

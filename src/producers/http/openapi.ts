@@ -7,6 +7,8 @@ import {
   audioTurnFormSchema,
   cancelBodySchema,
   cancelViewSchema,
+  heardBodySchema,
+  heardViewSchema,
   createSessionBodySchema,
   errorBodySchema,
   messagesViewSchema,
@@ -185,6 +187,24 @@ export function openApiDocument(): Json {
             '400': error('bad turn id or Last-Event-ID (code invalid_input)'),
             '404': error('no such turn'),
             '503': error('the API is shutting down (code shutting_down): reconnect, to another instance, with Last-Event-ID'),
+            ...authErrors,
+          },
+        },
+      },
+      [`${API_PREFIX}/turns/{turnId}/heard`]: {
+        post: {
+          summary: 'the user stopped listening to the reply after playedMs: the history keeps what was heard',
+          description:
+            "A running turn is cancelled there (as POST /v1/sessions/{id}/cancel with playedMs). A completed one — its audio all synthesized before the user stopped listening — has its stored reply cut at the last word played and marked interrupted (removed when nothing was heard); the session's next turn sees it cut",
+          parameters: [turnId],
+          ...secured('turns:write'),
+          requestBody: { required: true, content: json(heardBodySchema, 'input') },
+          responses: {
+            '200': { description: 'cut: true when the reply was cut or the turn cancelled; false when all of it had been played, or the turn failed or was interrupted', content: json(heardViewSchema) },
+            '400': error('bad turn id or playedMs (code invalid_input)'),
+            '404': error('no such turn (code turn_not_found)'),
+            '415': error('not JSON'),
+            ...slowBody,
             ...authErrors,
           },
         },

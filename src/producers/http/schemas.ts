@@ -42,6 +42,9 @@ export const cancelBodySchema = z.strictObject({
   playedMs: z.number().nonnegative().max(24 * 3600 * 1000).optional(),
 });
 export const cancelViewSchema = z.object({ cancelled: z.boolean() });
+/** POST /v1/turns/{id}/heard: how much of the reply's audio the client played. */
+export const heardBodySchema = z.strictObject({ playedMs: z.number().nonnegative().max(24 * 3600 * 1000) });
+export const heardViewSchema = z.object({ cut: z.boolean() });
 export const sentenceParamsSchema = z.strictObject({ turnId: turnIdSchema, index: z.coerce.number().int().min(0).max(10_000) });
 
 /** POST /v1/turns as JSON: a text turn. */

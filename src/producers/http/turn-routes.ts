@@ -15,7 +15,7 @@ import { HttpError } from './http-errors.js';
 import type { KeyQuotas, TurnState } from './key-quotas.js';
 import type { SessionAccess } from './session-access.js';
 import type { UploadSlots } from './upload-slots.js';
-import { API_PREFIX, audioTurnFieldsSchema, sentenceParamsSchema, textTurnBodySchema, turnLinks, turnParamsSchema, turnView, waitQuerySchema } from './schemas.js';
+import { API_PREFIX, audioTurnFieldsSchema, heardBodySchema, sentenceParamsSchema, textTurnBodySchema, turnLinks, turnParamsSchema, turnView, waitQuerySchema } from './schemas.js';
 import { parseInput } from './validate.js';
 
 const AUDIO_FIELD = 'audio';
@@ -73,6 +73,14 @@ export function registerTurnRoutes(app: FastifyInstance, client: VoxqClient, acc
       if (!(error instanceof TurnFailedError) && !(error instanceof TurnInterruptedError) && !(error instanceof TimeoutError)) throw error;
     }
     return turnView(await client.getTurn(turnId));
+  });
+
+  // The user stopped listening: a running turn is cancelled there, a completed one's stored reply cut to what was heard.
+  app.post(`${API_PREFIX}/turns/:turnId/heard`, { config: { scope: 'turns:write' } }, async (request) => {
+    const { turnId } = parseInput(turnParamsSchema, request.params, 'turn id');
+    await access.turn(callerOf(request).record, turnId);
+    const { playedMs } = parseInput(heardBodySchema, request.body ?? {}, 'heard');
+    return { cut: await client.replyHeard(turnId, { playedMs }) };
   });
 
   app.get(`${API_PREFIX}/turns/:turnId/audio`, { config: { scope: 'turns:read' } }, async (request, reply) => {

@@ -14,7 +14,8 @@ import type { AudioFormat } from '../../shared/ports/audio.js';
 import type { ConversationStatistics, StoredMessage } from '../../shared/ports/conversation-store.js';
 import type { StageQueues } from '../../shared/queues.js';
 import type { StoreSet } from '../../shared/store/store-set.js';
-import { checkSessionId, checkTurnId } from '../../shared/contracts/ids.js';
+import { checkSessionId, checkTurnId, messageId } from '../../shared/contracts/ids.js';
+import { heardReply } from '../../shared/live/heard.js';
 import { checkSessionRequest } from '../../shared/contracts/session-request.js';
 import { CancelPublisher } from '../../shared/live/cancel-bus.js';
 import { sessionKeys } from '../../shared/live/live-keys.js';
@@ -267,6 +268,36 @@ export class VoxqClient {
       checkTurnId(ref.turnId);
       checkSessionId(ref.sessionId);
       return this.ender.interrupt(ref, checkPlayedMs(options.playedMs));
+    });
+  }
+
+  /**
+   * The user stopped listening to a turn's reply after `playedMs` of its audio. A turn still
+   * running is cancelled there (as cancelTurn). A completed one — its audio was all synthesized
+   * before the user stopped listening, the usual case with fast TTS — keeps only what was heard:
+   * its stored reply is cut at the last word played and marked `interrupted` (removed when
+   * nothing was heard), and the session's next turn sees it cut. True when something was cut or
+   * cancelled; false when the whole reply had been played, or the turn failed or was interrupted.
+   */
+  async replyHeard(turnId: string, options: { playedMs: number }): Promise<boolean> {
+    return withOutageErrors(async () => {
+      checkTurnId(turnId);
+      const playedMs = checkPlayedMs(options.playedMs);
+      if (playedMs === undefined) throw new InputError('invalid_played_ms', 'playedMs is required: how much of the reply audio was played, in ms');
+      const turn = await this.getTurn(turnId);
+      const ref = { turnId, sessionId: turn.sessionId };
+      if (turn.status === 'queued' || turn.status === 'running') return this.ender.interrupt(ref, playedMs);
+      const reply = turn.stages.llm?.output.text;
+      const audio = turn.stages.tts?.output.audio;
+      if (turn.status !== 'completed' || reply === undefined || audio === undefined) return false;
+      // The sentences' own durations while the turn's log lasts; after it, the reply as one piece.
+      const live = (await this.live.heardSoFar(ref)).sentences;
+      const sentences = live.length > 0 ? live : [{ index: 0, text: reply, durationMs: audio.durationMs }];
+      if (playedMs >= sentences.reduce((total, s) => total + s.durationMs, 0)) return false;
+      const heard = heardReply(sentences, { playedMs, readIndex: -1 });
+      const cut = await this.deps.stores.conversations.cutMessage(messageId(turnId, 'assistant'), heard.text, { interrupted: true, playedMs });
+      await this.context.drop(turn.sessionId);
+      return cut;
     });
   }
 

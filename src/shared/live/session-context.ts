@@ -33,6 +33,11 @@ export class SessionContextCache {
     await this.redis.multi().del(key).rpush(key, HEAD, ...recent).pexpire(key, this.options.ttlMs).exec();
   }
 
+  /** Forgets the cached context (a stored message changed): the next reader fills it from MongoDB. */
+  async drop(sessionId: string): Promise<void> {
+    await this.redis.del(this.key(sessionId));
+  }
+
   /** Appends a turn's messages when the context is cached (else the next reader fills it from MongoDB). */
   async append(sessionId: string, messages: readonly ChatMessage[]): Promise<void> {
     if (messages.length === 0) return;

@@ -40,8 +40,14 @@ export interface ConversationStore {
   statistics(sessionId: string): Promise<ConversationStatistics>;
   /** Removes every message of the session (a person's data deleted); how many there were. Idempotent. */
   deleteSession(sessionId: string): Promise<number>;
+  /**
+   * Cuts a stored reply to what the user heard: its content becomes `content` and `metadata` is
+   * merged into its own; an empty `content` removes the message (nothing was heard). False when
+   * there is no such message.
+   */
+  cutMessage(messageId: string, content: string, metadata: Record<string, unknown>): Promise<boolean>;
 }
 
 export function isConversationStore(value: unknown): value is ConversationStore {
-  return hasMethods(value, ['saveMessage', 'history', 'statistics', 'deleteSession']);
+  return hasMethods(value, ['saveMessage', 'history', 'statistics', 'deleteSession', 'cutMessage']);
 }

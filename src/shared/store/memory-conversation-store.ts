@@ -66,6 +66,24 @@ export class MemoryConversationStore implements ConversationStore {
     });
   }
 
+  cutMessage(messageId: string, content: string, metadata: Record<string, unknown>): Promise<boolean> {
+    const stored = this.byId.get(messageId);
+    const log = stored ? this.bySession.get(stored.sessionId) : undefined;
+    if (!stored || !log) return Promise.resolve(false);
+    const index = log.messages.indexOf(stored);
+    if (content === '') {
+      log.messages.splice(index, 1);
+      this.byId.delete(messageId);
+      if (stored.role === 'user') log.userCount -= 1;
+      else log.assistantCount -= 1;
+      return Promise.resolve(true);
+    }
+    const cut: StoredMessage = { ...stored, content, metadata: deepFreeze(structuredClone({ ...stored.metadata, ...metadata })) };
+    log.messages[index] = cut;
+    this.byId.set(messageId, cut);
+    return Promise.resolve(true);
+  }
+
   history(sessionId: string, options: { limit?: number } = {}): Promise<StoredMessage[]> {
     return settle(() => {
       const limit = normalizeLimit(options.limit, DEFAULT_HISTORY_LIMIT);

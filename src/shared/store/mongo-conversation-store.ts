@@ -79,6 +79,14 @@ export class MongoConversationStore implements ConversationStore {
     return (await this.messages.deleteMany({ sessionId })).deletedCount;
   }
 
+  async cutMessage(messageId: string, content: string, metadata: Record<string, unknown>): Promise<boolean> {
+    if (content === '') return (await this.messages.deleteOne({ _id: messageId })).deletedCount === 1;
+    // By `_id` alone (FerretDB v1 scans the collection for any other filter); metadata merged key by key.
+    const set: Record<string, unknown> = { content };
+    for (const [key, value] of Object.entries(metadata)) set[`metadata.${key}`] = value;
+    return (await this.messages.updateOne({ _id: messageId }, { $set: set })).matchedCount === 1;
+  }
+
   async statistics(sessionId: string): Promise<ConversationStatistics> {
     // $group with $sum only: FerretDB v1 implements no other accumulator ($min, $max, $avg).
     const [groups, first, last] = await Promise.all([
