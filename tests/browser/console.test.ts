@@ -244,6 +244,32 @@ describe('the voice console', () => {
     await context.close();
   });
 
+  it('Esc after the turn completed on the server, while its reply still plays: the stored history is cut where playback stopped', async () => {
+    const { context, page } = await newPage();
+    await signIn(page, writer);
+    const turnId = await speak(page);
+    // The whole reply is synthesized (its end event is in) before its last chunk has started playing.
+    await page.waitForFunction(
+      (id) => (globalThis as unknown as { voxqConsole: { log: LogEntry[] } }).voxqConsole.log.some((e) => e.kind === 'event' && e.type === 'end' && e.turnId === id),
+      turnId,
+    );
+    const before = await pageLog(page);
+    expect(before.some((e) => e.kind === 'chunk-start' && e.turnId === turnId && e.index === REPLY.length - 1), 'the last chunk has not started yet').toBe(false);
+    await page.keyboard.press('Escape');
+    await page.waitForFunction(() => (globalThis as unknown as { voxqConsole: { log: (LogEntry & { cut?: boolean })[] } }).voxqConsole.log.some((e) => e.kind === 'heard'));
+    const log = (await pageLog(page)) as (LogEntry & { cut?: boolean })[];
+    const heardEntry = log.find((e) => e.kind === 'heard' && e.turnId === turnId);
+    expect(heardEntry?.cut).toBe(true);
+    const turn = (await (await h.fetch(`/v1/turns/${turnId}`, { key: writer })).json()) as { status: string; sessionId: string };
+    expect(turn.status).toBe('completed');
+    const { messages } = (await (await h.fetch(`/v1/sessions/${turn.sessionId}/messages`, { key: writer })).json()) as { messages: { role: string; content: string; interrupted?: boolean }[] };
+    const reply = messages.filter((m) => m.role === 'assistant').at(-1);
+    expect(REPLY.join(' ').startsWith(reply?.content ?? 'none')).toBe(true);
+    expect(reply?.content.length).toBeLessThan(REPLY.join(' ').length);
+    expect(reply?.interrupted).toBe(true);
+    await context.close();
+  });
+
   it('says clearly when the microphone is refused or no worker serves a stage; English on request', async () => {
     const { context, page } = await newPage();
     await context.addInitScript('navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException("Permission denied", "NotAllowedError"));');

@@ -131,7 +131,15 @@ export const turnAcceptedSchema = z.object({
 });
 
 export const messagesViewSchema = z.object({
-  messages: z.array(z.object({ messageId: z.string(), role: z.enum(['user', 'assistant']), content: z.string(), createdAt: z.iso.datetime() })),
+  messages: z.array(
+    z.object({
+      messageId: z.string(),
+      role: z.enum(['user', 'assistant']),
+      content: z.string(),
+      interrupted: z.boolean().optional().meta({ description: 'true: a reply kept only as far as the user heard it' }),
+      createdAt: z.iso.datetime(),
+    }),
+  ),
 });
 
 export const statisticsViewSchema = z.record(z.string(), z.unknown());
@@ -217,7 +225,13 @@ function pick(audio: { mimeType: string; sizeBytes: number; durationMs: number }
 
 export function messagesView(messages: StoredMessage[]): z.infer<typeof messagesViewSchema> {
   return {
-    messages: messages.map((m) => ({ messageId: m.messageId, role: m.role, content: m.content, createdAt: m.createdAt.toISOString() })),
+    messages: messages.map((m) => ({
+      messageId: m.messageId,
+      role: m.role,
+      content: m.content,
+      ...(m.metadata.interrupted === true ? { interrupted: true } : {}),
+      createdAt: m.createdAt.toISOString(),
+    })),
   };
 }
 
