@@ -2,7 +2,7 @@
 // the Groq stand-in): a folder that is missing, a file, an --out that is a file; Ctrl-C from a
 // terminal early in the run (the whole process group gets SIGINT, ffprobe included); and a folder
 // and a file the user may not read, for real, run as a user without the permission.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -116,10 +116,15 @@ describe('voxq transcribe, interrupted and unreadable', () => {
     }
   });
 
-  // As root every file is readable, so the run drops to `nobody` (setpriv) to meet EACCES for real.
+  // As root every file is readable, so the run drops to `nobody` (setpriv) to meet EACCES for real —
+  // when `nobody` can run voxq from this checkout at all (a clone in a private folder, say, it cannot).
   const root = process.getuid?.() === 0;
   const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
-  it.skipIf(root && !setpriv)('a folder and a file it may not read fail alone, EACCES in words; the rest is transcribed', { timeout: 120_000 }, async () => {
+  const nobodyCanRun =
+    !root ||
+    (setpriv !== undefined &&
+      spawnSync(setpriv, ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', `require('fs').accessSync(${JSON.stringify(CLI)}, 4)`]).status === 0);
+  it.skipIf(!nobodyCanRun)('a folder and a file it may not read fail alone, EACCES in words; the rest is transcribed', { timeout: 120_000 }, async () => {
     const dir = join(base, 'permissões');
     const out = join(base, 'permissões-out');
     await writeSpeechFile(join(dir, 'aberto.wav'), [2]);
