@@ -21,7 +21,6 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -31,20 +30,13 @@ import { openGpuManager, pinProcessToGpu } from '../src/shared/gpu/open-gpu-mana
 import { NvidiaSmiInventory, runNvidiaSmi } from '../src/shared/gpu/nvidia-smi-inventory.js';
 import { COMPUTE_APPS_ARGS, GPU_QUERY_ARGS } from '../src/shared/gpu/nvidia-smi-parser.js';
 import { createLogger } from '../src/shared/logger.js';
+import { freePort } from '../tests/support/free-port.js';
 
 const run = promisify(execFile);
 const log = createLogger('voxq-gpu-check', process.env.VOXQ_LOG_LEVEL ?? 'info');
 const say = (text: string) => process.stdout.write(`${text}\n`);
 const summary: Record<string, unknown> = { host: hostname() };
 
-async function freePort(): Promise<number> {
-  const probe = createServer().listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const address = probe.address();
-  probe.close();
-  if (typeof address !== 'object' || address === null) throw new Error('no free port');
-  return address.port;
-}
 
 async function reachable(url: string): Promise<boolean> {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });

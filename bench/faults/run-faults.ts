@@ -5,9 +5,7 @@
 // Then it checks every accepted turn. Logs and one progress line per phase go to stderr; the last
 // line on stdout, once every child process has exited, is one flat JSON object of figures.
 // README "Durability" says what each figure means.
-import { once } from 'node:events';
 import { appendFile, mkdtemp, mkdir, rm, statfs, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +27,7 @@ import { OwnRedis } from './own-redis.js';
 import { TurnDriver, type DrivenTurn } from './turn-driver.js';
 import { WaiterDropper, type DropMoment } from './waiter-drop.js';
 import { WorkerPool } from './worker-pool.js';
+import { freePort } from '../../tests/support/free-port.js';
 
 export const FAULTS_HELP = `faults: a turn accepted is a turn finished, under faults
 
@@ -147,16 +146,6 @@ const CI: Plan = {
   afterFaultMs: 12_000,
 };
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  probe.listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const address = probe.address();
-  probe.close();
-  await once(probe, 'close');
-  if (typeof address !== 'object' || address === null) throw new Error('no free port');
-  return address.port;
-}
 
 /** /dev/shm when it has room (a tmpfs: SQLite's fsyncs cost nothing), else the temp folder. */
 async function runFolderBase(): Promise<string> {

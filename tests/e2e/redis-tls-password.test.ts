@@ -4,11 +4,11 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../support/free-port.js';
 
 const run = promisify(execFile);
 const PASSWORD = 'a-long-redis-password';
@@ -16,13 +16,6 @@ let dir: string;
 let server: ChildProcess;
 let port: number;
 
-async function freePort(): Promise<number> {
-  const probe = createServer().listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port: free } = probe.address() as { port: number };
-  probe.close();
-  return free;
-}
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'voxq-redis-tls-'));

@@ -4,7 +4,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -14,21 +13,13 @@ import { gpuTestPrefix, reservedMb } from '../support/gpu-ledger.js';
 import { spawnScript } from '../support/script-process.js';
 import type { VoxqProcess } from '../support/voxq-process.js';
 import { stopProcesses } from '../support/e2e-cleanup.js';
+import { freePort } from '../support/free-port.js';
 
 const TTL_MS = 1500;
 const processes: VoxqProcess[] = [];
 let server: ChildProcess | undefined;
 let dir: string | undefined;
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  probe.listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const address = probe.address();
-  probe.close();
-  if (typeof address !== 'object' || address === null) throw new Error('no port');
-  return address.port;
-}
 
 async function startRedis(port: number, workDir: string): Promise<ChildProcess> {
   const child = spawn('redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no', '--dir', workDir, '--bind', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'inherit'] });

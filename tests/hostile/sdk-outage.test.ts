@@ -1,7 +1,6 @@
 // The SDK while a store is down: each call fails with an UnavailableError whose code names the
 // store (redis_unavailable, database_unavailable), never with a driver's bare error, and the
 // client works again once the store is back.
-import { createServer } from 'node:net';
 import { MongoNetworkError } from 'mongodb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { describeError } from '../../src/producers/http/http-errors.js';
@@ -10,6 +9,7 @@ import type { VoxqClient } from '../../src/producers/sdk/voxq-client.js';
 import { UnavailableError } from '../../src/shared/errors.js';
 import { createMemoryStores } from '../../src/shared/store/mongo-stores.js';
 import { testConfig } from '../support/pipeline.js';
+import { freePort } from '../support/free-port.js';
 
 let client: VoxqClient | undefined;
 afterEach(async () => {
@@ -17,14 +17,6 @@ afterEach(async () => {
   client = undefined;
 });
 
-/** A port nothing listens on. */
-async function deadPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function refusal(call: () => Promise<unknown>): Promise<unknown> {
   try {
@@ -37,7 +29,7 @@ async function refusal(call: () => Promise<unknown>): Promise<unknown> {
 describe('SDK during an outage', () => {
   it('answers every call with redis_unavailable while Redis is down, printing no error of its connections or queues', async () => {
     const printed = vi.spyOn(console, 'error').mockImplementation(() => undefined);
-    const config = { ...testConfig('vout', undefined), REDIS_URL: `redis://127.0.0.1:${await deadPort()}` };
+    const config = { ...testConfig('vout', undefined), REDIS_URL: `redis://127.0.0.1:${await freePort()}` };
     client = await connect({ config, stores: createMemoryStores() });
     const c = client;
     const calls: [string, () => Promise<unknown>][] = [
