@@ -65,6 +65,8 @@ describe('/metrics', () => {
     expect(await turn({ audio: makeWav({ durationMs: 500 }) }, sessionId)).toBe('completed');
     h.pipeline.tts.script.failNext({ kind: 'bad_request' });
     expect(await turn({ text: 'três' }, sessionId)).toBe('failed');
+    // The turn's end is written before its job is moved to BullMQ's failed set: the scrape below counts that job.
+    await expect.poll(() => h.pipeline.queues.get('tts').getFailedCount(), { timeout: 10_000 }).toBe(1);
     // What the GPU manager records through the port.
     h.prom.metrics.gauge(GPU_RESERVED_GAUGE, 2048, { host: 'h1', gpu_uuid: 'GPU-1', gpu_index: 0 });
     h.prom.metrics.gauge(GPU_FREE_GAUGE, 20_986, { host: 'h1', gpu_uuid: 'GPU-1', gpu_index: 0 });

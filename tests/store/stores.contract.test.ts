@@ -80,7 +80,7 @@ describe('store type guards', () => {
     const complete = {
       turn: ['create', 'get', 'recordStage', 'saveStage', 'markRunning', 'complete', 'fail', 'interrupt', 'listBySession', 'deleteSession'],
       audio: ['put', 'get', 'delete'],
-      conversation: ['saveMessage', 'history', 'statistics', 'deleteSession'],
+      conversation: ['saveMessage', 'history', 'statistics', 'deleteSession', 'cutMessage'],
       session: ['createSession', 'getSession', 'addInteraction', 'context', 'inactiveSince', 'deleteSession'],
     };
     const guards = { turn: isTurnStore, audio: isAudioStore, conversation: isConversationStore, session: isSessionManager };

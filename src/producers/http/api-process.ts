@@ -43,11 +43,11 @@ export async function startApiProcess(options: ApiProcessOptions): Promise<ApiPr
   const { config } = options;
   const log = options.log ?? createLogger('voxq-api', config.VOXQ_LOG_LEVEL);
   const mongo = await openMongoStores(requireMongoUrl(config), config.VOXQ_MONGO_DB);
-  const client = await connect({ config, stores: mongo, ...(options.tracing ? { tracing: options.tracing } : {}) });
+  const metrics = options.metrics ?? new PrometheusMetrics('voxq-api');
+  const client = await connect({ config, stores: mongo, metrics: metrics.metrics, ...(options.tracing ? { tracing: options.tracing } : {}) });
   const redis = createRedis(config.REDIS_URL, 'producer', 'voxq-api');
   const services = new BullmqServiceClient({ connection: redis, prefix: config.VOXQ_PREFIX });
   const boardQueues = STAGES.map((stage) => quietOnOutage(new Queue(stage, { connection: redis, prefix: config.VOXQ_PREFIX })));
-  const metrics = options.metrics ?? new PrometheusMetrics('voxq-api');
   const stopDepth = observeQueueDepth(metrics.meter, boardQueues);
   const keys = new MongoApiKeyStore(mongo.db);
   const app = await buildApiServer({

@@ -5,6 +5,7 @@ import { StageQueues } from '../../shared/queues.js';
 import { checkRedisAuth, closeRedis, createRedis } from '../../shared/redis.js';
 import { openMongoStores } from '../../shared/store/mongo-stores.js';
 import type { StoreSet } from '../../shared/store/store-set.js';
+import type { Metrics } from '../../shared/ports/metrics.js';
 import type { TracingHandle } from '../../shared/telemetry/tracing.js';
 import { audioRoutingFrom } from './turn-routing.js';
 import { VoxqClient } from './voxq-client.js';
@@ -16,6 +17,8 @@ export interface ConnectOptions {
   stores?: StoreSet;
   tracing?: TracingHandle;
   resultTimeoutMs?: number;
+  /** Where turns this client ends are counted (see VoxqClientDeps.metrics). */
+  metrics?: Metrics;
 }
 
 export async function connect(options: ConnectOptions = {}): Promise<VoxqClient> {
@@ -46,6 +49,7 @@ export async function connect(options: ConnectOptions = {}): Promise<VoxqClient>
     liveTtlMs: config.VOXQ_EVENT_LOG_TTL_MS,
     contextMessages: config.VOXQ_CONTEXT_MESSAGES,
     routing: audioRoutingFrom(config),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
     batch: {
       redisUrl: config.REDIS_URL,
       attempts: config.VOXQ_STAGE_ATTEMPTS,

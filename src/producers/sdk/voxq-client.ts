@@ -24,6 +24,7 @@ import { SessionContextCache } from '../../shared/live/session-context.js';
 import { TurnEnder } from '../../shared/live/turn-ender.js';
 import { TurnLogReader } from '../../shared/live/turn-log-reader.js';
 import { UnfinishedTurns } from '../../shared/live/unfinished-turns.js';
+import type { Metrics } from '../../shared/ports/metrics.js';
 import { OtelMetrics } from '../../shared/telemetry/otel-metrics.js';
 import { followTurnEvents, type FollowOptions, type TurnEvent } from './turn-events.js';
 import { TurnIntake } from './turn-intake.js';
@@ -64,6 +65,11 @@ export interface VoxqClientDeps {
   defaults: VoxqClientDefaults;
   /** How audio turns are routed (connect() derives it from VOXQ_LLM); default stt → llm → tts. */
   routing?: AudioRouting;
+  /**
+   * Where the turns this client ends count (a cancel; or a completion the workers reached before
+   * enqueueTurn confirmed the turn): the API passes its own. Default: OpenTelemetry's global meter.
+   */
+  metrics?: Metrics;
   /** Closes what the client owns beyond the parts above (connections, tracing). */
   onClose?: () => Promise<void>;
   /** ffprobe by default; injectable so tests of other parts need not spawn it. */
@@ -154,7 +160,7 @@ export class VoxqClient {
       sessions: deps.stores.sessions,
       audio: deps.stores.audio,
       queues: deps.queues,
-      metrics: new OtelMetrics(),
+      metrics: deps.metrics ?? new OtelMetrics(),
       log,
       cancels: new CancelPublisher(this.redis, deps.prefix),
       unfinished,
