@@ -33,7 +33,8 @@ export function isRedisAuthError(error: unknown): boolean {
 /**
  * Resolves once the connection is ready; rejects with ConfigError `redis_auth_failed` when Redis
  * refuses its password (ioredis would retry it forever, and every call would wait). Any other
- * failure is left to the outage handling: after `waitMs` without an answer this resolves anyway.
+ * failure (Redis down) resolves at once: that is left to the outage handling, as is a connect
+ * that has not answered after `waitMs`.
  */
 export async function checkRedisAuth(redis: Redis, waitMs = 5000): Promise<void> {
   if (redis.status === 'ready') return;
@@ -47,7 +48,10 @@ export async function checkRedisAuth(redis: Redis, waitMs = 5000): Promise<void>
     };
     const onReady = () => done();
     const onError = (error: Error) => {
-      if (!isRedisAuthError(error)) return;
+      if (!isRedisAuthError(error)) {
+        done();
+        return;
+      }
       redis.disconnect();
       done(new ConfigError('redis_auth_failed', `Redis refused the credentials in REDIS_URL (${error.message.split('.')[0]}): set the right password (redis://:PASSWORD@host:port, or user:password@)`));
     };
