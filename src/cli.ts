@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 // The `voxq` command. Each subcommand lives beside what it drives; this file only wires them.
 import { Command, InvalidArgumentError } from 'commander';
-import { ConfigError } from './shared/config.js';
 import { VoxqError } from './shared/errors.js';
 import { VOXQ_VERSION } from './shared/version.js';
 import { runDemo } from './producers/demo.js';
@@ -123,7 +122,8 @@ keys
 keys.command('list').description('list keys: id, state, scopes, name (never secrets)').action(() => runKeysList());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof VoxqError) {
+  // Configuration errors are VoxqErrors too: their message names the problem, no stack needed.
+  if (error instanceof VoxqError) {
     process.stderr.write(`voxq: ${error.message}\n`);
     process.exit(2);
   }

@@ -48,6 +48,7 @@ async function readAudioFile(path: string): Promise<Uint8Array> {
     return await readFile(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new InputError('audio_unreadable', `cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : code ?? 'unknown error'}`);
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder, not an audio file' : code === 'EACCES' ? 'permission denied' : (code ?? 'unknown error');
+    throw new InputError('audio_unreadable', `cannot read ${path}: ${why}`);
   }
 }

@@ -3,6 +3,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { VoxqError } from './errors.js';
 
 export const DEFAULT_SYSTEM_PROMPT =
   'Você é um assistente de voz prestativo. Responda em português do Brasil, em frases curtas e naturais, ' +
@@ -174,8 +175,12 @@ export const configSchema = z.object({
 export type Config = z.infer<typeof configSchema>;
 export type ProviderName = z.infer<typeof providerName>;
 
-export class ConfigError extends Error {
+/** A setting is wrong (a bad variable, a password Redis refuses): fix the configuration; retrying will not help. */
+export class ConfigError extends VoxqError {
   override readonly name = 'ConfigError';
+  constructor(message: string, code = 'invalid_config') {
+    super(code, message);
+  }
 }
 
 /** Parses the environment; throws a ConfigError naming every bad variable. */

@@ -35,8 +35,3 @@ export class TimeoutError extends VoxqError {
 export class UnavailableError extends VoxqError {
   override readonly name = 'UnavailableError';
 }
-
-/** A setting is wrong (a password Redis refuses, say): fix the configuration; retrying will not help. */
-export class ConfigError extends VoxqError {
-  override readonly name = 'ConfigError';
-}

@@ -1,7 +1,7 @@
 // Redis connections. BullMQ workers need `maxRetriesPerRequest: null` (they block on Redis
 // and must ride out a restart); producers fail fast instead so a caller hears of a dead Redis.
 import { Redis, type RedisOptions } from 'ioredis';
-import { ConfigError } from './errors.js';
+import { ConfigError } from './config.js';
 
 export type RedisRole = 'worker' | 'producer' | 'subscriber';
 
@@ -53,7 +53,7 @@ export async function checkRedisAuth(redis: Redis, waitMs = 5000): Promise<void>
         return;
       }
       redis.disconnect();
-      done(new ConfigError('redis_auth_failed', `Redis refused the credentials in REDIS_URL (${error.message.split('.')[0]}): set the right password (redis://:PASSWORD@host:port, or user:password@)`));
+      done(new ConfigError(`Redis refused the credentials in REDIS_URL (${error.message.split('.')[0]}): set the right password (redis://:PASSWORD@host:port, or user:password@)`, 'redis_auth_failed'));
     };
     const timer = setTimeout(() => done(), waitMs);
     redis.on('ready', onReady);

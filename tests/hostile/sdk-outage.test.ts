@@ -70,6 +70,13 @@ describe('SDK during an outage', () => {
     expect(session.userId).toBe('u');
   });
 
+  it('connect() with the database down: database_unavailable, not the driver\'s error', async () => {
+    const config = testConfig('vout', `mongodb://127.0.0.1:${await freePort()}/?serverSelectionTimeoutMS=500`);
+    const error = await refusal(() => connect({ config }));
+    expect(error).toBeInstanceOf(UnavailableError);
+    expect(error).toMatchObject({ code: 'database_unavailable' });
+  });
+
   it('is a 503 with the store named in the API, not a 500', () => {
     expect(describeError(new MongoNetworkError('connect ECONNREFUSED 10.0.0.7:27017'))).toMatchObject({ status: 503, code: 'database_unavailable' });
     const redisDown = Object.assign(new Error('Reached the max retries per request limit (which is 3).'), { name: 'MaxRetriesPerRequestError' });

@@ -2,6 +2,7 @@
 // stores. Everything it opens, client.close() closes.
 import { loadConfig, requireMongoUrl, type Config } from '../../shared/config.js';
 import { StageQueues } from '../../shared/queues.js';
+import { withOutageErrors } from '../../shared/infra-errors.js';
 import { checkRedisAuth, closeRedis, createRedis } from '../../shared/redis.js';
 import { openMongoStores } from '../../shared/store/mongo-stores.js';
 import type { StoreSet } from '../../shared/store/store-set.js';
@@ -23,7 +24,8 @@ export interface ConnectOptions {
 
 export async function connect(options: ConnectOptions = {}): Promise<VoxqClient> {
   const config = options.config ?? loadConfig();
-  const stores = options.stores ?? (await openMongoStores(requireMongoUrl(config), config.VOXQ_MONGO_DB));
+  // A database that does not answer is an UnavailableError naming it, like every later call's.
+  const stores = options.stores ?? (await withOutageErrors(() => openMongoStores(requireMongoUrl(config), config.VOXQ_MONGO_DB)));
   const producer = createRedis(config.REDIS_URL, 'producer', 'voxq-sdk');
   // TurnLogReader reissues a read lost to a reconnect itself (a resent one would block under an id it cannot know).
   const subscriber = createRedis(config.REDIS_URL, 'subscriber', 'voxq-sdk-events', { autoResendUnfulfilledCommands: false });
