@@ -76,7 +76,10 @@ describe('Kokoro inference and the event loop', () => {
       expect(result.replyAudio.durationMs).toBeGreaterThan(0);
       const jobMs: number[] = [];
       for (const sentence of [0, 1, 2]) {
-        const job = await ttsQueue.getJob(stageJobId(turn.turnId, 'tts', sentence));
+        // The last sentence's job ends the turn, then BullMQ marks it completed: wait for that mark.
+        const id = stageJobId(turn.turnId, 'tts', sentence);
+        await expect.poll(async () => (await ttsQueue.getJob(id))?.finishedOn, { timeout: 10_000 }).toBeDefined();
+        const job = await ttsQueue.getJob(id);
         expect(job?.attemptsMade).toBe(1);
         expect(job?.stalledCounter ?? 0).toBe(0);
         jobMs.push((job?.finishedOn ?? 0) - (job?.processedOn ?? 0));
