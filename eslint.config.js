@@ -30,7 +30,7 @@ export default tseslint.config(
           'window', 'document', 'navigator', 'location', 'localStorage', 'performance', 'fetch', 'atob', 'console',
           'setTimeout', 'clearTimeout', 'URL', 'URLSearchParams', 'FormData', 'Blob', 'EventSource', 'EventTarget',
           'CustomEvent', 'Option', 'HTMLElement', 'AudioContext', 'OfflineAudioContext', 'AudioWorkletNode', 'AudioWorkletProcessor',
-          'registerProcessor',
+          'registerProcessor', 'sampleRate',
         ].map((name) => [name, 'readonly']),
       ),
     },

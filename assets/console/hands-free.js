@@ -1,7 +1,8 @@
 // Hands-free: Silero VAD in the page (@ricky0123/vad-web on onnxruntime-web), every file served
 // by voxq itself — the page is told where (baseAssetPath, onnxWASMBasePath), so the package's
-// CDN defaults are never used. The microphone asks for echo cancellation, so the assistant's own
-// voice does not come back as speech. Speech that lasts the barge-in threshold (minSpeechMs,
+// CDN defaults are never used. The microphone asks for echo cancellation, and the stream the VAD
+// hears is handed to the page (onStream) for its echo guard: what echo cancellation lets through
+// of the assistant's own voice is told from the user's (echo-guard.js). Speech that lasts the barge-in threshold (minSpeechMs,
 // default 300 ms: a cough or a click does not) calls onSpeechOnset — the moment to interrupt a
 // reply — and its end hands the utterance over as 16 kHz WAV.
 import { MIC_CONSTRAINTS } from './recorder.js';
@@ -39,8 +40,8 @@ export class HandsFree {
         minSpeechMs: this.minSpeechMs,
         redemptionMs: 400,
         startOnLoad: false,
-        getStream: () => navigator.mediaDevices.getUserMedia(MIC_CONSTRAINTS),
-        resumeStream: () => navigator.mediaDevices.getUserMedia(MIC_CONSTRAINTS),
+        getStream: () => this.open(),
+        resumeStream: () => this.open(),
         ortConfig: (ort) => {
           ort.env.logLevel = 'error';
           ort.env.wasm.numThreads = 1; // no cross-origin isolation needed
@@ -54,6 +55,12 @@ export class HandsFree {
     }
     await this.vad.start();
     this.active = true;
+  }
+
+  async open() {
+    const stream = await navigator.mediaDevices.getUserMedia(MIC_CONSTRAINTS);
+    await this.handlers.onStream(stream);
+    return stream;
   }
 
   async pause() {

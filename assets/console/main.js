@@ -4,6 +4,7 @@
 // cancels the turn with how much was heard. window.voxqConsole.log records what happened, in
 // order (events, chunks played, stops, cancels), for tests and curious people; it holds no key.
 import { api, ApiError, followTurn } from './api.js';
+import { EchoGuard } from './echo-guard.js';
 import { HandsFree } from './hands-free.js';
 import { language, setLanguage, t } from './i18n.js';
 import { Player } from './player.js';
@@ -23,6 +24,9 @@ const record = (kind, detail = {}) => log.push({ kind, at: performance.now(), ..
 
 const player = new Player();
 let handsFree;
+let echoGuard;
+/** The VAD's segment being heard: {since (echo guard frame), echo (taken for the reply's echo so far), heard (frames since that look like the user)}. */
+let segment;
 let sessionId;
 let state = 'loading';
 /** The turn being heard: {turnId, view, speechEndAt, firstAudioAt, sentences, texts, end, cut, stop}. */
@@ -304,15 +308,37 @@ async function toggleHandsFree(on) {
   }
   player.unlock();
   $('status').textContent = t('vadLoading');
+  echoGuard ??= new EchoGuard(player.context, player.output);
   handsFree ??= new HandsFree(settings.vad, settings.bargeInMinSpeechMs, {
-    onSpeechOnset: () => {
-      record('vad-speech-start');
-      if (interrupt('speech')) pendingBargeIn = true;
+    onStream: async (stream) => {
+      try {
+        await echoGuard.listen(stream);
+      } catch (error) {
+        record('echo-guard-unavailable', { message: String(error?.message ?? error) });
+      }
     },
     onSpeechStart: () => {
+      segment = { since: echoGuard.frames, echo: false };
       if (state !== 'speaking' && state !== 'thinking') setState('listening');
     },
+    onSpeechOnset: () => {
+      const check = echoGuard.classify();
+      if (check.verdict === 'echo') {
+        // The reply's own voice came back through the microphone: not the user, not a barge-in.
+        if (segment) segment.echo = true;
+        record('echo-ignored', { correlation: check.correlation });
+        return;
+      }
+      userSpeaks(check.correlation);
+    },
     onSpeechEnd: (wav) => {
+      const echo = segment?.echo;
+      segment = undefined;
+      if (echo) {
+        record('echo-dropped');
+        if (state === 'listening') setState('idle');
+        return;
+      }
       const speechEndAt = performance.now();
       record('speech-end', { vad: true });
       const bargeIn = pendingBargeIn;
@@ -321,8 +347,18 @@ async function toggleHandsFree(on) {
     },
     onFrame: () => {
       window.voxqConsole.vadFrames += 1;
+      // A segment taken for echo becomes the user's once the microphone carries what the reply does not explain.
+      if (!segment?.echo) return;
+      const check = player.playing ? echoGuard.classify() : { verdict: echoGuard.voiceAfterReply(segment.since) ? 'speech' : 'echo', correlation: 0 };
+      // Three VAD frames (about 100 ms) in a row, so one odd window does not count as the user.
+      segment.heard = check.verdict === 'speech' ? (segment.heard ?? 0) + 1 : 0;
+      if (segment.heard >= 3) {
+        segment.echo = false;
+        userSpeaks(check.correlation, true);
+      }
     },
     onMisfire: () => {
+      segment = undefined;
       record('vad-misfire');
       if (state === 'listening') setState('idle');
     },
@@ -338,6 +374,12 @@ async function toggleHandsFree(on) {
     else notice('requestFailed', { message: String(error?.message ?? error) });
     setState('idle');
   }
+}
+
+/** The VAD heard the user (not the reply's echo) for the barge-in threshold: interrupt the reply. */
+function userSpeaks(correlation, afterEcho = false) {
+  record('vad-speech-start', { correlation, ...(afterEcho ? { afterEcho } : {}) });
+  if (interrupt('speech')) pendingBargeIn = true;
 }
 
 // ---- start ----

@@ -21,7 +21,12 @@ export class Player extends EventTarget {
 
   /** Call from a user gesture (a key press, a click): browsers start audio only then. */
   unlock() {
-    this.context ??= new AudioContext();
+    if (!this.context) {
+      this.context = new AudioContext();
+      // Every chunk plays through this node: the echo guard listens to it.
+      this.output = this.context.createGain();
+      this.output.connect(this.context.destination);
+    }
     if (this.context.state === 'suspended') void this.context.resume();
   }
 
@@ -103,7 +108,7 @@ export class Player extends EventTarget {
     const startAt = seamless ? this.endAt : now + JITTER_S;
     const source = context.createBufferSource();
     source.buffer = buffer;
-    source.connect(context.destination);
+    source.connect(this.output);
     source.start(startAt);
     this.endAt = startAt + buffer.duration;
     const chunk = { index, startAt, duration: buffer.duration, source, ended: false };

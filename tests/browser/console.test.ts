@@ -351,6 +351,65 @@ describe('the voice console', () => {
     await context.close();
   });
 
+  it('hands-free: the reply’s own voice coming back into the microphone neither interrupts it nor starts a turn; the user speaking over it still does', async () => {
+    // The reply is speech (espeak-ng says each sentence) and the page's playback is fed back into its microphone.
+    const tts = h.pipeline.tts;
+    const synthesize = tts.synthesize.bind(tts);
+    tts.synthesize = async (text, options) => {
+      const timed = await synthesize(text, options);
+      const bytes = await speakPtBr(text);
+      const info = readWavInfo(bytes);
+      if (!info) throw new Error('espeak-ng gave no WAV');
+      return { bytes, durationMs: info.durationMs, format: { ...timed.format, sampleRateHz: info.sampleRateHz } };
+    };
+    onTestFinished(() => {
+      tts.synthesize = synthesize;
+    });
+    const { context, page } = await newPage();
+    await context.addInitScript(FAKE_MICROPHONE_SCRIPT);
+    await signIn(page, writer);
+    await page.check('#hands-free');
+    await page.waitForFunction(() => (globalThis as unknown as { voxqConsole: { log: LogEntry[] } }).voxqConsole.log.some((e) => e.kind === 'vad-ready'));
+    // A speaker beside the microphone, echo cancellation letting it all through: 0.8 of the reply, 40 ms late.
+    await page.evaluate(() => (globalThis as unknown as { fakeMic: FakeMic }).fakeMic.echo(0.8, 40));
+    const utterance = Buffer.from(await speakPtBr('Quero saber quando chega o meu pedido.')).toString('base64');
+    const say = () => page.evaluate((b64) => (globalThis as unknown as { fakeMic: FakeMic }).fakeMic.say(b64), utterance);
+    const count = (kind: string) => page.evaluate((k) => (globalThis as unknown as { voxqConsole: { log: LogEntry[] } }).voxqConsole.log.filter((e) => e.kind === k).length, kind);
+
+    // Turn 1: its whole reply plays into the microphone. The VAD hears it as speech (echo-ignored says so), the guard knows it for the reply.
+    await say();
+    await page.waitForFunction(() => (globalThis as unknown as { voxqConsole: { log: LogEntry[] } }).voxqConsole.log.some((e) => e.kind === 'event' && e.type === 'end'));
+    await page.waitForFunction(() => {
+      const log = (globalThis as unknown as { voxqConsole: { log: LogEntry[] } }).voxqConsole.log;
+      const lastChunk = log.findLastIndex((e) => e.kind === 'chunk-end' && e.index === 3);
+      return lastChunk >= 0 && log.slice(lastChunk).some((e) => e.kind === 'state' && e.state === 'idle');
+    });
+    // The echo's last VAD segment ends a redemption period after the reply: wait for the VAD to hear that through.
+    const frames = await page.evaluate(() => (globalThis as unknown as { voxqConsole: { vadFrames: number } }).voxqConsole.vadFrames);
+    await page.waitForFunction((n) => (globalThis as unknown as { voxqConsole: { vadFrames: number } }).voxqConsole.vadFrames > n + 30, frames);
+    let log = await pageLog(page);
+    expect(log.filter((e) => e.kind === 'echo-ignored').length, 'the VAD heard the reply’s echo as speech').toBeGreaterThan(0);
+    expect(log.filter((e) => e.kind === 'stopped'), 'the echo interrupted nothing').toEqual([]);
+    expect(await count('accepted'), 'the echo started no turn').toBe(1);
+    const first = log.find((e) => e.kind === 'accepted')?.turnId ?? '';
+    const firstEnd = log.find((e) => e.kind === 'event' && e.type === 'end');
+    expect(firstEnd?.status).toBe('completed');
+    expect(log.filter((e) => e.kind === 'chunk-start' && e.turnId === first).map((e) => e.index)).toEqual([0, 1, 2, 3]);
+
+    // Turn 2: the user speaks over its reply, echo and all: playback stops and the turn is cancelled.
+    await say();
+    await page.waitForFunction(() => (globalThis as unknown as { voxqConsole: { log: LogEntry[] } }).voxqConsole.log.filter((e) => e.kind === 'accepted').length === 2);
+    const second = (await pageLog(page)).filter((e) => e.kind === 'accepted')[1]?.turnId ?? '';
+    await page.waitForFunction((id) => (globalThis as unknown as { voxqConsole: { log: LogEntry[] } }).voxqConsole.log.some((e) => e.kind === 'chunk-start' && e.turnId === id && e.index === 1), second);
+    const speaking = say();
+    await page.waitForFunction((id) => (globalThis as unknown as { voxqConsole: { log: LogEntry[] } }).voxqConsole.log.some((e) => e.kind === 'stopped' && e.turnId === id), second);
+    await speaking;
+    log = await pageLog(page);
+    expect(log.find((e) => e.kind === 'stopped')).toMatchObject({ turnId: second, reason: 'speech' });
+    await page.waitForFunction(() => (globalThis as unknown as { voxqConsole: { log: LogEntry[] } }).voxqConsole.log.filter((e) => e.kind === 'accepted').length === 3);
+    await context.close();
+  });
+
   it('the pages asked only voxq for anything, and printed no key', () => {
     const origin = new URL(h.url).origin;
     expect(requested.filter((url) => !url.startsWith(origin) && !url.startsWith('data:') && !url.startsWith('blob:'))).toEqual([]);

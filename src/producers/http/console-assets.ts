@@ -29,6 +29,8 @@ const OWN_FILES = [
   'player.js',
   'turn-view.js',
   'hands-free.js',
+  'echo-guard.js',
+  'echo-meter-worklet.js',
   'console.css',
 ] as const;
 
