@@ -48,11 +48,72 @@ const liveReserve = z
   .transform((v): LiveReserve => (v.endsWith('%') ? { percent: Number(v.slice(0, -1)) } : { requests: Number(v) }))
   .refine((r) => !('percent' in r) || r.percent < 100, 'must be under 100%: batch work needs a share of the limit');
 
+/** A Redis Cluster's seed nodes and what every connection to its nodes carries (ioredis: one set for all nodes). */
+export interface ClusterNodes {
+  nodes: { host: string; port: number }[];
+  username?: string;
+  password?: string;
+  tls: boolean;
+}
+
+/**
+ * `host:port,host:port,…`, each entry also `redis://` or `rediss://` with credentials; the
+ * credentials and scheme, where given, must agree (ioredis applies one set to every node).
+ */
+const clusterNodes = optionalString.transform((value, ctx): ClusterNodes | undefined => {
+  if (value === undefined) return undefined;
+  const parsed: ClusterNodes = { nodes: [], tls: false };
+  const seen = new Set<string>();
+  for (const raw of value.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '')) {
+    const scheme = /^rediss?:\/\//.exec(raw)?.[0];
+    let url: URL;
+    try {
+      url = new URL(scheme ? raw : `redis://${raw}`);
+    } catch {
+      url = new URL('invalid://');
+    }
+    const port = Number(url.port);
+    if (url.protocol === 'invalid:' || url.hostname === '' || !Number.isInteger(port) || port < 1 || port > 65_535 || (url.pathname !== '' && url.pathname !== '/')) {
+      ctx.addIssue({ code: 'custom', message: `entry "${raw.replace(/\/\/[^@/]*@/, '//…@')}" is not host:port or redis[s]://[user:password@]host:port` });
+      return z.NEVER;
+    }
+    const tls = url.protocol === 'rediss:';
+    const username = url.username === '' ? undefined : decodeURIComponent(url.username);
+    const password = url.password === '' ? undefined : decodeURIComponent(url.password);
+    if (scheme) {
+      if (parsed.nodes.length > 0 && seen.has('scheme') && parsed.tls !== tls) {
+        ctx.addIssue({ code: 'custom', message: 'mixes redis:// and rediss:// entries: every node of one cluster is reached the same way' });
+        return z.NEVER;
+      }
+      seen.add('scheme');
+      parsed.tls = tls;
+    }
+    for (const [field, given] of [['username', username], ['password', password]] as const) {
+      if (given === undefined) continue;
+      if (parsed[field] !== undefined && parsed[field] !== given) {
+        ctx.addIssue({ code: 'custom', message: `entries carry different ${field}s: ioredis uses one for every node of the cluster` });
+        return z.NEVER;
+      }
+      parsed[field] = given;
+    }
+    parsed.nodes.push({ host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port });
+  }
+  if (parsed.nodes.length === 0) {
+    ctx.addIssue({ code: 'custom', message: 'names no node: host:port[,host:port…]' });
+    return z.NEVER;
+  }
+  return parsed;
+});
+
 export const configSchema = z.object({
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
     .default('redis://127.0.0.1:6379'),
+  /** Set: every connection goes to this Redis Cluster (REDIS_URL is not used). */
+  VOXQ_REDIS_CLUSTER_NODES: clusterNodes,
+  /** Each stage split into this many queues, each with its own hash tag (see src/shared/shards/). */
+  VOXQ_QUEUE_SHARDS: z.coerce.number().int().min(1).max(256).default(1),
   MONGO_URL: optionalString.pipe(
     z.string().regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://').optional(),
   ),
@@ -130,6 +191,13 @@ export const configSchema = z.object({
   VOXQ_GPU_LEASE_TTL_MS: positiveInt(15_000),
   /** A job that finds its card short waits this long on the card's list to be handed memory, then goes back to the queue. */
   VOXQ_GPU_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
+  /** The machine whose GPUs this process uses (the GPU ledger's key); unset: /etc/machine-id, else the hostname. See gpu/host-id.ts. */
+  VOXQ_HOST_ID: optionalString.pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,128}$/, 'must be 1 to 128 letters, digits, ".", "_" or "-" (it names the GPU box in Redis keys)')
+      .optional(),
+  ),
   VOXQ_KOKORO_MODEL: z.string().min(1).default('onnx-community/Kokoro-82M-v1.0-ONNX'),
   VOXQ_KOKORO_MODEL_DIR: optionalString,
   VOXQ_KOKORO_CACHE_DIR: z.string().min(1).default(join(homedir(), '.cache', 'voxq', 'models')),
@@ -160,6 +228,11 @@ export const configSchema = z.object({
       .optional(),
   ),
 }).superRefine((config, ctx) => {
+  // The shards' hash tags place every key; a tag in the prefix would come first and put them all in one slot.
+  const sharded = config.VOXQ_REDIS_CLUSTER_NODES !== undefined || config.VOXQ_QUEUE_SHARDS > 1;
+  if (sharded && typeof config.VOXQ_PREFIX === 'string' && /[{}]/.test(config.VOXQ_PREFIX)) {
+    ctx.addIssue({ code: 'custom', path: ['VOXQ_PREFIX'], message: 'must hold no hash tag ({…}) with VOXQ_REDIS_CLUSTER_NODES or VOXQ_QUEUE_SHARDS > 1: each queue shard has a tag of its own, and one in the prefix would put every key in one slot' });
+  }
   // A reserve given as requests is checked against the request limit it is taken from (once both parsed).
   const reserve: unknown = config.VOXQ_STT_LIVE_RESERVE;
   const limit: unknown = config.VOXQ_STT_REQUESTS_PER_MINUTE;

@@ -2,7 +2,7 @@
 // backoff and retention, so the SDK and the stages enqueue alike.
 import { context, type Context } from '@opentelemetry/api';
 import { Queue, type JobsOptions, type Telemetry } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 import { STAGE_JOB_NAME, stageJobId, type StageJobData } from './contracts/jobs.js';
 import { STAGES, type StageName } from './contracts/turn.js';
 import { quietOnOutage } from './redis.js';
@@ -11,7 +11,7 @@ import { quietOnOutage } from './redis.js';
 export const STAGE_BACKOFF_TYPE = 'voxq';
 
 export interface StageQueueOptions {
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   attempts: number;
   telemetry?: Telemetry | undefined;
@@ -34,7 +34,7 @@ export class StageQueues {
   }
 
   /** The connection the queues add jobs on (ordinary commands may share it). */
-  get connection(): Redis {
+  get connection(): RedisClient {
     return this.options.connection;
   }
 

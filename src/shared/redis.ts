@@ -1,11 +1,29 @@
-// Redis connections. BullMQ workers need `maxRetriesPerRequest: null` (they block on Redis
-// and must ride out a restart); producers fail fast instead so a caller hears of a dead Redis.
-import { Redis, type RedisOptions } from 'ioredis';
-import { ConfigError } from './config.js';
+// Redis connections, to one Redis (REDIS_URL) or a Redis Cluster (VOXQ_REDIS_CLUSTER_NODES).
+// BullMQ workers need `maxRetriesPerRequest: null` (they block on Redis and must ride out a
+// restart); producers fail fast instead so a caller hears of a dead Redis.
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { ConfigError, type ClusterNodes } from './config.js';
 
 export type RedisRole = 'worker' | 'producer' | 'subscriber';
 
-export function createRedis(url: string, role: RedisRole, name?: string, extra: Partial<RedisOptions> = {}): Redis {
+/** A connection to one Redis or to a Redis Cluster: every command voxq sends works on both. */
+export type RedisClient = Redis | Cluster;
+
+/** Where Redis is: a URL, or a cluster's seed nodes. */
+export type RedisTarget = string | ClusterNodes;
+
+/** The Redis a config points at: VOXQ_REDIS_CLUSTER_NODES when set, else REDIS_URL. */
+export function redisTargetOf(config: { REDIS_URL: string; VOXQ_REDIS_CLUSTER_NODES?: ClusterNodes | undefined }): RedisTarget {
+  return config.VOXQ_REDIS_CLUSTER_NODES ?? config.REDIS_URL;
+}
+
+export function isCluster(redis: RedisClient): redis is Cluster {
+  return (redis as { isCluster?: boolean }).isCluster === true;
+}
+
+export function createRedis(target: string, role: RedisRole, name?: string, extra?: Partial<RedisOptions>): Redis;
+export function createRedis(target: RedisTarget, role: RedisRole, name?: string, extra?: Partial<RedisOptions>): RedisClient;
+export function createRedis(target: RedisTarget, role: RedisRole, name?: string, extra: Partial<RedisOptions> = {}): RedisClient {
   const options: RedisOptions = {
     maxRetriesPerRequest: role === 'producer' ? 3 : null,
     enableReadyCheck: true,
@@ -13,7 +31,7 @@ export function createRedis(url: string, role: RedisRole, name?: string, extra: 
     ...(name ? { connectionName: name } : {}),
     ...extra,
   };
-  const redis = new Redis(url, options);
+  const redis = typeof target === 'string' ? new Redis(target, options) : new Cluster(target.nodes, clusterOptions(target, options));
   // Without a listener ioredis prints "Unhandled error event" for every failed reconnect during an
   // outage. Commands still reject with their own errors; the connection reconnects by itself.
   let lastLoggedAt = 0;
@@ -23,6 +41,37 @@ export function createRedis(url: string, role: RedisRole, name?: string, extra: 
     process.emitWarning(`voxq: Redis connection ${name ?? role} failed: ${error.message} (reconnecting)`, { code: 'VOXQ_REDIS' });
   });
   return redis;
+}
+
+/**
+ * A cluster connection: the node options go to every node; a failover (a replica promoted) is
+ * ridden out by retrying on the refreshed slot map, as a single Redis's restart is.
+ */
+function clusterOptions(target: ClusterNodes, options: RedisOptions): ClusterOptions {
+  const { enableReadyCheck, lazyConnect, enableOfflineQueue, ...nodeOptions } = options;
+  return {
+    enableReadyCheck: enableReadyCheck ?? true,
+    lazyConnect: lazyConnect ?? false,
+    ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
+    // Node errors during a failover: retry on a fresh slot map, about every 100 ms.
+    retryDelayOnFailover: 100,
+    retryDelayOnClusterDown: 100,
+    retryDelayOnTryAgain: 100,
+    slotsRefreshTimeout: 2000,
+    clusterRetryStrategy: (times) => Math.min(100 * times, 2000),
+    redisOptions: {
+      ...nodeOptions,
+      ...(target.username ? { username: target.username } : {}),
+      ...(target.password ? { password: target.password } : {}),
+      ...(target.tls ? { tls: {} } : {}),
+    },
+  };
+}
+
+/** A second connection like `redis` (same node or cluster, same options), named `name`. */
+export function duplicateRedis(redis: RedisClient, name: string): RedisClient {
+  if (isCluster(redis)) return redis.duplicate(undefined, { redisOptions: { ...redis.options.redisOptions, connectionName: name } });
+  return redis.duplicate({ connectionName: name });
 }
 
 /** Redis's answers to a wrong or missing password: a setting to fix, not an outage to wait out. */
@@ -36,7 +85,7 @@ export function isRedisAuthError(error: unknown): boolean {
  * failure (Redis down) resolves at once: that is left to the outage handling, as is a connect
  * that has not answered after `waitMs`.
  */
-export async function checkRedisAuth(redis: Redis, waitMs = 5000): Promise<void> {
+export async function checkRedisAuth(redis: RedisClient, waitMs = 5000): Promise<void> {
   if (redis.status === 'ready') return;
   await new Promise<void>((resolve, reject) => {
     const done = (error?: Error) => {
@@ -53,7 +102,7 @@ export async function checkRedisAuth(redis: Redis, waitMs = 5000): Promise<void>
         return;
       }
       redis.disconnect();
-      done(new ConfigError(`Redis refused the credentials in REDIS_URL (${error.message.split('.')[0]}): set the right password (redis://:PASSWORD@host:port, or user:password@)`, 'redis_auth_failed'));
+      done(new ConfigError(`Redis refused the credentials in ${isCluster(redis) ? 'VOXQ_REDIS_CLUSTER_NODES' : 'REDIS_URL'} (${error.message.split('.')[0]}): set the right password (redis://:PASSWORD@host:port, or user:password@)`, 'redis_auth_failed'));
     };
     const timer = setTimeout(() => done(), waitMs);
     redis.on('ready', onReady);
@@ -72,7 +121,7 @@ export function quietOnOutage<T extends { on(event: 'error', listener: (error: E
 }
 
 /** Closes a connection politely, falling back to disconnect when Redis is gone. */
-export async function closeRedis(redis: Redis): Promise<void> {
+export async function closeRedis(redis: RedisClient): Promise<void> {
   if (redis.status === 'end') return;
   try {
     await redis.quit();

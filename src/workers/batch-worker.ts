@@ -2,7 +2,7 @@
 // processor, and the provider's shared limits for both kinds of caller (the request window, with
 // the batch 429 backoff, and the audio-seconds budget). The limits are the STT provider's, so
 // they apply to a real provider only (not the fake).
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis.js';
 import type { Config } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
 import type { Metrics } from '../shared/ports/metrics.js';
@@ -20,7 +20,7 @@ export interface BatchWorkerOptions {
   log: Logger;
   metrics: Metrics;
   /** For the limits' scripts (a non-blocking connection). */
-  redis: Redis;
+  redis: RedisClient;
 }
 
 /** Spread into the `stt` stage worker's options: `requests` is also the live turns' request window. */

@@ -6,7 +6,7 @@
 //   is full its ended turns are pruned (their status read through the SDK) and the slot asked for
 //   again; still full → 429 `too_many_turns`.
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../shared/redis.js';
 import type { ApiKeyRecord } from '../../shared/ports/api-key-store.js';
 import { tooManyRequests } from './http-errors.js';
 
@@ -55,7 +55,7 @@ export interface TurnSlot {
 
 export class KeyQuotas {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 

@@ -4,7 +4,7 @@
 // CSRF token's hash and when it expires (also the hash's TTL). The cookie is only as good as its
 // key: every request re-reads the key (see auth.ts), so revoking the key ends its sign-ins.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../shared/redis.js';
 import { apiScopeSchema, type ApiKeyRecord, type ApiScope } from '../../shared/ports/api-key-store.js';
 
 /** 32 random bytes, base64url. */
@@ -27,7 +27,7 @@ export interface NewSignIn {
 
 export class SignInStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     readonly ttlMs: number,
   ) {}

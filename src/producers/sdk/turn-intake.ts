@@ -10,7 +10,7 @@
 // Redis SET NX, so exactly one request owns the id.
 import { createHash } from 'node:crypto';
 import type { Context } from '@opentelemetry/api';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../shared/redis.js';
 import type { probeAudio } from '../../shared/audio/probe.js';
 import { newTurnId } from '../../shared/contracts/ids.js';
 import { isFinalStatus, turnErrorSchema, type Turn } from '../../shared/contracts/turn.js';
@@ -34,7 +34,7 @@ export interface TurnIntakeDeps {
   unfinished: UnfinishedTurns;
   /** Withdraws a turn one store took when the other failed. */
   ender: TurnEnder;
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   routing?: AudioRouting | undefined;
   defaults: { voice: string; language: string; speed: number };

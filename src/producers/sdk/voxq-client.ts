@@ -3,7 +3,7 @@
 // the first stages, and awaits the result from whichever process finishes the turn.
 // Seed: IOrchestratorService.process_conversation.
 import { context, type Context } from '@opentelemetry/api';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../shared/redis.js';
 import { turnRequestSchema, type TurnRequest } from '../../shared/contracts/turn-request.js';
 import type { Turn } from '../../shared/contracts/turn.js';
 import { InputError, NotFoundError, VoxqError } from '../../shared/errors.js';
@@ -56,7 +56,7 @@ export interface VoxqClientDeps {
   stores: StoreSet;
   queues: StageQueues;
   /** A connection the client blocks on to read turns' event logs (it is used for nothing else). */
-  subscriber: Redis;
+  subscriber: RedisClient;
   /** How long finished turns' live state and logs stay in Redis (VOXQ_EVENT_LOG_TTL_MS; default ten minutes). */
   liveTtlMs?: number;
   /** Messages of LLM context kept per session (VOXQ_CONTEXT_MESSAGES; default 10). */
@@ -140,7 +140,7 @@ export class VoxqClient {
   private readonly ender: TurnEnder;
   private readonly intake: TurnIntake;
   private readonly unfinished: UnfinishedTurns;
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly ttlMs: number;
   private closing: Promise<void> | undefined;
 

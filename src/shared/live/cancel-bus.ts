@@ -3,12 +3,12 @@
 // own active jobs of a cancelled turn (their provider requests abort with them). Pub/sub is
 // at-most-once, which is enough: the end claim in the turn's state is the fence every job
 // checks before provider work and before it records or hands on (src/shared/live/live-turns.ts).
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.js';
 import { cancelChannel } from './live-keys.js';
 
 export class CancelPublisher {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 
@@ -74,7 +74,7 @@ export class CancelListener {
   private ready: Promise<unknown> | undefined;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly active: ActiveTurns,
   ) {

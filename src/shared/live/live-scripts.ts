@@ -2,7 +2,7 @@
 // runs atomically in Redis, so "nothing after the end" is certain: every write checks the end
 // claim (`ended`) in the same step as it writes. KEYS[1] is always the turn's state hash,
 // KEYS[2] its log stream (src/shared/live/live-keys.ts: one hash tag, one slot).
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.js';
 
 // Milestones are stamped on Redis's clock, so stamps written by different hosts stay in order.
 const TOUCH = `
@@ -176,7 +176,7 @@ export type LiveScriptName = keyof typeof LIVE_SCRIPTS;
 export type LiveScripts = Record<LiveScriptName, (...args: (string | number)[]) => Promise<unknown>>;
 
 /** The scripts bound to a connection (defined once per connection; ioredis runs them by EVALSHA). */
-export function liveScripts(redis: Redis): LiveScripts {
+export function liveScripts(redis: RedisClient): LiveScripts {
   const commands = redis as unknown as Record<string, unknown>;
   const bound = {} as LiveScripts;
   for (const [name, script] of Object.entries(LIVE_SCRIPTS) as [LiveScriptName, { keys: number; lua: string }][]) {

@@ -2,7 +2,7 @@
 // enqueued, each stage's output, the reply's sentences), its event log, the delivery of sentence
 // audio in index order, the end claim that fences every later write, and its milestones.
 // MongoDB keeps the durable record beside this; nothing here waits on it.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.js';
 import { turnLogEventSchema, type TurnLogEvent } from '../contracts/turn-event.js';
 import { turnSchema, type StageName, type Turn, type TurnTimeline } from '../contracts/turn.js';
 import { turnKeys, type TurnKeys } from './live-keys.js';
@@ -63,7 +63,7 @@ export class LiveTurns {
   private readonly runningTtlMs: number;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly options: LiveTurnsOptions,
   ) {
     this.scripts = liveScripts(redis);

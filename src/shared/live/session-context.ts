@@ -3,7 +3,7 @@
 // MongoDB, and before the session's next turn may run its LLM stage), filled from MongoDB when
 // missing. A list of JSON messages headed by a marker, so "known to be empty" differs from
 // "not cached".
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.js';
 import type { ChatMessage } from '../ports/llm-provider.js';
 import { sessionKeys } from './live-keys.js';
 
@@ -11,7 +11,7 @@ const HEAD = '{"head":true}';
 
 export class SessionContextCache {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly options: { prefix: string; ttlMs: number; maxMessages: number },
   ) {}
 

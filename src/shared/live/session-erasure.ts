@@ -2,7 +2,7 @@
 // messages, interactions, audio, jobs, event logs and live state, from every store. Its turns in
 // flight are cancelled first. Used by deleteSession (SDK, DELETE /v1/sessions/{id}) and by the
 // retention sweep (VOXQ_RETENTION_DAYS). Idempotent: a second erasure finds nothing.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.js';
 import { stageJobId } from '../contracts/jobs.js';
 import type { StageName } from '../contracts/turn.js';
 import type { StageQueues } from '../queues.js';
@@ -15,7 +15,7 @@ import type { UnfinishedTurns } from './unfinished-turns.js';
 export interface ErasureDeps {
   stores: Pick<StoreSet, 'turns' | 'sessions' | 'audio'>;
   queues: StageQueues;
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   unfinished: UnfinishedTurns;
   live: LiveTurns;

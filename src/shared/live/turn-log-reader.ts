@@ -2,7 +2,7 @@
 // being followed. A new follower wakes the blocked read at once (CLIENT UNBLOCK from a second
 // connection), so it waits for no timeout; each follower gets the entries after the last one it
 // saw, in order, and a follower that starts late or reconnects replays from where it says.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.js';
 import type { LoggedEvent } from '../contracts/turn-event.js';
 import { parseLogFields } from './live-turns.js';
 
@@ -41,8 +41,8 @@ export class TurnLogReader {
    * reissues a read lost to a reconnect itself. `control` is any ordinary connection.
    */
   constructor(
-    private readonly blocking: Redis,
-    private readonly control: Redis,
+    private readonly blocking: RedisClient,
+    private readonly control: RedisClient,
     private readonly onError: (error: unknown) => void = () => undefined,
     private readonly blockMs = BLOCK_MS,
   ) {

@@ -1,12 +1,12 @@
 // Every accepted turn that has not ended, in one sorted set by enqueue time (member
 // `<sessionId> <turnId>`): what the reconciler looks at. Written beside the turn's own keys (a
 // single-key command, so it needs no shared slot), removed once the turn's end is written.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.js';
 import type { TurnRef } from './live-turns.js';
 
 export class UnfinishedTurns {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 

@@ -4,7 +4,7 @@
 // carries the milliseconds and the caller) answers 0 (reserved) or how long to wait until enough
 // of the window expires. Live turns may use the whole budget, batch work the budget less the
 // live reserve's share.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.js';
 import type { SttCaller } from './stt-limits.js';
 
 /** Members are `<ms>|<live|batch>|<call id>|<random>` (older `<ms>|<call id>|…` count as live). ARGV: now, window, limit, batch limit, need, caller, member. */
@@ -46,7 +46,7 @@ return window
 `;
 
 export interface AudioBudgetOptions {
-  redis: Redis;
+  redis: RedisClient;
   /** Redis key prefix (VOXQ_PREFIX). */
   prefix: string;
   audioSecondsPerHour: number;

@@ -8,7 +8,7 @@
 // long until a slot frees for it; it waits in its queue and asks again. Refused batch calls are
 // told different times, one per slot as the window's calls leave it (a ticket each, up to two
 // windows ahead), so a long batch queue does not wake all at once for every slot.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.js';
 import type { SttCaller } from './stt-limits.js';
 
 /**
@@ -115,7 +115,7 @@ return 0
 `;
 
 export interface RequestWindowOptions {
-  redis: Redis;
+  redis: RedisClient;
   /** Redis key prefix (VOXQ_PREFIX). */
   prefix: string;
   /** Calls any window may hold; 0: no limit (batch work still keeps off the provider during a 429 backoff). */
@@ -213,7 +213,7 @@ export class RequestWindow {
   }
 }
 
-async function redisNow(redis: Redis): Promise<number> {
+async function redisNow(redis: RedisClient): Promise<number> {
   const [seconds, micros] = await redis.time();
   return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
 }
