@@ -13,6 +13,7 @@ import { TurnEndedError, type Stage, type StageRun } from './run-stage.js';
 import { awaitSessionTurn } from './session-order.js';
 import { providerFor } from './stage-deps.js';
 import { llmInput, transcribeAlongside } from './user-input.js';
+import { asyncIterableFrom } from '../shared/injected-parts.js';
 
 /** The session's context: cached in Redis, else read from MongoDB (and cached). */
 async function sessionContext(turn: Turn, { deps }: StageRun): Promise<ChatMessage[]> {
@@ -98,7 +99,7 @@ export const llmStage: Stage<'llm'> = {
         let answer = '';
         // Deltas go out in order on one connection without waiting for each; their results are checked at the end.
         const deltas: Promise<string | null>[] = [];
-        for await (const token of llm.stream(input.prompt, options)) {
+        for await (const token of asyncIterableFrom(llm.stream(input.prompt, options), 'llm', 'LlmProvider')) {
           if (token === '') continue;
           if (answer === '') span.setAttribute('voxq.llm.first_token_ms', performance.now() - started);
           deltas.push(deps.live.append(ref, { type: 'text', at: Date.now(), delta: token }, answer === '' ? 'firstTokenMs' : undefined));

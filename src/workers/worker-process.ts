@@ -18,6 +18,7 @@ import { LiveTurns, liveTurnsOptionsFrom, RUNNING_TTL_MS } from '../shared/live/
 import { SessionContextCache } from '../shared/live/session-context.js';
 import { TurnEnder } from '../shared/live/turn-ender.js';
 import { batchSttWorkerOptions } from './batch-worker.js';
+import { checkWorkerParts } from './check-worker-parts.js';
 import { stageSettingsFrom, type StageDeps } from './stage-deps.js';
 import { createStageWorker } from './stage-worker.js';
 import { ShutdownError } from './run-stage.js';
@@ -49,6 +50,8 @@ export interface WorkerProcess {
 
 export function startWorkerProcess(options: WorkerProcessOptions): WorkerProcess {
   const { config, stages, stores } = options;
+  // Injected parts are refused here, naming what they lack, before any connection is opened.
+  checkWorkerParts(options);
   const log = options.log ?? createLogger('voxq-worker', config.VOXQ_LOG_LEVEL);
   const providers = options.providers ?? createProviders(config, stages);
   const producer = createRedis(config.REDIS_URL, 'producer', 'voxq-worker-producer');

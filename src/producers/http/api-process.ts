@@ -12,7 +12,8 @@ import type { ApiKeyStore } from '../../shared/ports/api-key-store.js';
 import { closeRedis, createRedis, quietOnOutage } from '../../shared/redis.js';
 import { MongoApiKeyStore } from '../../shared/store/mongo-api-key-store.js';
 import { openMongoStores } from '../../shared/store/mongo-stores.js';
-import { PrometheusMetrics } from '../../shared/telemetry/prometheus-metrics.js';
+import { PROMETHEUS_METRICS_PORT, PrometheusMetrics } from '../../shared/telemetry/prometheus-metrics.js';
+import { checkPart } from '../../shared/injected-parts.js';
 import { observeQueueDepth } from '../../shared/telemetry/queue-depth.js';
 import type { TracingHandle } from '../../shared/telemetry/tracing.js';
 import { connect } from '../sdk/connect.js';
@@ -41,6 +42,7 @@ export interface ApiProcess {
 
 export async function startApiProcess(options: ApiProcessOptions): Promise<ApiProcess> {
   const { config } = options;
+  if (options.metrics !== undefined) checkPart('metrics', options.metrics, PROMETHEUS_METRICS_PORT);
   const log = options.log ?? createLogger('voxq-api', config.VOXQ_LOG_LEVEL);
   const mongo = await openMongoStores(requireMongoUrl(config), config.VOXQ_MONGO_DB);
   const metrics = options.metrics ?? new PrometheusMetrics('voxq-api');

@@ -5,11 +5,13 @@ import { randomUUID } from 'node:crypto';
 import multipart from '@fastify/multipart';
 import type { Queue } from 'bullmq';
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../shared/redis.js';
 import { MAX_AUDIO_BYTES } from '../../shared/audio/probe.js';
 import type { Logger } from '../../shared/logger.js';
-import type { ApiKeyStore } from '../../shared/ports/api-key-store.js';
-import type { PrometheusMetrics } from '../../shared/telemetry/prometheus-metrics.js';
+import { checkPart } from '../../shared/injected-parts.js';
+import { API_KEY_STORE_PORT, type ApiKeyStore } from '../../shared/ports/api-key-store.js';
+import { SERVICE_CLIENT_PORT } from '../../shared/ports/service-client.js';
+import { PROMETHEUS_METRICS_PORT, type PrometheusMetrics } from '../../shared/telemetry/prometheus-metrics.js';
 import type { VoxqClient } from '../sdk/voxq-client.js';
 import { Authenticator, scopeHook } from './auth.js';
 import { registerBoard } from './board.js';
@@ -48,7 +50,7 @@ export interface ApiServerDeps {
   /** A request must arrive whole (headers and body) within this, or 408 (slow-clients.ts); 0: no limit. */
   requestTimeoutMs: number;
   /** Sign-ins and per-key quotas live here, under `<prefix>:api:`, shared by every API instance. */
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   signInTtlMs: number;
   /** Behind a TLS-terminating proxy: believe X-Forwarded-Proto/-For/-Host. */
@@ -60,6 +62,10 @@ export interface ApiServerDeps {
 }
 
 export async function buildApiServer(deps: ApiServerDeps): Promise<FastifyInstance> {
+  // Injected parts are refused here, naming what they lack, before anything is served.
+  checkPart('keys', deps.keys, API_KEY_STORE_PORT);
+  checkPart('readiness.services', deps.readiness.services, SERVICE_CLIENT_PORT);
+  checkPart('metrics', deps.metrics, PROMETHEUS_METRICS_PORT);
   const app = Fastify({
     logger: false,
     bodyLimit: deps.jsonBodyLimitBytes,

@@ -6,7 +6,8 @@ import { withOutageErrors } from '../../shared/infra-errors.js';
 import { checkRedisAuth, closeRedis, createRedis } from '../../shared/redis.js';
 import { openMongoStores } from '../../shared/store/mongo-stores.js';
 import type { StoreSet } from '../../shared/store/store-set.js';
-import type { Metrics } from '../../shared/ports/metrics.js';
+import { METRICS_PORT, type Metrics } from '../../shared/ports/metrics.js';
+import { checkPart, checkStoreSet } from '../../shared/injected-parts.js';
 import type { TracingHandle } from '../../shared/telemetry/tracing.js';
 import { audioRoutingFrom } from './turn-routing.js';
 import { VoxqClient } from './voxq-client.js';
@@ -24,6 +25,9 @@ export interface ConnectOptions {
 
 export async function connect(options: ConnectOptions = {}): Promise<VoxqClient> {
   const config = options.config ?? loadConfig();
+  // Injected parts are refused here, naming what they lack, before anything is opened.
+  if (options.stores !== undefined) checkStoreSet('stores', options.stores);
+  if (options.metrics !== undefined) checkPart('metrics', options.metrics, METRICS_PORT);
   // A database that does not answer is an UnavailableError naming it, like every later call's.
   const stores = options.stores ?? (await withOutageErrors(() => openMongoStores(requireMongoUrl(config), config.VOXQ_MONGO_DB)));
   const producer = createRedis(config.REDIS_URL, 'producer', 'voxq-sdk');

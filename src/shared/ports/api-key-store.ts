@@ -2,7 +2,7 @@
 // only a hash of its secret. Scopes say what a key may do; a binding limits whose sessions it
 // sees; quotas limit how much it may ask.
 import { z } from 'zod';
-import { hasMethods } from './has-methods.js';
+import { conformsTo, type PortSpec } from './port-spec.js';
 
 export const API_SCOPES = ['turns:read', 'turns:write', 'metrics:read', 'board:read', 'board:admin'] as const;
 export const apiScopeSchema = z.enum(API_SCOPES);
@@ -65,6 +65,8 @@ export interface ApiKeyStore {
   list(): Promise<ApiKeyRecord[]>;
 }
 
+export const API_KEY_STORE_PORT: PortSpec = { name: 'ApiKeyStore', methods: ['create', 'verify', 'get', 'revoke', 'list'] };
+
 export function isApiKeyStore(value: unknown): value is ApiKeyStore {
-  return hasMethods(value, ['create', 'verify', 'get', 'revoke', 'list']);
+  return conformsTo(value, API_KEY_STORE_PORT);
 }

@@ -1,5 +1,5 @@
 // Audio lives in the database (GridFS), never in Redis: jobs carry its id.
-import { hasMethods } from './has-methods.js';
+import { conformsTo, type PortSpec } from './port-spec.js';
 
 export interface StoredAudioInfo {
   audioId: string;
@@ -15,6 +15,8 @@ export interface AudioStore {
   delete(audioId: string): Promise<void>;
 }
 
+export const AUDIO_STORE_PORT: PortSpec = { name: 'AudioStore', methods: ['put', 'get', 'delete'] };
+
 export function isAudioStore(value: unknown): value is AudioStore {
-  return hasMethods(value, ['put', 'get', 'delete']);
+  return conformsTo(value, AUDIO_STORE_PORT);
 }

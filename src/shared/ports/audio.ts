@@ -1,4 +1,5 @@
 // Audio as it moves between ports: bytes plus what is known of their format.
+import { z } from 'zod';
 
 export interface AudioInput {
   bytes: Uint8Array;
@@ -22,3 +23,11 @@ export interface SynthesizedAudio {
   format: AudioFormat;
   durationMs: number;
 }
+
+export const audioFormatSchema = z.object({
+  container: z.string().min(1),
+  codec: z.string().min(1),
+  sampleRateHz: z.number().int().positive(),
+  channels: z.number().int().positive(),
+  mimeType: z.string().min(1),
+}) satisfies z.ZodType<AudioFormat>;

@@ -1,7 +1,7 @@
 // The record of what batch transcription has done, keyed by content + options. First write wins,
 // so a chunk merged twice (a re-delivered job, two runs at once) is recorded once.
 import type { BatchRecord } from '../contracts/batch.js';
-import { hasMethods } from './has-methods.js';
+import { conformsTo, type PortSpec } from './port-spec.js';
 
 export interface BatchRecordStore {
   /** Records a transcript; when the key is already recorded the stored one is kept and returned. */
@@ -12,6 +12,8 @@ export interface BatchRecordStore {
   count(): Promise<number>;
 }
 
+export const BATCH_RECORD_STORE_PORT: PortSpec = { name: 'BatchRecordStore', methods: ['save', 'get', 'getMany', 'count'] };
+
 export function isBatchRecordStore(value: unknown): value is BatchRecordStore {
-  return hasMethods(value, ['save', 'get', 'getMany', 'count']);
+  return conformsTo(value, BATCH_RECORD_STORE_PORT);
 }

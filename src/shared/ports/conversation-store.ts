@@ -1,5 +1,5 @@
 // Seed: IConversationStore (save_message, get_conversation_history(limit), get_statistics).
-import { hasMethods } from './has-methods.js';
+import { conformsTo, type PortSpec } from './port-spec.js';
 
 export type MessageRole = 'user' | 'assistant';
 
@@ -48,6 +48,8 @@ export interface ConversationStore {
   cutMessage(messageId: string, content: string, metadata: Record<string, unknown>): Promise<boolean>;
 }
 
+export const CONVERSATION_STORE_PORT: PortSpec = { name: 'ConversationStore', methods: ['saveMessage', 'history', 'statistics', 'deleteSession', 'cutMessage'] };
+
 export function isConversationStore(value: unknown): value is ConversationStore {
-  return hasMethods(value, ['saveMessage', 'history', 'statistics', 'deleteSession', 'cutMessage']);
+  return conformsTo(value, CONVERSATION_STORE_PORT);
 }

@@ -1,7 +1,7 @@
 // Seed: IGPUManager (is_available, get_gpu_info, get_memory_usage, allocate_memory(service_id,
 // required_mb), get_recommended_backend(model)), plus release and leases. Cards are named by uuid:
 // CUDA and nvidia-smi may number them differently.
-import { hasMethods } from './has-methods.js';
+import { conformsTo, type PortSpec } from './port-spec.js';
 
 export interface GpuCard {
   host: string;
@@ -89,6 +89,8 @@ export interface GpuManager {
   close(): Promise<void>;
 }
 
+export const GPU_MANAGER_PORT: PortSpec = { name: 'GpuManager', methods: ['isAvailable', 'info', 'memoryUsage', 'allocate', 'release', 'recommendedBackend', 'leases', 'close'] };
+
 export function isGpuManager(value: unknown): value is GpuManager {
-  return hasMethods(value, ['isAvailable', 'info', 'memoryUsage', 'allocate', 'release', 'recommendedBackend', 'leases', 'close']);
+  return conformsTo(value, GPU_MANAGER_PORT);
 }

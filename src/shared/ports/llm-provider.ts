@@ -1,7 +1,8 @@
 // Seed: ILLMProvider (generate, get_model_info, is_available, supports_transcription, transcribe).
 import type { AudioInput } from './audio.js';
 import type { TranscribeOptions, Transcription } from './stt-provider.js';
-import { hasMethods } from './has-methods.js';
+import { z } from 'zod';
+import { conformsTo, type PortSpec } from './port-spec.js';
 
 export interface ChatMessage {
   role: 'user' | 'assistant';
@@ -57,6 +58,20 @@ export interface LlmProvider {
   transcribe(audio: AudioInput, options: TranscribeOptions): Promise<Transcription>;
 }
 
+export const llmInfoSchema = z.object({
+  provider: z.string().min(1),
+  model: z.string().min(1),
+  supportsStreaming: z.boolean(),
+  acceptsAudio: z.boolean(),
+}) satisfies z.ZodType<LlmInfo>;
+
+export const LLM_PROVIDER_PORT: PortSpec = {
+  name: 'LlmProvider',
+  methods: ['info', 'isAvailable', 'generate', 'stream', 'supportsTranscription', 'transcribe'],
+  answers: { info: llmInfoSchema, supportsTranscription: z.boolean() },
+};
+
+/** Every method there, info() of the port's shape and supportsTranscription() a boolean. */
 export function isLlmProvider(value: unknown): value is LlmProvider {
-  return hasMethods(value, ['info', 'isAvailable', 'generate', 'stream', 'supportsTranscription', 'transcribe']);
+  return conformsTo(value, LLM_PROVIDER_PORT);
 }

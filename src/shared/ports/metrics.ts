@@ -1,5 +1,5 @@
 // Seed: IMetricsCollector (increment, gauge, timing, histogram, with tags).
-import { hasMethods } from './has-methods.js';
+import { conformsTo, type PortSpec } from './port-spec.js';
 
 export type Tags = Readonly<Record<string, string | number | boolean>>;
 
@@ -11,6 +11,8 @@ export interface Metrics {
   histogram(name: string, value: number, tags?: Tags): void;
 }
 
+export const METRICS_PORT: PortSpec = { name: 'Metrics', methods: ['increment', 'gauge', 'timing', 'histogram'] };
+
 export function isMetrics(value: unknown): value is Metrics {
-  return hasMethods(value, ['increment', 'gauge', 'timing', 'histogram']);
+  return conformsTo(value, METRICS_PORT);
 }

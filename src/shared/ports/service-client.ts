@@ -2,7 +2,7 @@
 // is a stage queue: calling it enqueues a job and awaits its result; health is its live workers.
 import type { Context } from '@opentelemetry/api';
 import type { StageName } from '../contracts/turn.js';
-import { hasMethods } from './has-methods.js';
+import { conformsTo, type PortSpec } from './port-spec.js';
 
 export interface ServiceHealth {
   service: StageName;
@@ -24,6 +24,8 @@ export interface ServiceClient {
   close(): Promise<void>;
 }
 
+export const SERVICE_CLIENT_PORT: PortSpec = { name: 'ServiceClient', methods: ['call', 'health', 'close'] };
+
 export function isServiceClient(value: unknown): value is ServiceClient {
-  return hasMethods(value, ['call', 'health', 'close']);
+  return conformsTo(value, SERVICE_CLIENT_PORT);
 }

@@ -1,6 +1,6 @@
 // Seed: ISessionManager (create_session, add_interaction, get_session_context).
 import type { ChatMessage } from './llm-provider.js';
-import { hasMethods } from './has-methods.js';
+import { conformsTo, type PortSpec } from './port-spec.js';
 
 export interface Session {
   sessionId: string;
@@ -40,6 +40,8 @@ export interface SessionManager {
   deleteSession(sessionId: string): Promise<boolean>;
 }
 
+export const SESSION_MANAGER_PORT: PortSpec = { name: 'SessionManager', methods: ['createSession', 'getSession', 'addInteraction', 'context', 'inactiveSince', 'deleteSession'] };
+
 export function isSessionManager(value: unknown): value is SessionManager {
-  return hasMethods(value, ['createSession', 'getSession', 'addInteraction', 'context', 'inactiveSince', 'deleteSession']);
+  return conformsTo(value, SESSION_MANAGER_PORT);
 }

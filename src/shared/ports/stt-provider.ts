@@ -1,6 +1,7 @@
 // Seed: ISTTProvider.transcribe(audio, language="pt").
 import type { AudioInput } from './audio.js';
-import { hasMethods } from './has-methods.js';
+import { z } from 'zod';
+import { conformsTo, type PortSpec } from './port-spec.js';
 
 export interface TranscribeOptions {
   /** One BCP-47 tag (pt-BR); each adapter maps it to what its provider accepts. */
@@ -35,6 +36,11 @@ export interface SttProvider {
   transcribe(audio: AudioInput, options: TranscribeOptions): Promise<Transcription>;
 }
 
+export const sttInfoSchema = z.object({ provider: z.string().min(1), model: z.string().min(1) }) satisfies z.ZodType<SttInfo>;
+
+export const STT_PROVIDER_PORT: PortSpec = { name: 'SttProvider', methods: ['info', 'isAvailable', 'transcribe'], answers: { info: sttInfoSchema } };
+
+/** Every method there and info() of the port's shape. */
 export function isSttProvider(value: unknown): value is SttProvider {
-  return hasMethods(value, ['info', 'isAvailable', 'transcribe']);
+  return conformsTo(value, STT_PROVIDER_PORT);
 }

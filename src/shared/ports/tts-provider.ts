@@ -1,6 +1,8 @@
 // Seed: ITTSProvider.synthesize(text, voice="pf_dora", language="pt-BR", speed), get_audio_format.
 import type { AudioFormat, SynthesizedAudio } from './audio.js';
-import { hasMethods } from './has-methods.js';
+import { z } from 'zod';
+import { audioFormatSchema } from './audio.js';
+import { conformsTo, type PortSpec } from './port-spec.js';
 
 export interface SynthesizeOptions {
   voice: string;
@@ -32,6 +34,16 @@ export interface TtsProvider {
   close?(): Promise<void>;
 }
 
+export const ttsInfoSchema = z.object({ provider: z.string().min(1), model: z.string().min(1) }) satisfies z.ZodType<TtsInfo>;
+
+export const TTS_PROVIDER_PORT: PortSpec = {
+  name: 'TtsProvider',
+  methods: ['info', 'isAvailable', 'synthesize', 'audioFormat'],
+  optionalMethods: ['load', 'close'],
+  answers: { info: ttsInfoSchema, audioFormat: audioFormatSchema },
+};
+
+/** Every method there (load/close, when present, methods too), info() and audioFormat() of the port's shape. */
 export function isTtsProvider(value: unknown): value is TtsProvider {
-  return hasMethods(value, ['info', 'isAvailable', 'synthesize', 'audioFormat']);
+  return conformsTo(value, TTS_PROVIDER_PORT);
 }

@@ -1,7 +1,7 @@
 // Where turn documents live. Every write is idempotent: a stage that runs twice records its
 // output once (the first write wins), so a re-delivered job changes nothing.
 import type { Interruption, StageName, StageOutputs, StageTiming, Turn, TurnError, TurnTimeline } from '../contracts/turn.js';
-import { hasMethods } from './has-methods.js';
+import { conformsTo, type PortSpec } from './port-spec.js';
 
 export interface TurnStore {
   /** Inserts the turn; inserting the same turnId again is a no-op that returns false. */
@@ -28,6 +28,8 @@ export interface TurnStore {
   deleteSession(sessionId: string): Promise<Turn[]>;
 }
 
+export const TURN_STORE_PORT: PortSpec = { name: 'TurnStore', methods: ['create', 'get', 'recordStage', 'saveStage', 'markRunning', 'complete', 'fail', 'interrupt', 'listBySession', 'deleteSession'] };
+
 export function isTurnStore(value: unknown): value is TurnStore {
-  return hasMethods(value, ['create', 'get', 'recordStage', 'saveStage', 'markRunning', 'complete', 'fail', 'interrupt', 'listBySession', 'deleteSession']);
+  return conformsTo(value, TURN_STORE_PORT);
 }

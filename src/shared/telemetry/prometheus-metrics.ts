@@ -7,6 +7,8 @@ import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporte
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AggregationType, InstrumentType, MeterProvider, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { Meter } from '@opentelemetry/api';
+import type { Metrics, Tags } from '../ports/metrics.js';
+import type { PortSpec } from '../ports/port-spec.js';
 import { VOXQ_VERSION } from '../version.js';
 import { LATENCY_BUCKETS_MS, OtelMetrics } from './otel-metrics.js';
 
@@ -20,7 +22,11 @@ const SHORT_UNIT_ENDINGS: [RegExp, string][] = [
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
-export class PrometheusMetrics {
+/** What the API process needs of its metrics: the Metrics port and a Prometheus scrape. */
+export const PROMETHEUS_METRICS_PORT: PortSpec = { name: 'PrometheusMetrics', methods: ['increment', 'gauge', 'timing', 'histogram', 'scrape', 'shutdown'] };
+
+/** The Metrics port kept in this process and rendered in Prometheus's text format by scrape() (the API's /metrics). */
+export class PrometheusMetrics implements Metrics {
   readonly provider: MeterProvider;
   readonly meter: Meter;
   /** The Metrics port on this provider: hand it to whatever runs in this process. */
@@ -29,7 +35,7 @@ export class PrometheusMetrics {
   private readonly serializer = new PrometheusSerializer(undefined, false, undefined, true, true);
   private closing: Promise<void> | undefined;
 
-  constructor(serviceName: string) {
+  constructor(serviceName = 'voxq') {
     this.exporter = new PrometheusExporter({ preventServerStart: true });
     this.provider = new MeterProvider({
       resource: resourceFromAttributes({ 'service.name': serviceName, 'service.version': VOXQ_VERSION }),
@@ -43,6 +49,22 @@ export class PrometheusMetrics {
     });
     this.meter = this.provider.getMeter('voxq', VOXQ_VERSION);
     this.metrics = new OtelMetrics(this.meter);
+  }
+
+  increment(name: string, value?: number, tags?: Tags): void {
+    this.metrics.increment(name, value, tags);
+  }
+
+  gauge(name: string, value: number, tags?: Tags): void {
+    this.metrics.gauge(name, value, tags);
+  }
+
+  timing(name: string, durationMs: number, tags?: Tags): void {
+    this.metrics.timing(name, durationMs, tags);
+  }
+
+  histogram(name: string, value: number, tags?: Tags): void {
+    this.metrics.histogram(name, value, tags);
   }
 
   /** Collects every instrument (observable ones call back now) and renders Prometheus's text format. */
