@@ -7,7 +7,7 @@ import { loadConfig, type Config } from '../shared/config.js';
 import { createLogger } from '../shared/logger.js';
 import { SAMPLE_AUDIO_PATH } from '../shared/package-root.js';
 import { createProviders, defaultTtsName } from '../shared/providers/create-providers.js';
-import { EspeakTtsProvider } from '../shared/providers/espeak-tts.js';
+import { EspeakNgTtsProvider } from '../shared/providers/espeak-tts.js';
 import { everyTenPercent } from '../shared/providers/kokoro/load-progress-log.js';
 import { FakeSttProvider } from '../shared/providers/fake-stt.js';
 import { startBundledFerretDb } from '../shared/store/bundled-ferretdb.js';
@@ -44,7 +44,7 @@ async function chooseProviders(config: Config): Promise<Config> {
     if (config.VOXQ_LLM === 'groq') next.VOXQ_LLM = 'fake';
   }
   next.VOXQ_TTS ??= defaultTtsName(next);
-  if (next.VOXQ_TTS === 'espeak' && !(await new EspeakTtsProvider().isAvailable())) {
+  if (next.VOXQ_TTS === 'espeak' && !(await new EspeakNgTtsProvider().isAvailable())) {
     say('espeak-ng is not installed: the reply audio is a FAKE tone (apt-get install espeak-ng for real speech).');
     next.VOXQ_TTS = 'fake';
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EspeakTtsProvider, espeakVoiceFor } from '../../src/shared/providers/espeak-tts.js';
+import { EspeakNgTtsProvider, espeakVoiceFor } from '../../src/shared/providers/espeak-tts.js';
 import { FakeTtsProvider } from '../../src/shared/providers/fake-tts.js';
 import { OpenAiTtsProvider } from '../../src/shared/providers/openai-tts.js';
 import { isTtsProvider } from '../../src/shared/ports/tts-provider.js';
@@ -12,7 +12,7 @@ describeTtsContract('fake', () => Promise.resolve({ provider: new FakeTtsProvide
 describeTtsContract('fake with latency', () =>
   Promise.resolve({ provider: new FakeTtsProvider({ latencyMs: 5, sampleRateHz: 24_000 }), close: () => Promise.resolve() }),
 );
-describeTtsContract('espeak-ng', () => Promise.resolve({ provider: new EspeakTtsProvider(), close: () => Promise.resolve() }));
+describeTtsContract('espeak-ng', () => Promise.resolve({ provider: new EspeakNgTtsProvider(), close: () => Promise.resolve() }));
 describeTtsContract('openai (stand-in)', async () => {
   const standin = await startGroqStandin();
   return { provider: new OpenAiTtsProvider({ apiKey: standin.apiKey, baseURL: standin.openaiUrl, timeoutMs: 5000 }), close: () => standin.close() };
@@ -27,7 +27,7 @@ describe('isTtsProvider', () => {
   });
 });
 
-describe('EspeakTtsProvider', () => {
+describe('EspeakNgTtsProvider', () => {
   const PT_BR = { voice: 'pf_dora', language: 'pt-BR', speed: 1 };
 
   it('maps Kokoro voices to espeak-ng voices and variants', () => {
@@ -38,7 +38,7 @@ describe('EspeakTtsProvider', () => {
   });
 
   it('fixes the streamed WAV header so sizes match the bytes', async () => {
-    const audio = await new EspeakTtsProvider().synthesize('Bom dia.', PT_BR);
+    const audio = await new EspeakNgTtsProvider().synthesize('Bom dia.', PT_BR);
     const view = new DataView(audio.bytes.buffer, audio.bytes.byteOffset, audio.bytes.byteLength);
     expect(view.getUint32(4, true)).toBe(audio.bytes.byteLength - 8);
     const wav = readWavInfo(audio.bytes);
@@ -47,17 +47,17 @@ describe('EspeakTtsProvider', () => {
   });
 
   it('speaks an unknown voice name in the language default voice', async () => {
-    const audio = await new EspeakTtsProvider().synthesize('Bom dia.', { ...PT_BR, voice: 'no-such-voice' });
+    const audio = await new EspeakNgTtsProvider().synthesize('Bom dia.', { ...PT_BR, voice: 'no-such-voice' });
     expect(audio.durationMs).toBeGreaterThan(0);
   });
 
   it('rejects a language espeak-ng does not speak, without retry', async () => {
-    const error = await new EspeakTtsProvider().synthesize('Bom dia.', { ...PT_BR, language: 'qq-ZZ' }).catch((e: unknown) => e);
+    const error = await new EspeakNgTtsProvider().synthesize('Bom dia.', { ...PT_BR, language: 'qq-ZZ' }).catch((e: unknown) => e);
     expect(isProviderError(error) && error.kind).toBe('bad_request');
   });
 
   it('reports a missing binary as unavailable and retryable connection failure', async () => {
-    const missing = new EspeakTtsProvider({ binary: '/nonexistent/espeak-ng' });
+    const missing = new EspeakNgTtsProvider({ binary: '/nonexistent/espeak-ng' });
     await expect(missing.isAvailable()).resolves.toBe(false);
     const error = await missing.synthesize('Bom dia.', PT_BR).catch((e: unknown) => e);
     expect(isProviderError(error) && error.kind).toBe('connection');
@@ -65,7 +65,7 @@ describe('EspeakTtsProvider', () => {
   });
 
   it('times out a synthesis that takes too long', async () => {
-    const slow = new EspeakTtsProvider({ timeoutMs: 1 });
+    const slow = new EspeakNgTtsProvider({ timeoutMs: 1 });
     const error = await slow.synthesize('Bom dia. '.repeat(200), PT_BR).catch((e: unknown) => e);
     expect(isProviderError(error) && error.kind).toBe('timeout');
   });

@@ -3,7 +3,7 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EspeakTtsProvider } from '../../src/shared/providers/espeak-tts.js';
+import { EspeakNgTtsProvider } from '../../src/shared/providers/espeak-tts.js';
 import { OpenAiTtsProvider } from '../../src/shared/providers/openai-tts.js';
 import { spokenText } from '../../src/shared/providers/spoken-text.js';
 import { normalizePtBr } from '../../src/shared/pt-br/normalize-text.js';
@@ -31,7 +31,7 @@ describe('spokenText', () => {
 describe('espeak-ng gets the spoken text', () => {
   let folder: string;
   let recorded: string;
-  let espeak: EspeakTtsProvider;
+  let espeak: EspeakNgTtsProvider;
 
   beforeAll(async () => {
     folder = await mkdtemp(join(tmpdir(), 'voxq-spoken-'));
@@ -40,7 +40,7 @@ describe('espeak-ng gets the spoken text', () => {
     const binary = join(folder, 'espeak-ng');
     await writeFile(binary, `#!/bin/sh\ntee '${recorded}' | exec espeak-ng "$@"\n`);
     await chmod(binary, 0o755);
-    espeak = new EspeakTtsProvider({ binary });
+    espeak = new EspeakNgTtsProvider({ binary });
   });
 
   afterAll(async () => {

@@ -3,7 +3,7 @@
 // models' resident memory reserved, or a clear refusal.
 import type { Config } from '../config.js';
 import { VoxqError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { createLogger, type Logger } from '../logger.js';
 import type { GpuCard, GpuInventory } from '../ports/gpu-manager.js';
 import type { Metrics } from '../ports/metrics.js';
 import { createRedis } from '../redis.js';
@@ -15,14 +15,25 @@ import { PinnedGpu, type PinnedModel } from './pinned-gpu.js';
 import { RedisGpuManager } from './redis-gpu-manager.js';
 import { SimulatedGpusError } from './simulated-inventory.js';
 
-export function openGpuManager(config: Config, options: { log: Logger; metrics?: Metrics; pinnedUuid?: string; inventory?: GpuInventorySource }): RedisGpuManager {
+export interface OpenGpuManagerOptions {
+  /** Default: a pino logger on stderr at VOXQ_LOG_LEVEL. */
+  log?: Logger;
+  /** Where reserved and free memory are reported as gauges. */
+  metrics?: Metrics;
+  /** Allocations that name no card go to this one. */
+  pinnedUuid?: string;
+  inventory?: GpuInventorySource;
+}
+
+/** The GpuManager for this host from config: VOXQ_GPUS (simulated) or nvidia-smi, the ledger on REDIS_URL. close() closes its connection. */
+export function openGpuManager(config: Config, options: OpenGpuManagerOptions = {}): RedisGpuManager {
   return new RedisGpuManager({
     redis: createRedis(config.REDIS_URL, 'producer', 'voxq-gpu'),
     prefix: config.VOXQ_PREFIX,
     inventory: options.inventory ?? createInventorySource({ simulated: config.VOXQ_GPUS }),
     profiles: new ModelProfiles(config.VOXQ_GPU_PROFILES),
     leaseTtlMs: config.VOXQ_GPU_LEASE_TTL_MS,
-    log: options.log,
+    log: options.log ?? createLogger('voxq-gpu', config.VOXQ_LOG_LEVEL),
     ownsConnection: true,
     ...(options.pinnedUuid !== undefined ? { pinnedUuid: options.pinnedUuid } : {}),
     ...(options.metrics ? { metrics: options.metrics } : {}),

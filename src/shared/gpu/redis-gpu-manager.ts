@@ -57,6 +57,7 @@ const WITHDRAW_MARGIN_MS = 1000;
 export const GPU_RESERVED_GAUGE = 'voxq.gpu.reserved_mb';
 export const GPU_FREE_GAUGE = 'voxq.gpu.free_mb';
 
+/** The GpuManager on an inventory (nvidia-smi or VOXQ_GPUS) and a Redis reservation ledger shared by every host; build it with openGpuManager(config). */
 export class RedisGpuManager implements GpuManager {
   readonly ledger: ReservationLedger;
   private readonly renewer: LeaseRenewer;

@@ -4,7 +4,7 @@ import { ConfigError, type Config } from '../config.js';
 import type { LlmProvider } from '../ports/llm-provider.js';
 import type { SttProvider } from '../ports/stt-provider.js';
 import type { TtsProvider } from '../ports/tts-provider.js';
-import { EspeakTtsProvider } from './espeak-tts.js';
+import { EspeakNgTtsProvider } from './espeak-tts.js';
 import { FakeLlmProvider } from './fake-llm.js';
 import { FakeSttProvider } from './fake-stt.js';
 import { FakeTtsProvider } from './fake-tts.js';
@@ -130,7 +130,7 @@ export function createTtsProvider(config: Config, onProgress?: (progress: LoadPr
         ...(onProgress ? { onProgress } : {}),
       });
     case 'espeak':
-      return new EspeakTtsProvider();
+      return new EspeakNgTtsProvider();
     case 'openai':
       return new OpenAiTtsProvider({
         ...openAiServer(config, 'VOXQ_TTS=openai', 'VOXQ_OPENAI_TTS_BASE_URL', config.VOXQ_OPENAI_TTS_BASE_URL),

@@ -9,7 +9,7 @@ import { toEspeakVoice } from './language.js';
 import { ProviderError, type ProviderErrorKind } from './provider-error.js';
 import { spokenText } from './spoken-text.js';
 
-export interface EspeakTtsOptions {
+export interface EspeakNgTtsOptions {
   /** espeak-ng binary (default `espeak-ng`). */
   binary?: string;
   /** Per synthesis (default 30 000 ms). */
@@ -35,11 +35,12 @@ export function espeakVoiceFor(voice: string, language: string): string {
   return `${base}+${kokoro[1].toLowerCase() === 'f' ? 'f3' : 'm3'}`;
 }
 
-export class EspeakTtsProvider implements TtsProvider {
+/** espeak-ng as a TtsProvider: offline, every language, no model: `new EspeakNgTtsProvider({ binary?, timeoutMs? })`. */
+export class EspeakNgTtsProvider implements TtsProvider {
   private readonly binary: string;
   private readonly timeoutMs: number;
 
-  constructor({ binary = 'espeak-ng', timeoutMs = 30_000 }: EspeakTtsOptions = {}) {
+  constructor({ binary = 'espeak-ng', timeoutMs = 30_000 }: EspeakNgTtsOptions = {}) {
     this.binary = binary;
     this.timeoutMs = timeoutMs;
   }

@@ -33,6 +33,7 @@ export function defaultFakeReply(prompt: string, options: GenerateOptions = {}):
   return `Entendi: ${heard}. Já conversamos ${exchanges} ${exchanges === 1 ? 'vez' : 'vezes'}.`;
 }
 
+/** An offline LlmProvider with scripted replies, latency and failures (429, 5xx, timeouts) for tests and demos. */
 export class FakeLlmProvider implements LlmProvider {
   readonly script: FakeScript;
   /** The last call that reached the fake, whether or not it then failed. */

@@ -27,6 +27,7 @@ export const DEFAULT_FAKE_TRANSCRIPT = 'olá, tudo bem?';
 const BYTES_PER_MS = 32;
 const CONFIDENCE = 0.9;
 
+/** An offline SttProvider with scripted transcripts, latency and failures for tests and demos. */
 export class FakeSttProvider implements SttProvider {
   readonly script: FakeScript;
   /** The last call that reached the fake, whether or not it then failed. */

@@ -24,6 +24,7 @@ const AMPLITUDE = 0.1 * 32767;
 
 const TONE_CACHE_ENTRIES = 64;
 
+/** An offline TtsProvider that answers a tone of the text's length, with scripted latency and failures. */
 export class FakeTtsProvider implements TtsProvider {
   readonly script: FakeScript;
   /** The last call made, recorded before latency and scripted failures apply. */

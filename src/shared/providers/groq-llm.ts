@@ -27,6 +27,7 @@ interface WireMessage {
   content: string;
 }
 
+/** Groq's chat models (groq-sdk) as an LlmProvider: `new GroqLlmProvider({ apiKey, model?, reasoningEffort?, baseURL? })`; reasoning text never reaches the answer. */
 export class GroqLlmProvider implements LlmProvider {
   private readonly client: Groq;
   private readonly model: string;

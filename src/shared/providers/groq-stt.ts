@@ -18,6 +18,7 @@ export interface GroqSttOptions extends GroqClientOptions {
 const PROVIDER = 'groq';
 const DEFAULT_MODEL = 'whisper-large-v3-turbo';
 
+/** Groq's Whisper (`whisper-large-v3-turbo` by default) as an SttProvider: `new GroqSttProvider({ apiKey, model?, baseURL? })`. */
 export class GroqSttProvider implements SttProvider {
   private readonly client: Groq;
   private readonly model: string;

@@ -31,6 +31,7 @@ export type UserContent = string | ChatCompletionContentPart[];
 const PROVIDER = 'openai';
 const DEFAULT_MODEL = 'gpt-4o-mini';
 
+/** Any OpenAI-compatible chat server (OpenAI, vLLM, llama.cpp, Ollama …) as an LlmProvider: `new OpenAiLlmProvider({ apiKey?, baseURL?, model? })`. */
 export class OpenAiLlmProvider implements LlmProvider {
   protected readonly provider: string;
   protected readonly model: string;

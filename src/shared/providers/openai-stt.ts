@@ -32,6 +32,7 @@ export function answersTextOnly(model: string): boolean {
   return /^gpt-4o.*transcribe/.test(model);
 }
 
+/** Any OpenAI-compatible transcription server as an SttProvider: `new OpenAiSttProvider({ apiKey?, baseURL?, model? })`. */
 export class OpenAiSttProvider implements SttProvider {
   private readonly provider: string;
   private readonly client: OpenAI;

@@ -55,6 +55,7 @@ export function speechFormat(format: OpenAiSpeechFormat, sampleRateHz: number): 
   }
 }
 
+/** Any OpenAI-compatible speech server as a TtsProvider: `new OpenAiTtsProvider({ apiKey?, baseURL?, model?, format?, voiceMap? })`. */
 export class OpenAiTtsProvider implements TtsProvider {
   private readonly client: OpenAI;
   private readonly model: string;

@@ -28,6 +28,7 @@ export const SPEECH_NATIVE_PROVIDER = 'speech-native';
 export const DEFAULT_SPEECH_LLM_MODEL = 'fixie-ai/ultravox-v0_5-llama-3_1-8b';
 const PROVIDER = SPEECH_NATIVE_PROVIDER;
 
+/** A speech-native model (Ultravox-style, OpenAI-compatible audio input) as an LlmProvider: the user's audio goes straight to the model, STT skipped. */
 export class SpeechNativeLlmProvider extends OpenAiLlmProvider {
   private readonly stt: OpenAiSttProvider | undefined;
   private readonly ffmpeg: string | undefined;

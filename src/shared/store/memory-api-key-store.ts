@@ -7,6 +7,7 @@ interface StoredKey extends ApiKeyRecord {
   secretHash: string;
 }
 
+/** The ApiKeyStore in memory (tests). */
 export class MemoryApiKeyStore implements ApiKeyStore {
   private readonly keys = new Map<string, StoredKey>();
 

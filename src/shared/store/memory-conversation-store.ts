@@ -26,6 +26,7 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/** The ConversationStore in memory (tests, benchmarks): passes the same contract suite as MongoConversationStore. */
 export class MemoryConversationStore implements ConversationStore {
   private readonly byId = new Map<string, StoredMessage>();
   private readonly bySession = new Map<string, SessionLog>();

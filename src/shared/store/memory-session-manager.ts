@@ -15,6 +15,7 @@ function copy(session: Session): Session {
   };
 }
 
+/** The SessionManager in memory (tests, benchmarks): `new MemorySessionManager(conversations)`. */
 export class MemorySessionManager implements SessionManager {
   private readonly sessions = new Map<string, Session>();
   private readonly countedTurns = new Set<string>();

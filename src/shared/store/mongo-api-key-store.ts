@@ -19,6 +19,7 @@ interface ApiKeyDocument {
   revokedAt?: Date;
 }
 
+/** The ApiKeyStore on MongoDB: only a hash of each key's secret is stored. */
 export class MongoApiKeyStore implements ApiKeyStore {
   private readonly keys: Collection<ApiKeyDocument>;
 

@@ -55,6 +55,7 @@ function toInfo(doc: AudioFileDocument): StoredAudioInfo {
   return { audioId: doc._id, mimeType: doc.metadata?.mimeType ?? 'application/octet-stream', sizeBytes: doc.length };
 }
 
+/** The AudioStore on MongoDB GridFS: jobs carry the audio's id, never its bytes. */
 export class MongoAudioStore implements AudioStore {
   private readonly bucket: GridFSBucket;
   private readonly files: Collection<AudioFileDocument>;

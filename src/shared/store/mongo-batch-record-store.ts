@@ -9,6 +9,7 @@ export const BATCH_RECORDS_COLLECTION = 'batch_transcripts';
 
 type BatchRecordDocument = Omit<BatchRecord, 'key'> & { _id: string };
 
+/** The BatchRecordStore on MongoDB: batch transcription's records, first write wins. */
 export class MongoBatchRecordStore implements BatchRecordStore {
   private readonly records: Collection<BatchRecordDocument>;
 

@@ -37,6 +37,7 @@ function toMessage(doc: unknown): StoredMessage {
   return message;
 }
 
+/** The ConversationStore on MongoDB (or FerretDB): `new MongoConversationStore(db)`. */
 export class MongoConversationStore implements ConversationStore {
   private readonly messages: Collection<MessageDocument>;
 

@@ -31,6 +31,7 @@ export interface InteractionDocument {
   createdAt: Date;
 }
 
+/** The SessionManager on MongoDB (or FerretDB): `new MongoSessionManager(db, conversations)`; a session's messages go to its ConversationStore. */
 export class MongoSessionManager implements SessionManager {
   private readonly sessions: Collection<SessionDocument>;
   private readonly interactions: Collection<InteractionDocument>;

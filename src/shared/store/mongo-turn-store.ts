@@ -79,6 +79,7 @@ export function foldTurn(doc: TurnDocument, transitions: readonly TurnTransition
   return turnSchema.parse(turn);
 }
 
+/** The TurnStore on MongoDB (or FerretDB): turn documents plus their transitions, every write idempotent. */
 export class MongoTurnStore implements TurnStore {
   private readonly turns: Collection<TurnDocument>;
   private readonly transitions: Collection<TurnTransitionDocument>;

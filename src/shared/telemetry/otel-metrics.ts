@@ -8,6 +8,7 @@ import { VOXQ_VERSION } from '../version.js';
 /** Millisecond buckets from a fast fake stage to a slow real one (the stage timeout is 60 s). */
 export const LATENCY_BUCKETS_MS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000, 120_000];
 
+/** The Metrics port on the OpenTelemetry metrics API (a given Meter, else the global one: exported by whatever SDK the process runs). */
 export class OtelMetrics implements Metrics {
   private readonly counters = new Map<string, Counter>();
   private readonly histograms = new Map<string, Histogram>();

@@ -46,6 +46,7 @@ export function kokoroVoices(): string[] {
     .sort();
 }
 
+/** Kokoro (kokoro-js on onnxruntime-node, CPU or CUDA, pt-BR phonemes by espeak-ng) as a TtsProvider; load() loads the model once, close() frees it. */
 export class KokoroTtsProvider implements TtsProvider {
   private readonly format: SpeechFormat;
   private readonly voices = new Set(kokoroVoices());
