@@ -5,10 +5,11 @@
 // uniformly from {256, 512, 1024, 2048, 4096} MB, each holding its lease 5–50 ms. While jobs are
 // queued (in the queue, or taken by a worker but still waiting on a card's list for memory), the
 // reserved share of both cards is sampled every 10 ms straight from the ledger.
-import { cpus, hostname, loadavg } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { Queue } from 'bullmq';
+import { resolveHostId } from '../src/shared/gpu/host-id.js';
 import { closeRedis, createRedis } from '../src/shared/redis.js';
 import { gpuTestPrefix, reservedMb, waitingCount } from '../tests/support/gpu-ledger.js';
 import type { RacerFigures, RacerJob } from '../tests/support/gpu-racer.js';
@@ -56,7 +57,7 @@ export async function runGpu(argv: readonly string[]): Promise<Record<string, un
   const loadAtStart = loadavg()[0] ?? Number.NaN;
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const prefix = gpuTestPrefix();
-  const host = hostname();
+  const host = resolveHostId();
   const redis = createRedis(redisUrl, 'producer', 'voxq-bench-gpu');
   const queue = new Queue<RacerJob>('gpu-bench', { connection: redis, prefix });
   const env = {

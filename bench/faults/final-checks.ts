@@ -2,7 +2,7 @@
 // accepted turn as the stores hold it (MongoDB record, messages; Redis live state) and as its
 // caller saw it (result()), turns that were refused but ran anyway, and what may leak in Redis
 // (jobs, keys without a TTL, unfinished-turn entries, GPU leases).
-import { hostname } from 'node:os';
+import { resolveHostId } from '../../src/shared/gpu/host-id.js';
 import type { Redis } from 'ioredis';
 import { isFinalStatus, STAGES, type Turn } from '../../src/shared/contracts/turn.js';
 import { simulatedUuid } from '../../src/shared/gpu/simulated-inventory.js';
@@ -158,7 +158,7 @@ export async function gpuLeftovers(redis: Redis, prefix: string, cards: number, 
   const ledger = new ReservationLedger(redis, prefix);
   const result: GpuLeftovers = { leaked: 0, held: 0, waiting: 0 };
   for (let index = 0; index < cards; index += 1) {
-    const card = { host: hostname(), uuid: simulatedUuid(index) };
+    const card = { host: resolveHostId(), uuid: simulatedUuid(index) };
     const leases = await ledger.snapshot(card);
     result.held += leases.length;
     for (const lease of leases) {

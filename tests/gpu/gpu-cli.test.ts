@@ -1,5 +1,5 @@
 // `voxq gpus` and `voxq worker --gpu …` as users run them (the built CLI in its own processes).
-import { hostname } from 'node:os';
+import { resolveHostId } from '../../src/shared/gpu/host-id.js';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { openMongoStores } from '../../src/shared/store/mongo-stores.js';
@@ -45,8 +45,8 @@ describe('voxq gpus', () => {
     expect(await table.exited).toBe(0);
     const lines = table.stdout().trim().split('\n');
     expect(lines[0]).toMatch(/^HOST\s+GPU\s+UUID\s+NAME\s+TOTAL MB\s+USED MB\s+FREE MB\s+RESERVED MB\s+RESERVED FOR$/);
-    expect(lines[1]).toMatch(new RegExp(`^${hostname()}\\s+0\\s+GPU-simulated-0000\\s+NVIDIA L4 \\(simulated\\)\\s+23034\\s+0\\s+23034\\s+0\\s+-$`));
-    expect(lines[2]).toMatch(new RegExp(`^${hostname()}\\s+1\\s+GPU-simulated-0001\\s+NVIDIA L4 \\(simulated\\)\\s+23034\\s+0\\s+18938\\s+4096\\s+holder pid ${holder.child.pid} 4096 MB$`));
+    expect(lines[1]).toMatch(new RegExp(`^${resolveHostId()}\\s+0\\s+GPU-simulated-0000\\s+NVIDIA L4 \\(simulated\\)\\s+23034\\s+0\\s+23034\\s+0\\s+-$`));
+    expect(lines[2]).toMatch(new RegExp(`^${resolveHostId()}\\s+1\\s+GPU-simulated-0001\\s+NVIDIA L4 \\(simulated\\)\\s+23034\\s+0\\s+18938\\s+4096\\s+holder pid ${holder.child.pid} 4096 MB$`));
 
     const json = voxq(['gpus', '--json']);
     expect(await json.exited).toBe(0);
@@ -86,12 +86,12 @@ describe('voxq worker --gpu', () => {
     await expect.poll(() => (worker.stderr().match(/"msg":"workers started"/g) ?? []).length, { timeout: 30_000, interval: 100 }).toBe(2);
     expect(worker.stderr()).toMatch(/"gpuUuid":"GPU-simulated-0000".*"cudaVisibleDevices":"0".*"msg":"worker pinned to gpu"/);
     expect(worker.stderr()).toMatch(/"gpuUuid":"GPU-simulated-0001".*"cudaVisibleDevices":"1".*"msg":"worker pinned to gpu"/);
-    expect(await reservedMb(redis, prefix, hostname(), 0)).toBe(2000);
-    expect(await reservedMb(redis, prefix, hostname(), 1)).toBe(2000);
+    expect(await reservedMb(redis, prefix, resolveHostId(), 0)).toBe(2000);
+    expect(await reservedMb(redis, prefix, resolveHostId(), 1)).toBe(2000);
 
     worker.kill('SIGTERM');
     expect(await worker.exited).toBe(0);
-    expect(await reservedMb(redis, prefix, hostname(), 0)).toBe(0);
-    expect(await reservedMb(redis, prefix, hostname(), 1)).toBe(0);
+    expect(await reservedMb(redis, prefix, resolveHostId(), 0)).toBe(0);
+    expect(await reservedMb(redis, prefix, resolveHostId(), 1)).toBe(0);
   });
 });

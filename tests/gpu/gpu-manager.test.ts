@@ -1,10 +1,14 @@
 // The GpuManager on the real Redis (a unique prefix per test): the seed's calls, the free-memory
 // definition, atomic allocation, idempotent release, expiry, gauges, and the pieces it is built
 // from (simulated inventory, model profiles, --gpu selection).
-import { hostname } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, inject, it } from 'vitest';
+import { configSchema, loadConfig } from '../../src/shared/config.js';
 import { InputError } from '../../src/shared/errors.js';
+import { resolveHostId } from '../../src/shared/gpu/host-id.js';
 import { selectGpus, cudaVisibleDevices } from '../../src/shared/gpu/gpu-selector.js';
 import type { GpuInventorySource } from '../../src/shared/gpu/inventory-source.js';
 import { ModelProfiles, parseGpuProfiles } from '../../src/shared/gpu/model-profiles.js';
@@ -43,7 +47,8 @@ function setup(options: { gpus?: string; inventory?: GpuInventorySource; ttlMs?:
   return { prefix, redis, manager, metrics };
 }
 
-const fixedInventory = (inventory: GpuInventory): GpuInventorySource => ({ read: () => Promise.resolve(structuredClone(inventory)) });
+/** Reads the inventory object as it is at each read (a test changes what nvidia-smi would say). */
+const liveInventory = (inventory: GpuInventory): GpuInventorySource => ({ read: () => Promise.resolve(structuredClone(inventory)) });
 
 describe('simulated inventory, profiles and --gpu', () => {
   it('parses VOXQ_GPUS into simulated cards with stable uuids, and names a bad entry', () => {
@@ -54,6 +59,21 @@ describe('simulated inventory, profiles and --gpu', () => {
     ]);
     expect(() => parseSimulatedGpus('0:L4', 'h')).toThrow(/VOXQ_GPUS: "0:L4" is not index:name:totalMb/);
     expect(() => parseSimulatedGpus('0:L4:1,0:L4:2', 'h')).toThrow(/index 0 appears twice/);
+  });
+
+  it('names the machine by VOXQ_HOST_ID, else its machine id, else its hostname, and refuses a host id unfit for key names', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'voxq-host-id-'));
+    const machineId = join(dir, 'machine-id');
+    writeFileSync(machineId, '3D1219C7C4C5404AAA1F6D2A48ADFDA4\n');
+    expect(resolveHostId({ configured: 'gpu-box-7', machineIdPath: machineId, hostname: () => 'container-1' })).toBe('gpu-box-7');
+    expect(resolveHostId({ machineIdPath: machineId, hostname: () => 'container-1' })).toBe('3d1219c7c4c5404aaa1f6d2a48adfda4');
+    // An empty machine-id (as in many images) or none says nothing.
+    writeFileSync(machineId, '\n');
+    expect(resolveHostId({ machineIdPath: machineId, hostname: () => 'container-1' })).toBe('container-1');
+    expect(resolveHostId({ machineIdPath: join(dir, 'missing'), hostname: () => 'container-1' })).toBe('container-1');
+    rmSync(dir, { recursive: true });
+    expect(configSchema.parse({ VOXQ_HOST_ID: ' gpu-box-7 ' }).VOXQ_HOST_ID).toBe('gpu-box-7');
+    expect(() => loadConfig({ VOXQ_HOST_ID: 'box:{1}' })).toThrow(/VOXQ_HOST_ID/);
   });
 
   it('reads model profiles with defaults, overrides and model names holding colons or slashes', () => {
@@ -123,28 +143,50 @@ describe('RedisGpuManager', () => {
     expect((await manager.memoryUsage())[0]?.reservedMb).toBe(8000);
   });
 
-  it('defines free as total − memory of processes that are not voxq’s − reservations (a model counted once)', async () => {
+  it('defines free as total − foreign − reservations, foreign = used − reservations, whatever the pids say', async () => {
     const uuid = 'GPU-1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d';
+    // A stranger uses 7000 MB. nvidia-smi lists pids from another pid namespace (a container's view):
+    // none of them is this process's, and none is matched against anything.
+    const card = { host: 'gpu-host', index: 0, uuid, name: 'NVIDIA L4', totalMb: 23034, usedMb: 7000, utilizationPct: 10, migMode: 'disabled' as const, simulated: false };
     const inventory: GpuInventory = {
       host: 'gpu-host',
       simulated: false,
-      cards: [{ host: 'gpu-host', index: 0, uuid, name: 'NVIDIA L4', totalMb: 23034, usedMb: 9000, utilizationPct: 10, migMode: 'disabled', simulated: false }],
-      // This process (voxq, holding a lease: its 2000 MB are counted by the lease) and a stranger.
-      processes: [
-        { gpuUuid: uuid, pid: process.pid, usedMb: 2000 },
-        { gpuUuid: uuid, pid: 999_999, usedMb: 7000 },
-        { gpuUuid: uuid, pid: 999_998, usedMb: null },
-      ],
+      cards: [card],
+      processes: [{ gpuUuid: uuid, pid: 4_000_001, usedMb: 7000 }],
       problems: [],
     };
-    const { manager } = setup({ inventory: fixedInventory(inventory) });
+    const { manager } = setup({ inventory: liveInventory(inventory), ttlMs: 60_000 });
     const lease = await manager.allocate('tts:kokoro', 2500);
     expect(lease.ok).toBe(true);
     expect(await manager.memoryUsage()).toEqual([
       { host: 'gpu-host', index: 0, uuid, totalMb: 23034, foreignMb: 7000, reservedMb: 2500, freeMb: 13534, simulated: false },
     ]);
-    expect(await manager.allocate('more', 13535)).toMatchObject({ ok: false, freeMb: 13534 });
-    expect((await manager.allocate('more', 13534)).ok).toBe(true);
+    // The model loaded: its 2500 MB and a 400 MB CUDA context show in used. The reservation counts once; the context is not
+    // reserved, so it counts as foreign.
+    card.usedMb = 7000 + 2500 + 400;
+    inventory.processes.push({ gpuUuid: uuid, pid: 4_000_002, usedMb: 2900 });
+    expect(await manager.memoryUsage()).toEqual([expect.objectContaining({ foreignMb: 7400, reservedMb: 2500, freeMb: 13134 })]);
+    expect(await manager.allocate('more', 13135)).toMatchObject({ ok: false, freeMb: 13134 });
+    // The stranger exits; the highest reading of the lease TTL still holds (a reading can lag what voxq fills).
+    card.usedMb = 2500 + 400;
+    expect(await manager.allocate('more', 13135)).toMatchObject({ ok: false, freeMb: 13134 });
+    const fits = await manager.allocate('more', 13134);
+    expect(fits.ok).toBe(true);
+  });
+
+  it('forgets a foreign reading after one lease TTL, and reads foreign from the processes when used is [N/A]', async () => {
+    const uuid = 'GPU-2b3c4d5e-6f70-4a8b-9cad-1e2f3a4b5c6d';
+    const card = { host: 'h', index: 0, uuid, name: 'NVIDIA L4', totalMb: 10_000, usedMb: 3000 as number | null, utilizationPct: null, migMode: null, simulated: false };
+    const inventory: GpuInventory = { host: 'h', simulated: false, cards: [card], processes: [], problems: [] };
+    const { manager } = setup({ inventory: liveInventory(inventory), ttlMs: 300 });
+    expect(await manager.allocate('a', 7001)).toMatchObject({ ok: false, freeMb: 7000 });
+    card.usedMb = 0;
+    // Held for one TTL (300 ms), then the lower reading is taken.
+    expect(await manager.allocate('a', 7001)).toMatchObject({ ok: false, freeMb: 7000 });
+    await expect.poll(async () => (await manager.allocate('probe', 9000)).ok, { timeout: 3000, interval: 50 }).toBe(true);
+    // used [N/A]: the compute processes' memory stands for it (no pid matched).
+    const other = setup({ inventory: { read: () => Promise.resolve({ ...structuredClone(inventory), cards: [{ ...card, usedMb: null }], processes: [{ gpuUuid: uuid, pid: 1, usedMb: 4000 }] }) } });
+    expect(await other.manager.allocate('b', 6001)).toMatchObject({ ok: false, freeMb: 6000 });
   });
 
   it('reports reserved and free MB per card as gauges tagged host, gpu_uuid, gpu_index', async () => {
@@ -171,7 +213,7 @@ describe('RedisGpuManager', () => {
     const { redis, prefix } = setup();
     const ledger = new ReservationLedger(redis, prefix);
     const card = { host: 'h', uuid: 'GPU-x' };
-    const request = { card, requiredMb: 500, totalMb: 1000, ttlMs: 200, meta: {}, pid: 1, processes: [] };
+    const request = { card, requiredMb: 500, totalMb: 1000, ttlMs: 200, meta: {}, pid: 1, usedMb: null };
     expect((await ledger.allocate({ ...request, leaseId: 'a' })).ok).toBe(true);
     expect((await ledger.allocate({ ...request, leaseId: 'b' })).ok).toBe(true);
     expect((await ledger.allocate({ ...request, leaseId: 'c' })).ok).toBe(false);
@@ -251,7 +293,7 @@ describe('waiting for memory on a card’s list', () => {
     const { manager, redis, prefix } = setup({ gpus: '0:Sim:1000' });
     const ledger = new ReservationLedger(redis, prefix);
     const card = { host: hostname(), uuid };
-    await ledger.allocate({ card, leaseId: 'dead', requiredMb: 900, totalMb: 1000, ttlMs: 150, meta: {}, pid: 1, processes: [] });
+    await ledger.allocate({ card, leaseId: 'dead', requiredMb: 900, totalMb: 1000, ttlMs: 150, meta: {}, pid: 1, usedMb: null });
     const waiting = await manager.allocateOrQueue('waiter', 500, { waitMs: 600, gpuUuid: uuid });
     if (waiting.ok || waiting.code !== 'queued') throw new Error('not queued');
     // No release announces an expiry; the wait's end finds the memory free and takes it.

@@ -3,7 +3,7 @@
 // its working memory first; when the card is short the job waits for memory (on the card's list,
 // back in the queue when that wait runs out) without losing an attempt, and the turn goes on as
 // soon as a release hands the memory over.
-import { hostname } from 'node:os';
+import { resolveHostId } from '../../src/shared/gpu/host-id.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stageJobId } from '../../src/shared/contracts/jobs.js';
 import { VoxqError } from '../../src/shared/errors.js';
@@ -45,7 +45,7 @@ describe('GPU-pinned stage workers', () => {
     if (!card) throw new Error('no card');
     const gpu = await pinProcessToGpu(pipeline.config, card, MODELS, { log, metrics: pipeline.metrics });
     expect(process.env.CUDA_VISIBLE_DEVICES).toBe('1');
-    expect(await reservedMb(pipeline.redis, pipeline.prefix, hostname(), 1)).toBe(300);
+    expect(await reservedMb(pipeline.redis, pipeline.prefix, resolveHostId(), 1)).toBe(300);
 
     // Someone else holds 500 MB of the card: 1000 − 300 resident − 500 = 200 MB, short of a job's 300.
     const other = openGpuManager(pipeline.config, { log });
@@ -69,7 +69,7 @@ describe('GPU-pinned stage workers', () => {
 
     // The job waits on the card's list in the ledger; each time its wait runs out (1 s) it goes back to the
     // queue and is offered again, but it is never run and never charged an attempt.
-    const waitList = `${pipeline.prefix}:gpu:${hostname()}:${card.uuid}:wait`;
+    const waitList = `${pipeline.prefix}:gpu:${resolveHostId()}:${card.uuid}:wait`;
     await expect.poll(() => pipeline.redis.zcard(waitList), { timeout: 10_000, interval: 20 }).toBe(1);
     await expect.poll(async () => (await llmJob())?.attemptsStarted ?? 0, { timeout: 10_000, interval: 20 }).toBeGreaterThanOrEqual(3);
     const waiting = await llmJob();
@@ -91,9 +91,9 @@ describe('GPU-pinned stage workers', () => {
     expect(pipeline.worker.workers.map((w) => w.concurrency)).toEqual([2, 2, 2]);
 
     // Job leases are gone; closing the worker gives the resident memory back.
-    expect(await reservedMb(pipeline.redis, pipeline.prefix, hostname(), 1)).toBe(300);
+    expect(await reservedMb(pipeline.redis, pipeline.prefix, resolveHostId(), 1)).toBe(300);
     await pipeline.worker.close();
-    expect(await reservedMb(pipeline.redis, pipeline.prefix, hostname(), 1)).toBe(0);
+    expect(await reservedMb(pipeline.redis, pipeline.prefix, resolveHostId(), 1)).toBe(0);
   });
 
   it('refuses to start, saying why, when a model does not fit or has no profile', async () => {
@@ -107,7 +107,7 @@ describe('GPU-pinned stage workers', () => {
       code: 'gpu_memory_short',
       message: 'cannot load fake-llm on GPU 0 (GPU-simulated-0000): it needs 600 MB resident and 600 MB does not fit on GPU 0 (GPU-simulated-0000): 400 MB free',
     });
-    expect(await reservedMb(pipeline.redis, pipeline.prefix, hostname(), 0)).toBe(0);
+    expect(await reservedMb(pipeline.redis, pipeline.prefix, resolveHostId(), 0)).toBe(0);
     await expect(pinProcessToGpu(pipeline.config, card, [{ service: 'tts', model: 'mystery-tts', provider: 'mystery' }], { log })).rejects.toMatchObject({
       code: 'gpu_profile_missing',
     });

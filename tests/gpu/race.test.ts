@@ -2,7 +2,7 @@
 // checker samples the ledger back to back and must never see more reserved than a card has;
 // every job completes on its single attempt (waiting for memory spends none). Then: a SIGKILLed
 // lease holder's memory is reservable again within the lease TTL.
-import { hostname } from 'node:os';
+import { resolveHostId } from '../../src/shared/gpu/host-id.js';
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, inject, it } from 'vitest';
@@ -50,7 +50,7 @@ describe('GPU reservations across processes', () => {
     processes.push(...racers);
     await Promise.all(racers.map((r) => r.waitForLog('racer ready')));
 
-    const checker = checkLedgerContinuously(redis, prefix, hostname(), [CARD_MB, CARD_MB]);
+    const checker = checkLedgerContinuously(redis, prefix, resolveHostId(), [CARD_MB, CARD_MB]);
     const random = seededRandom(42);
     const jobs = Array.from({ length: 160 }, (_, i) => ({
       name: 'race',
@@ -78,8 +78,8 @@ describe('GPU reservations across processes', () => {
     const done = await queue.getJobs(['completed'], 0, -1);
     expect(done.every((job) => job.attemptsMade <= 1 && job.attemptsStarted >= 1)).toBe(true);
     // Graceful exits release everything at once.
-    expect(await reservedMb(redis, prefix, hostname(), 0)).toBe(0);
-    expect(await reservedMb(redis, prefix, hostname(), 1)).toBe(0);
+    expect(await reservedMb(redis, prefix, resolveHostId(), 0)).toBe(0);
+    expect(await reservedMb(redis, prefix, resolveHostId(), 1)).toBe(0);
   });
 
   it('gives a SIGKILLed holder’s memory back within the lease TTL, and a SIGTERMed one’s at once', async () => {
@@ -124,6 +124,6 @@ describe('GPU reservations across processes', () => {
     await stopped.waitForLog('gpu lease held');
     await stopScript(stopped);
     expect(await stopped.exited).toBe(0);
-    expect(await reservedMb(redis, prefix, hostname(), 0)).toBe(0);
+    expect(await reservedMb(redis, prefix, resolveHostId(), 0)).toBe(0);
   });
 });

@@ -4,7 +4,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
+import { resolveHostId } from '../../src/shared/gpu/host-id.js';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -42,7 +43,7 @@ afterEach(async () => {
 });
 
 async function leaseIds(redis: Redis, prefix: string): Promise<string[]> {
-  return (await redis.hkeys(`${prefix}:gpu:${hostname()}:GPU-simulated-0000:mb`)).sort();
+  return (await redis.hkeys(`${prefix}:gpu:${resolveHostId()}:GPU-simulated-0000:mb`)).sort();
 }
 
 describe('GPU ledger across a Redis restart', () => {
@@ -73,7 +74,7 @@ describe('GPU ledger across a Redis restart', () => {
     server = await startRedis(port, dir);
     await expect.poll(() => leaseIds(redis, prefix), { timeout: TTL_MS * 3, interval: 50 }).toEqual([survivorLease]);
     await survivor.waitForLog('gpu lease rebuilt in the ledger');
-    expect(await reservedMb(redis, prefix, hostname(), 0)).toBe(3000);
+    expect(await reservedMb(redis, prefix, resolveHostId(), 0)).toBe(3000);
 
     // 2. Redis comes back from a snapshot that still lists a holder that died: its lease expires.
     const ghost = holder(4000);
@@ -86,7 +87,7 @@ describe('GPU ledger across a Redis restart', () => {
     await expect.poll(() => leaseIds(redis, prefix), { timeout: 5000, interval: 20 }).toContain(ghostLease);
     // The ledger's own read (as `voxq gpus` and every allocation do) drops what has expired.
     const ledger = new ReservationLedger(redis, prefix);
-    const card = { host: hostname(), uuid: 'GPU-simulated-0000' };
+    const card = { host: resolveHostId(), uuid: 'GPU-simulated-0000' };
     await expect.poll(async () => (await ledger.snapshot(card)).map((l) => l.id), { timeout: TTL_MS * 3, interval: 50 }).toEqual([survivorLease]);
     expect(await leaseIds(redis, prefix)).toEqual([survivorLease]);
     expect(survivor.stderr().includes('gpu lease lost')).toBe(false);

@@ -26,7 +26,7 @@ export async function runGpusCommand(options: { json?: boolean }): Promise<void>
   let localProblem: string | undefined;
   try {
     try {
-      await readInventory(createInventorySource({ simulated: config.VOXQ_GPUS }));
+      await readInventory(createInventorySource({ simulated: config.VOXQ_GPUS, hostId: config.VOXQ_HOST_ID }));
       await manager.publish();
     } catch (error) {
       localProblem = error instanceof Error ? error.message : String(error);

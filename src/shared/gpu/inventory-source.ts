@@ -1,6 +1,7 @@
 // Where the GPU inventory comes from: nvidia-smi on a host with a driver, VOXQ_GPUS elsewhere.
-import { hostname } from 'node:os';
+// Cards are named by the machine's host id (VOXQ_HOST_ID, else the machine id, else the hostname).
 import type { GpuInventory } from '../ports/gpu-manager.js';
+import { resolveHostId } from './host-id.js';
 import { NvidiaSmiInventory } from './nvidia-smi-inventory.js';
 import { SimulatedInventory } from './simulated-inventory.js';
 
@@ -8,8 +9,8 @@ export interface GpuInventorySource {
   read(): Promise<GpuInventory>;
 }
 
-/** VOXQ_GPUS set → the simulated inventory; otherwise nvidia-smi. */
-export function createInventorySource(options: { simulated?: string | undefined; host?: string }): GpuInventorySource {
-  const host = options.host ?? hostname();
+/** VOXQ_GPUS set → the simulated inventory; otherwise nvidia-smi. `hostId`: VOXQ_HOST_ID. */
+export function createInventorySource(options: { simulated?: string | undefined; hostId?: string | undefined }): GpuInventorySource {
+  const host = resolveHostId({ configured: options.hostId });
   return options.simulated !== undefined ? new SimulatedInventory(options.simulated, host) : new NvidiaSmiInventory({ host });
 }

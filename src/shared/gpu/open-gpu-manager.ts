@@ -30,7 +30,7 @@ export function openGpuManager(config: Config, options: OpenGpuManagerOptions = 
   return new RedisGpuManager({
     redis: createRedis(config.REDIS_URL, 'producer', 'voxq-gpu'),
     prefix: config.VOXQ_PREFIX,
-    inventory: options.inventory ?? createInventorySource({ simulated: config.VOXQ_GPUS }),
+    inventory: options.inventory ?? createInventorySource({ simulated: config.VOXQ_GPUS, hostId: config.VOXQ_HOST_ID }),
     profiles: new ModelProfiles(config.VOXQ_GPU_PROFILES),
     leaseTtlMs: config.VOXQ_GPU_LEASE_TTL_MS,
     log: options.log ?? createLogger('voxq-gpu', config.VOXQ_LOG_LEVEL),
@@ -53,7 +53,7 @@ export async function readInventory(source: GpuInventorySource): Promise<GpuInve
 
 /** The cards `--gpu` names. */
 export async function resolveGpuSelector(config: Config, selector: string): Promise<GpuCard[]> {
-  return selectGpus(selector, await readInventory(createInventorySource({ simulated: config.VOXQ_GPUS })));
+  return selectGpus(selector, await readInventory(createInventorySource({ simulated: config.VOXQ_GPUS, hostId: config.VOXQ_HOST_ID })));
 }
 
 /** Pins this process to one card and reserves its models' resident memory (or throws why not). */

@@ -19,7 +19,7 @@ import { HeldLease, LeaseRenewer, type RenewOutcome } from './gpu-lease.js';
 import type { GpuInventorySource } from './inventory-source.js';
 import type { ModelProfiles } from './model-profiles.js';
 import { recommendBackend } from './recommended-backend.js';
-import { ReservationLedger, type LedgerAllocateRequest, type LedgerLease } from './reservation-ledger.js';
+import { ReservationLedger, type LedgerAllocateRequest, type LedgerCardState } from './reservation-ledger.js';
 
 export interface RedisGpuManagerOptions {
   redis: Redis;
@@ -187,8 +187,7 @@ export class RedisGpuManager implements GpuManager {
     const inventory = await this.options.inventory.read();
     return Promise.all(
       inventory.cards.map(async (card) => {
-        const leases = await this.ledger.snapshot(card);
-        const usage = usageOf(card, inventory, leases);
+        const usage = usageOf(card, inventory, await this.ledger.cardState(card, this.options.leaseTtlMs));
         this.gauges(card, usage.reservedMb, usage.foreignMb);
         return usage;
       }),
@@ -263,9 +262,9 @@ export class RedisGpuManager implements GpuManager {
       requiredMb: info.requiredMb,
       totalMb: card.totalMb,
       ttlMs: this.options.leaseTtlMs,
-      meta: { serviceId: info.serviceId, gpuIndex: card.index },
+      meta: { serviceId: info.serviceId, gpuIndex: card.index, hostname: hostname() },
       pid: process.pid,
-      processes: processesOn(inventory, card),
+      usedMb: usedOn(inventory, card),
     };
   }
 
@@ -281,7 +280,7 @@ export class RedisGpuManager implements GpuManager {
     const { reservedMb } = await this.ledger.release({ host: lease.host, uuid: lease.gpuUuid }, lease.id);
     const inventory = await this.options.inventory.read().catch(() => undefined);
     const card = inventory?.cards.find((c) => c.uuid === lease.gpuUuid);
-    if (card && inventory) this.gauges(card, reservedMb, foreignEstimate(inventory, card));
+    if (card && inventory) this.gauges(card, reservedMb, Math.max(0, (usedOn(inventory, card) ?? 0) - reservedMb));
   }
 
   private gauges(card: GpuCard, reservedMb: number, foreignMb: number): void {
@@ -303,24 +302,24 @@ function leaseInfo(serviceId: string, card: GpuCard, requiredMb: number): GpuLea
   return { id, serviceId, host: card.host, gpuUuid: card.uuid, gpuIndex: card.index, requiredMb, pid: process.pid };
 }
 
-function processesOn(inventory: GpuInventory, card: GpuCard): { pid: number; usedMb: number }[] {
-  return inventory.processes.filter((p) => p.gpuUuid === card.uuid && p.usedMb !== null).map((p) => ({ pid: p.pid, usedMb: p.usedMb ?? 0 }));
+/**
+ * What the card uses, voxq included: nvidia-smi's memory.used, else (when it says [N/A]) the sum
+ * of its compute processes' memory, else unknown. No pid is matched against anything.
+ */
+export function usedOn(inventory: GpuInventory, card: GpuCard): number | null {
+  if (card.usedMb !== null) return card.usedMb;
+  const known = inventory.processes.filter((p) => p.gpuUuid === card.uuid && p.usedMb !== null);
+  return known.length > 0 ? known.reduce((sum, p) => sum + (p.usedMb ?? 0), 0) : null;
 }
 
-/** Foreign memory without the ledger's pids: every process but this one (for gauges after release). */
-function foreignEstimate(inventory: GpuInventory, card: GpuCard): number {
-  return processesOn(inventory, card)
-    .filter((p) => p.pid !== process.pid)
-    .reduce((sum, p) => sum + p.usedMb, 0);
-}
-
-/** free = total − memory of processes that hold no lease (not voxq's) − voxq's reservations. */
-export function usageOf(card: GpuCard, inventory: GpuInventory, leases: readonly LedgerLease[]): GpuMemoryUsage {
-  const ownPids = new Set(leases.map((l) => l.pid));
-  const foreignMb = processesOn(inventory, card)
-    .filter((p) => !ownPids.has(p.pid))
-    .reduce((sum, p) => sum + p.usedMb, 0);
-  const reservedMb = leases.reduce((sum, l) => sum + l.mb, 0);
+/**
+ * free = total − foreign − voxq's reservations, where foreign = used − reservations (never below
+ * 0), or the highest such reading of the last lease TTL (the ledger's rule, see FOREIGN).
+ */
+export function usageOf(card: GpuCard, inventory: GpuInventory, state: Pick<LedgerCardState, 'leases' | 'heldForeignMb'>): GpuMemoryUsage {
+  const reservedMb = state.leases.reduce((sum, l) => sum + l.mb, 0);
+  const used = usedOn(inventory, card);
+  const foreignMb = Math.max(used === null ? 0 : Math.max(0, used - reservedMb), state.heldForeignMb ?? 0);
   return {
     host: card.host,
     index: card.index,

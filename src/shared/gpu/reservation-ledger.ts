@@ -1,10 +1,15 @@
 // The GPU reservation ledger in Redis, keyed by host and GPU uuid under VOXQ_PREFIX. Each card
 // has four lease keys: `expiry` (zset lease → expiry ms, Redis clock), `mb` (hash lease → MB),
-// `pid` (hash lease → holder pid) and `meta` (hash lease → JSON); and two for requests waiting
-// for memory: `wait` (zset request → when it queued) and `want` (hash request → its terms). Every
-// change is one Lua script, so allocation is atomic across processes and hosts: the script drops
-// expired leases, works out what is free (total − memory of processes that are not voxq's − live
-// reservations) and either records the lease, queues the request, or says why not. Memory that
+// `pid` (hash lease → holder pid, shown to people: liveness is the lease's expiry, never a pid) and
+// `meta` (hash lease → JSON, plus the held foreign reading `~foreign`); and two for requests
+// waiting for memory: `wait` (zset request → when it queued) and `want` (hash request → its
+// terms). Every change is one Lua script, so allocation is atomic across processes, containers
+// and hosts: the script drops expired leases, works out what is free (total − foreign memory −
+// live reservations) and either records the lease, queues the request, or says why not.
+// Foreign memory is told from voxq's without pids (containers have pid namespaces of their own):
+// foreign = the card's used memory − voxq's live reservations, never below 0, and held at the
+// highest such reading for one lease TTL, so a reading taken while reservations are not yet
+// filled (a model still loading, a stale reading) does not hide it. See `FOREIGN`. Memory that
 // frees (a release, an expiry) goes to the waiting requests in the same script, oldest first,
 // skipping those that do not fit yet (first fit), unless one has waited past its `strictAt`:
 // then nothing passes it. The waiter hears of its lease on its own channel. All keys expire
@@ -76,22 +81,38 @@ local function grant()
 end
 `;
 
-/** Memory of compute processes whose pid holds no lease here (and is not the caller). */
+/**
+ * Foreign memory: the card's used memory (ARGV[11], '' when nvidia-smi cannot say) beyond voxq's
+ * live reservations (\`reserved\`), never below 0. voxq's memory is taken to be what it reserved:
+ * what a voxq process uses beyond its reservations (its CUDA context) counts as foreign, so it is
+ * counted once; what a stranger takes while voxq's reservations are not yet filled is seen once
+ * they are. The highest reading is held for one lease TTL (ARGV[4]) in \`meta\`'s \`~foreign\`.
+ */
 const FOREIGN = `
-local own = {}
-local pids = redis.call('HVALS', KEYS[3])
-for i = 1, #pids do own[pids[i]] = true end
-own[ARGV[6]] = true
 local foreign = 0
-for i = 11, #ARGV, 2 do
-  if not own[ARGV[i]] then foreign = foreign + tonumber(ARGV[i + 1]) end
+local used = tonumber(ARGV[11])
+local window = tonumber(ARGV[4])
+local heldMb, heldAt = string.match(redis.call('HGET', KEYS[4], '~foreign') or '', '^(%d+)|(%d+)$')
+local held = heldMb and (now - tonumber(heldAt) < window) and tonumber(heldMb) or nil
+if used then
+  foreign = math.max(0, used - reserved)
+  if held and held > foreign then
+    foreign = held
+  elseif foreign > 0 then
+    redis.call('HSET', KEYS[4], '~foreign', string.format('%.0f|%.0f', foreign, now))
+    if redis.call('PTTL', KEYS[4]) < window then redis.call('PEXPIRE', KEYS[4], window) end
+  elseif heldMb then
+    redis.call('HDEL', KEYS[4], '~foreign')
+  end
+elseif held then
+  foreign = held
 end
 `;
 
 /**
  * KEYS: expiry, mb, pid, meta, wait, want. ARGV: leaseId, requiredMb, totalMb, ttlMs, metaJson,
  * pid, mode ('renew', 'now' or 'queue'), then for 'queue' waitMs, strictAfterMs and the channel
- * that hears of the grant, then pid, usedMb pairs of the card's compute processes.
+ * that hears of the grant (else '0', '0', ''), then the card's used MB ('' unknown).
  * A lease already held is extended (renewal); a missing one is (re)created only if it fits and
  * no waiter that must not be passed is short ('renew' ignores waiters: holders rebuild the ledger
  * after Redis loses it). Otherwise 'queue' queues the request when it could fit at all.
@@ -164,15 +185,21 @@ end
 return redis.call('HEXISTS', KEYS[2], ARGV[1])
 `;
 
-/** KEYS: expiry, mb, pid, meta, wait, want. Returns live leases as {id, mb, pid, meta, expiresAtMs, nowMs}. */
+/**
+ * KEYS: expiry, mb, pid, meta, wait, want. ARGV: ttlMs (the foreign reading's window). Returns
+ * {nowMs, live leases as {id, mb, pid, meta, expiresAtMs}, held foreign MB (-1: none), waiting requests}.
+ */
 const SNAPSHOT = `${PURGE_AND_SUM}
+local heldMb, heldAt = string.match(redis.call('HGET', KEYS[4], '~foreign') or '', '^(%d+)|(%d+)$')
+local held = -1
+if heldMb and now - tonumber(heldAt) < tonumber(ARGV[1]) then held = tonumber(heldMb) end
 local out = {}
 local ids = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
 for i = 1, #ids, 2 do
   local id = ids[i]
   table.insert(out, {id, redis.call('HGET', KEYS[2], id) or '0', redis.call('HGET', KEYS[3], id) or '0', redis.call('HGET', KEYS[4], id) or '{}', ids[i + 1]})
 end
-return {now, out}
+return {now, out, held, redis.call('ZCARD', KEYS[5])}
 `;
 
 export interface LedgerCard {
@@ -188,8 +215,8 @@ export interface LedgerAllocateRequest {
   ttlMs: number;
   meta: Record<string, unknown>;
   pid: number;
-  /** Compute processes on the card (pid, MB); the ledger counts those that hold no lease. */
-  processes: readonly { pid: number; usedMb: number }[];
+  /** What the card uses now, voxq's processes included (null: unknown); foreign = this − reservations. */
+  usedMb: number | null;
   /** A renewal: extend the lease, or rebuild it if it fits (waiters aside). */
   renew?: boolean;
   /** When short, wait on the card's list rather than be refused (if the card could ever hold it). */
@@ -221,6 +248,14 @@ export interface LedgerLease {
   pid: number;
   meta: Record<string, unknown>;
   expiresAtMs: number;
+}
+
+export interface LedgerCardState {
+  leases: LedgerLease[];
+  /** The highest foreign reading of the window (see FOREIGN); null when none is held. */
+  heldForeignMb: number | null;
+  /** Requests waiting on the card's list. */
+  waiting: number;
 }
 
 type Reply = (string | number | Reply)[];
@@ -265,7 +300,6 @@ export class ReservationLedger {
   }
 
   async allocate(request: LedgerAllocateRequest): Promise<LedgerAllocateResult> {
-    const processArgs = request.processes.flatMap((p) => [String(p.pid), String(p.usedMb)]);
     const reply = (await this.redis.voxqGpuAllocate(
       ...this.keys(request.card),
       request.leaseId,
@@ -276,7 +310,7 @@ export class ReservationLedger {
       String(request.pid),
       request.renew ? 'renew' : request.queue ? 'queue' : 'now',
       ...(request.queue ? [String(request.queue.waitMs), String(request.queue.strictAfterMs), request.queue.channel] : ['0', '0', '']),
-      ...processArgs,
+      request.usedMb === null ? '' : String(Math.round(request.usedMb)),
     )) as number[];
     return { ok: reply[0] === 1, queued: reply[0] === 2, reservedMb: Number(reply[1]), foreignMb: Number(reply[2]), existed: reply[3] === 1 };
   }
@@ -294,15 +328,28 @@ export class ReservationLedger {
 
   /** Live leases of a card (expired ones are dropped first). */
   async snapshot(card: LedgerCard): Promise<LedgerLease[]> {
-    const reply = (await this.redis.voxqGpuSnapshot(...this.keys(card))) as Reply;
+    return (await this.cardState(card, 0)).leases;
+  }
+
+  /**
+   * A card's live leases, the foreign reading held within `windowMs` (null: none) and how many
+   * requests wait on its list.
+   */
+  async cardState(card: LedgerCard, windowMs: number): Promise<LedgerCardState> {
+    const reply = (await this.redis.voxqGpuSnapshot(...this.keys(card), String(windowMs))) as Reply;
     const rows = (reply[1] ?? []) as string[][];
-    return rows.map(([id, mb, pid, meta, expiry]) => ({
-      id: String(id),
-      mb: Number(mb),
-      pid: Number(pid),
-      meta: parseMeta(meta),
-      expiresAtMs: Number(expiry),
-    }));
+    const held = Number(reply[2] ?? -1);
+    return {
+      leases: rows.map(([id, mb, pid, meta, expiry]) => ({
+        id: String(id),
+        mb: Number(mb),
+        pid: Number(pid),
+        meta: parseMeta(meta),
+        expiresAtMs: Number(expiry),
+      })),
+      heldForeignMb: held >= 0 ? held : null,
+      waiting: Number(reply[3] ?? 0),
+    };
   }
 
   /** Publishes a card for `voxq gpus` (every host's cards, with when they were last seen). */
