@@ -108,15 +108,18 @@ export async function runConsole(argv: readonly string[]): Promise<Record<string
     await Promise.all([page.waitForURL(/\/console$/), page.click('button[type=submit]')]);
     await page.waitForSelector('body[data-state="idle"]');
     await page.check('#hands-free');
-    const count = (kind: string) => `globalThis.voxqConsole.log.filter((e) => e.kind === '${kind}').length`;
-    await page.waitForFunction(`${count('vad-ready')} > 0`);
+    // Functions, not strings: the page's Content-Security-Policy refuses eval.
+    const count = (kind: string) => page.evaluate((k) => (globalThis as unknown as { voxqConsole: { log: LogEntry[] } }).voxqConsole.log.filter((e) => e.kind === k).length, kind);
+    const countAbove = (kind: string, n: number) =>
+      page.waitForFunction(([k, m]) => (globalThis as unknown as { voxqConsole: { log: LogEntry[] } }).voxqConsole.log.filter((e) => e.kind === k).length > m, [kind, n] as const, { timeout: TURN_TIMEOUT_MS });
+    await countAbove('vad-ready', 0);
     log.info({ turns }, 'console: speaking');
     for (let i = 0; i < turns; i += 1) {
-      const before = await page.evaluate<number>(count('speech-to-audio'));
+      const before = await count('speech-to-audio');
       await page.evaluate((b64) => (globalThis as unknown as { fakeMic: FakeMic }).fakeMic.say(b64), utterance);
-      await page.waitForFunction(`${count('speech-to-audio')} > ${before}`, undefined, { timeout: TURN_TIMEOUT_MS });
+      await countAbove('speech-to-audio', before);
     }
-    const entries = await page.evaluate<LogEntry[]>('globalThis.voxqConsole.log');
+    const entries = await page.evaluate(() => (globalThis as unknown as { voxqConsole: { log: LogEntry[] } }).voxqConsole.log);
     const speechToAudio = entries.filter((e) => e.kind === 'speech-to-audio').map((e) => e.ms ?? Number.NaN);
     const stops: number[] = [];
     let onsetAt: number | undefined;
