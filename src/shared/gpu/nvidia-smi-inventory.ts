@@ -1,7 +1,8 @@
-// The inventory from the real nvidia-smi: one query for the cards, one for compute processes,
-// cached briefly (nvidia-smi takes tens of milliseconds and wakes the driver).
+// The inventory from the real nvidia-smi: one query for the cards, one for compute processes (and
+// on a host with a card in MIG mode, its MIG devices: see mig-parser.ts), cached briefly (nvidia-smi takes tens of milliseconds and wakes the driver).
 import { execFile } from 'node:child_process';
-import type { GpuInventory } from '../ports/gpu-manager.js';
+import type { GpuCard, GpuInventory } from '../ports/gpu-manager.js';
+import { expandMigCards, MIG_LIST_ARGS, MIG_TABLE_ARGS, parseMigList, parseMigTable } from './mig-parser.js';
 import { classifyNvidiaSmiMessage, COMPUTE_APPS_ARGS, GPU_QUERY_ARGS, NvidiaSmiError, parseComputeApps, parseGpuQuery } from './nvidia-smi-parser.js';
 
 export interface NvidiaSmiRun {
@@ -58,12 +59,17 @@ export class NvidiaSmiInventory {
   private async readNow(): Promise<GpuInventory> {
     const gpus = parseGpuQuery(checkRun(await this.run(GPU_QUERY_ARGS)));
     const processes = parseComputeApps(checkRun(await this.run(COMPUTE_APPS_ARGS)));
-    return {
-      host: this.host,
-      simulated: false,
-      cards: gpus.cards.map((c) => ({ ...c, host: this.host, simulated: false })),
-      processes,
-      problems: gpus.problems,
-    };
+    let cards: GpuCard[] = gpus.cards.map((c) => ({ ...c, host: this.host, simulated: false }));
+    const problems = [...gpus.problems];
+    // A card in MIG mode is offered as its MIG devices (two more reads, only on such a host).
+    if (cards.some((c) => c.migMode === 'enabled')) {
+      const listed = parseMigList(checkRun(await this.run(MIG_LIST_ARGS)));
+      const table = parseMigTable(checkRun(await this.run(MIG_TABLE_ARGS)));
+      const expanded = expandMigCards(cards, listed, table);
+      cards = expanded.cards;
+      problems.push(...expanded.problems);
+      if (cards.length === 0) throw new NvidiaSmiError('no_devices', `no usable GPU: ${problems.join('; ')}`);
+    }
+    return { host: this.host, simulated: false, cards, processes, problems };
   }
 }

@@ -16,6 +16,19 @@ export interface GpuCard {
   migMode: 'enabled' | 'disabled' | null;
   /** From VOXQ_GPUS, not from a driver. */
   simulated: boolean;
+  /** Set on a MIG device: a slice of a card in MIG mode, offered as a card of its own (`uuid` is its `MIG-…`). */
+  mig?: MigSlice;
+}
+
+export interface MigSlice {
+  /** The card it is a slice of. */
+  parentUuid: string;
+  /** The MIG profile, e.g. `3g.20gb`. */
+  profile: string;
+  /** Its MIG device number on the card (`nvidia-smi -L`'s "Device N"). */
+  device: number;
+  gpuInstanceId: number;
+  computeInstanceId: number;
 }
 
 export interface GpuProcess {
