@@ -74,7 +74,7 @@ export function describeFailure(stage: StageName, error: unknown): TurnError {
 }
 
 /** Unknown errors (a dropped database connection, say) are retried; known ones say for themselves. */
-function isRetryable(error: unknown): boolean {
+export function isRetryable(error: unknown): boolean {
   if (isProviderError(error)) return error.retryable;
   if (error instanceof VoxqError) return false;
   return true;
@@ -100,7 +100,7 @@ export class ShutdownError extends Error {
   override readonly name = 'ShutdownError';
 }
 
-async function handBack(job: Job<StageJobData>, token: string | undefined): Promise<never> {
+export async function handBack(job: Job, token: string | undefined): Promise<never> {
   await job.moveToDelayed(Date.now(), token);
   throw new DelayedError();
 }
@@ -232,7 +232,7 @@ function beside<T>(write: Promise<T>): Promise<T> {
  * per job alive until it fires or is collected, which costs more than the stage itself on a
  * fast path (the spine benchmark runs three per turn).
  */
-function stageDeadline(timeoutMs: number): { signal: AbortSignal; clear(): void } {
+export function stageDeadline(timeoutMs: number): { signal: AbortSignal; clear(): void } {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), timeoutMs);
   timer.unref();
@@ -240,7 +240,7 @@ function stageDeadline(timeoutMs: number): { signal: AbortSignal; clear(): void 
 }
 
 /** Our own stage timeout aborts the provider call: report it as a timeout (retryable). */
-function asTimeout(error: unknown, signal: AbortSignal): unknown {
+export function asTimeout(error: unknown, signal: AbortSignal): unknown {
   if (signal.aborted && isProviderError(error) && error.kind === 'aborted') {
     return new ProviderError(`${error.provider}: no answer within the stage timeout`, {
       kind: 'timeout',

@@ -1,10 +1,12 @@
 // One BullMQ worker for one stage queue, running that stage through the stage runner.
 import { hostname } from 'node:os';
 import { Worker, type Processor, type Telemetry } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis.js';
 import { stageJobSchema, type StageJobData } from '../shared/contracts/jobs.js';
+import { SERVICE_CALL_JOB_NAME } from '../shared/contracts/service-calls.js';
 import type { StageName } from '../shared/contracts/turn.js';
 import { createBatchProcessor, isBatchJob, type BatchWorkerDeps } from './batch-stt.js';
+import { createServiceCallProcessor } from './run-service-call.js';
 import { createStageProcessor, describeFailure, stageBackoff, type Stage } from './run-stage.js';
 import type { StageDeps } from './stage-deps.js';
 import type { RequestWindow } from '../shared/rate-limit/request-window.js';
@@ -15,8 +17,10 @@ import { ttsStage } from './tts-stage.js';
 export const STAGE_DEFINITIONS: { [S in StageName]: Stage<S> } = { stt: sttStage, llm: llmStage, tts: ttsStage };
 
 export interface StageWorkerOptions {
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
+  /** The BullMQ queue (default: the stage's name; sharded: `<stage>.<shard>` under the shard's prefix). */
+  queueName?: string;
   concurrency: number;
   lockDurationMs: number;
   telemetry?: Telemetry | undefined;
@@ -32,11 +36,15 @@ export function createStageWorker(stage: StageName, deps: StageDeps, options: St
   const definition = stage === 'stt' && options.requests ? createSttStage(options.requests) : STAGE_DEFINITIONS[stage];
   const stageProcessor = createStageProcessor(definition as Stage<StageName>, deps);
   const batch = stage === 'stt' && options.batch ? createBatchProcessor(options.batch) : undefined;
+  // Service calls (ServiceClient.call: this stage's work outside any turn) share the queue too.
+  const call = createServiceCallProcessor(stage, deps, { prefix: options.prefix, requests: stage === 'stt' ? options.requests : undefined });
   // Batch jobs share the stt queue (and the provider's limits) with live turns; the job name tells them apart.
-  const processor: Processor<StageJobData> = batch
-    ? (job, token) => (isBatchJob(job.name) ? batch(job) : stageProcessor(job, token))
-    : stageProcessor;
-  const worker = new Worker<StageJobData>(stage, processor, {
+  const processor: Processor<StageJobData> = (job, token) => {
+    if (job.name === SERVICE_CALL_JOB_NAME) return call(job, token);
+    if (batch && isBatchJob(job.name)) return batch(job);
+    return stageProcessor(job, token);
+  };
+  const worker = new Worker<StageJobData>(options.queueName ?? stage, processor, {
     connection: options.connection,
     prefix: options.prefix,
     concurrency: options.concurrency,
@@ -54,7 +62,7 @@ export function createStageWorker(stage: StageName, deps: StageDeps, options: St
   // catches the rest (an error before the stage's own handling on the last attempt, an
   // unrecoverable job). Failing an ended turn again changes nothing.
   worker.on('failed', (job, error) => {
-    if (!job || isBatchJob(job.name)) return;
+    if (!job || isBatchJob(job.name) || job.name === SERVICE_CALL_JOB_NAME) return;
     const final = error.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
     if (!final) return;
     const parsed = stageJobSchema.safeParse(job.data);

@@ -1,6 +1,8 @@
 // Seed: ICommunicationManager (call_service with a timeout, health_check). In voxq a service
-// is a stage queue: calling it enqueues a job and awaits its result; health is its live workers.
+// is a stage: calling it runs that stage's provider on a worker, outside any turn (its input
+// and output schemas are in contracts/service-calls.ts); health is the stage queue's live workers.
 import type { Context } from '@opentelemetry/api';
+import type { ServiceCallInputs, ServiceCallOutputs } from '../contracts/service-calls.js';
 import type { StageName } from '../contracts/turn.js';
 import { conformsTo, type PortSpec } from './port-spec.js';
 
@@ -12,14 +14,15 @@ export interface ServiceHealth {
 }
 
 export interface ServiceCallOptions {
-  timeoutMs: number;
-  jobId?: string;
+  /** How long to wait for the answer (default 30 000 ms); then TimeoutError `service_timeout`. */
+  timeoutMs?: number;
   /** The trace the call continues (default: the context active when call() is made). */
   trace?: Context;
 }
 
 export interface ServiceClient {
-  call(service: StageName, data: unknown, options: ServiceCallOptions): Promise<unknown>;
+  /** Runs one stage's work on a worker and resolves with its output (stt → transcript, llm → reply, tts → audio). */
+  call<S extends StageName>(service: S, input: ServiceCallInputs[S], options?: ServiceCallOptions): Promise<ServiceCallOutputs[S]>;
   health(service: StageName): Promise<ServiceHealth>;
   close(): Promise<void>;
 }
