@@ -148,6 +148,31 @@ describe('traces of API-submitted turns', () => {
     console.log(tree.render());
   });
 
+  it("continues a caller's W3C traceparent: the request span is the caller span's child, the turn in the caller's trace", async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const callerSpanId = randomBytes(8).toString('hex');
+    const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json', traceparent: `00-${traceId}-${callerSpanId}-01` };
+    const sessionRes = await fetch(`${url}/v1/sessions`, { method: 'POST', body: JSON.stringify({ userId: 'trace-parent' }), headers });
+    const { sessionId } = (await sessionRes.json()) as { sessionId: string };
+    const res = await fetch(`${url}/v1/turns`, { method: 'POST', body: JSON.stringify({ sessionId, text: 'Que horas são?' }), headers });
+    const json = (await res.json()) as { turnId: string; traceId?: string };
+    expect(res.status, JSON.stringify(json)).toBe(202);
+    // The 202 answers the caller's trace id.
+    expect(json.traceId).toBe(traceId);
+    await otlp.waitFor((spans) => spans.some(requestSpanOf(json.turnId)) && spans.some(stageSpanOf(json.turnId, 'tts')), 20_000);
+
+    const request = otlp.spans.find(requestSpanOf(json.turnId))!;
+    expect(request).toMatchObject({ traceId, parentSpanId: callerSpanId, kind: 'server' });
+    const tree = spanTree(otlp.spans, traceId);
+    // The caller's span is not exported by voxq: the request span hangs from it, the stages under the request span.
+    for (const stage of ['llm', 'tts']) {
+      const span = tree.spans.find(stageSpanOf(json.turnId, stage))!;
+      expect(span.traceId).toBe(traceId);
+      expect(tree.isDescendant(span, request), tree.render()).toBe(true);
+    }
+    expect(otlp.spans.filter((s) => s.attributes['voxq.turn.id'] === json.turnId).every((s) => s.traceId === traceId)).toBe(true);
+  });
+
   it('`voxq api` closes cleanly on SIGTERM', async () => {
     api.kill('SIGTERM');
     expect(await api.exited).toBe(0);

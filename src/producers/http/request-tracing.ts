@@ -1,7 +1,9 @@
 // A server span per API request (`POST /v1/turns` …) on `request.span`; the turn routes hand it
 // to the SDK, so the turn's first queue hop — and through it every stage on every worker — joins
-// the request's trace. Only /v1 routes are traced (not health probes, scrapes or the board's assets).
-import { SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+// the request's trace. A request that carries a W3C `traceparent` (a caller's own trace) gets
+// its span as the child of the caller's: the turn continues that trace. Only /v1 routes are
+// traced (not health probes, scrapes or the board's assets).
+import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import type { FastifyInstance } from 'fastify';
 import { TRACER_NAME } from '../../shared/telemetry/tracing.js';
 import { API_PREFIX } from './schemas.js';
@@ -17,10 +19,16 @@ export function registerRequestTracing(app: FastifyInstance): void {
   app.addHook('onRequest', (request, reply, done) => {
     const route = request.routeOptions.url;
     if (route?.startsWith(`${API_PREFIX}/`)) {
-      const span = tracer.startSpan(`${request.method} ${route}`, {
-        kind: SpanKind.SERVER,
-        attributes: { 'http.request.method': request.method, 'http.route': route, 'url.path': request.url.split('?')[0] ?? '', 'voxq.request.id': request.id },
-      });
+      // The process's propagator (W3C trace context by default) reads the caller's traceparent, if any.
+      const caller = propagation.extract(ROOT_CONTEXT, request.headers);
+      const span = tracer.startSpan(
+        `${request.method} ${route}`,
+        {
+          kind: SpanKind.SERVER,
+          attributes: { 'http.request.method': request.method, 'http.route': route, 'url.path': request.url.split('?')[0] ?? '', 'voxq.request.id': request.id },
+        },
+        caller,
+      );
       request.span = span;
       // A hijacked reply (an event stream) whose client leaves gets no onResponse: end it on
       // close. Whichever comes first ends it, with the status the response had.
