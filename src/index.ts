@@ -13,6 +13,10 @@ export { startApiProcess, type ApiProcess, type ApiProcessOptions } from './prod
 export { buildApiServer, type ApiServerDeps } from './producers/http/api-server.js';
 export { startTranscribeFolder, type TranscribeFolderRun } from './producers/batch/transcribe-folder.js';
 export type { BatchSummary, BatchProgress, FileOutcome, TranscribeFolderOptions } from './producers/batch/batch-runner.js';
+export { BullmqServiceClient, ServiceCallError, type BullmqServiceClientOptions } from './shared/bullmq-service-client.js';
+export type { ServiceCallInputs, ServiceCallOutputs } from './shared/contracts/service-calls.js';
+export { startTracing, type StartTracingOptions, type LibraryTracing } from './shared/telemetry/library-tracing.js';
+export type { TracingHandle } from './shared/telemetry/tracing.js';
 
 // Configuration and errors.
 export { loadConfig, ConfigError, type Config } from './shared/config.js';
