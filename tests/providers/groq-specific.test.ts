@@ -276,7 +276,7 @@ describe('classifyGroqError', () => {
 describe('type guards', () => {
   it('reject an LlmProvider mock missing one method', () => {
     const full: Record<keyof LlmProvider, () => unknown> = {
-      info: () => ({}),
+      info: () => ({ provider: 'mock', model: 'mock', supportsStreaming: true, acceptsAudio: false }),
       isAvailable: () => Promise.resolve(true),
       generate: () => Promise.resolve({}),
       stream: () => [],
@@ -288,12 +288,14 @@ describe('type guards', () => {
       expect(isLlmProvider(without(full, method))).toBe(false);
     }
     expect(isLlmProvider({ ...full, stream: 'not a function' })).toBe(false);
+    // The right names with the wrong shapes: info() must answer the port's LlmInfo.
+    expect(isLlmProvider({ ...full, info: () => ({}) })).toBe(false);
     expect(isLlmProvider(null)).toBe(false);
   });
 
   it('reject an SttProvider mock missing one method', () => {
     const full: Record<keyof SttProvider, () => unknown> = {
-      info: () => ({}),
+      info: () => ({ provider: 'mock', model: 'mock' }),
       isAvailable: () => Promise.resolve(true),
       transcribe: () => Promise.resolve({}),
     };
@@ -302,5 +304,6 @@ describe('type guards', () => {
       expect(isSttProvider(without(full, method))).toBe(false);
     }
     expect(isSttProvider(undefined)).toBe(false);
+    expect(isSttProvider({ ...full, info: () => ({}) })).toBe(false);
   });
 });
