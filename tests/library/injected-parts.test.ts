@@ -28,6 +28,7 @@ import { connect } from '../../src/producers/sdk/connect.js';
 import { startApiProcess } from '../../src/producers/http/api-process.js';
 import { buildApiServer, type ApiServerDeps } from '../../src/producers/http/api-server.js';
 import { TurnFailedError } from '../../src/producers/sdk/turn-result.js';
+import { startTranscribeFolder } from '../../src/producers/batch/transcribe-folder.js';
 import { quietLogger, RecordingMetrics, startPipeline, testConfig, type Pipeline } from '../support/pipeline.js';
 
 /** Every method of the port, but the given ones removed or replaced. */
@@ -162,6 +163,15 @@ describe('connect() and the API check what is injected', () => {
     const deps = { keys: keysLess, readiness: { services: {} }, metrics: new PrometheusMetrics('voxq-test') } as unknown as ApiServerDeps;
     await expect(buildApiServer(deps)).rejects.toThrow('keys: ApiKeyStore is missing verify()');
     await expect(buildApiServer({ ...deps, keys })).rejects.toThrow('readiness.services: ServiceClient is missing call(), health(), close()');
+  });
+});
+
+describe('startTranscribeFolder checks what is injected', () => {
+  it('refuses a record store that lacks a method', () => {
+    const stores = createMemoryStores();
+    const deps = { redisUrl: 'redis://127.0.0.1:6379', prefix: 'vt-never-used', records: methods(['save', 'get', 'count']), audio: stores.audio, attempts: 1, log: quietLogger() };
+    const options = { input: '/nonexistent', out: '/nonexistent', formats: ['txt' as const], language: 'pt-BR' };
+    expect(refusal(() => startTranscribeFolder(deps as never, options as never)).message).toBe('records: BatchRecordStore is missing getMany()');
   });
 });
 
