@@ -96,6 +96,52 @@ describe('GPU-pinned stage workers', () => {
     expect(await reservedMb(pipeline.redis, pipeline.prefix, resolveHostId(), 1)).toBe(0);
   });
 
+  it('sends a job short of memory on its card to a worker of the same host whose card has room, instead of waiting out VOXQ_GPU_WAIT_MS', async () => {
+    // Each job would wait 20 s on a full card; the turns must finish well before that.
+    const pipeline = await pipelineWith({ VOXQ_GPU_PROFILES: 'fake:100:300', VOXQ_GPU_WAIT_MS: '20000' });
+    const cards = await resolveGpuSelector(pipeline.config, 'all');
+    const pinned = await Promise.all(cards.map((card) => pinProcessToGpu(pipeline.config, card, MODELS, { log })));
+    const [full, roomy] = cards;
+    if (!full || !roomy) throw new Error('two cards expected');
+    // Card 0: 1000 − 300 resident − 500 held by someone else = 200 MB, short of a job's 300. Card 1: 700 MB free.
+    const other = openGpuManager(pipeline.config, { log });
+    cleanups.push(() => other.close());
+    const blocker = await other.allocate('someone-else', 500, { gpuUuid: full.uuid });
+    if (!blocker.ok) throw new Error(blocker.reason);
+
+    const workers = pinned.map((gpu) =>
+      startWorkerProcess({
+        config: pipeline.config,
+        stages: ['stt', 'llm', 'tts'],
+        concurrency: 2,
+        stores: { ...pipeline.stores, close: () => Promise.resolve() },
+        providers: { stt: pipeline.stt, llm: pipeline.llm, tts: pipeline.tts },
+        metrics: pipeline.metrics,
+        log,
+        gpu,
+      }),
+    );
+    cleanups.push(async () => {
+      for (const worker of workers) await worker.close();
+    });
+    const started = Date.now();
+    const handles = [];
+    // One session each: a session's turns run their llm stage one at a time, which would serialise them.
+    for (const text of ['Que horas são?', 'Como está o tempo?', 'Conte uma piada.', 'Qual é a capital do Brasil?']) {
+      const session = await pipeline.client.createSession('gpu-user');
+      handles.push(await pipeline.client.enqueueTurn({ sessionId: session.sessionId, text }));
+    }
+    const results = await Promise.all(handles.map((h) => h.result({ timeoutMs: 10_000 })));
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(results.every((r) => r.timing.llm?.attempts === 1 && r.timing.tts?.attempts === 1)).toBe(true);
+    // The worker on the full card took jobs and sent them on; nothing waits on its list, nothing was put back for lack of memory.
+    const handoffs = pinned.map((gpu) => gpu.handoffCount);
+    expect(handoffs[0]).toBeGreaterThan(0);
+    expect(pinned.map((gpu) => gpu.shortCount)).toEqual([0, 0]);
+    expect(await pipeline.redis.zcard(`${pipeline.prefix}:gpu:${resolveHostId()}:${full.uuid}:wait`)).toBe(0);
+    await blocker.lease.release();
+  });
+
   it('refuses to start, saying why, when a model does not fit or has no profile', async () => {
     const pipeline = await pipelineWith({ VOXQ_GPU_PROFILES: 'fake:600:100' });
     const [card] = await resolveGpuSelector(pipeline.config, '0');

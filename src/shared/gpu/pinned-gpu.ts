@@ -8,6 +8,7 @@ import type { GpuCard, GpuLease } from '../ports/gpu-manager.js';
 import { JobMemoryGate } from './job-memory-gate.js';
 import type { ModelProfile, ModelProfiles } from './model-profiles.js';
 import type { RedisGpuManager } from './redis-gpu-manager.js';
+import { residentServiceId } from './resident-lease.js';
 
 export interface PinnedModel {
   /** The stage (or any service name) the model serves. */
@@ -28,7 +29,14 @@ export class PinnedGpu {
     log: Logger,
     waitMs: number | undefined,
   ) {
-    this.gate = new JobMemoryGate({ manager, gpuUuid: card.uuid, log, ...(waitMs !== undefined ? { waitMs } : {}) });
+    this.gate = new JobMemoryGate({
+      manager,
+      gpuUuid: card.uuid,
+      log,
+      // A job short here goes to another card of this host that a worker of its stage holds, if one has room.
+      roomElsewhere: async (service, requiredMb) => (await manager.roomOnAnotherCard(service, requiredMb, card.uuid)) !== undefined,
+      ...(waitMs !== undefined ? { waitMs } : {}),
+    });
   }
 
   /** Reserves every model's resident memory on the card, or throws a VoxqError saying why not. */
@@ -52,8 +60,9 @@ export class PinnedGpu {
         throw new VoxqError('gpu_profile_missing', `no GPU memory profile for model ${model} (${service}): add it to VOXQ_GPU_PROFILES as ${model}:residentMb:jobMb`);
       }
       profiles.set(service, profile);
-      if (profile.residentMb === 0) continue;
-      const result = await manager.allocate(`${service}:${model}:resident`, profile.residentMb, { gpuUuid: card.uuid });
+      // A model that needs no GPU memory at all holds nothing; one with only per-job memory holds 0 MB (the card serves its stage).
+      if (profile.residentMb === 0 && profile.jobMb === 0) continue;
+      const result = await manager.allocate(residentServiceId(service, model), profile.residentMb, { gpuUuid: card.uuid });
       if (!result.ok) {
         await releaseAll();
         throw new VoxqError('gpu_memory_short', `cannot load ${model} on GPU ${card.index} (${card.uuid}): it needs ${profile.residentMb} MB resident and ${result.reason}`);
@@ -66,6 +75,16 @@ export class PinnedGpu {
     return new PinnedGpu(card, manager, profiles, resident, log, options.waitMs);
   }
 
+  /** Jobs this worker sent on to another card of the host that had room (see JobMemoryGate). */
+  get handoffCount(): number {
+    return this.gate.handoffCount;
+  }
+
+  /** Jobs put back in the queue after waiting out their wait for memory here. */
+  get shortCount(): number {
+    return this.gate.shortCount;
+  }
+
   attach(worker: Worker): void {
     this.gate.attach(worker);
   }
@@ -73,7 +92,7 @@ export class PinnedGpu {
   /** Reserves the job's working memory for this service, or puts the job back (DelayedError). */
   reserveForJob(job: Job, token: string | undefined, service: string): Promise<GpuLease | undefined> {
     const profile = this.profiles.get(service);
-    return this.gate.reserve(job, token, `${service}:${profile?.model ?? 'unknown'}:job`, profile?.jobMb ?? 0);
+    return this.gate.reserve(job, token, `${service}:${profile?.model ?? 'unknown'}:job`, profile?.jobMb ?? 0, service);
   }
 
   /** Releases the resident memory and stops renewing (after the workers closed). */

@@ -19,6 +19,7 @@ import { HeldLease, LeaseRenewer, type RenewOutcome } from './gpu-lease.js';
 import type { GpuInventorySource } from './inventory-source.js';
 import type { ModelProfiles } from './model-profiles.js';
 import { recommendBackend } from './recommended-backend.js';
+import { isResidentOf } from './resident-lease.js';
 import { ReservationLedger, type LedgerAllocateRequest, type LedgerCardState } from './reservation-ledger.js';
 
 export interface RedisGpuManagerOptions {
@@ -192,6 +193,22 @@ export class RedisGpuManager implements GpuManager {
         return usage;
       }),
     );
+  }
+
+  /**
+   * Another card of this host (not `exceptUuid`) that a live worker of `service` is pinned to
+   * (its resident lease) and that has `requiredMb` free with no request waiting on it, if any.
+   */
+  async roomOnAnotherCard(service: string, requiredMb: number, exceptUuid: string): Promise<GpuMemoryUsage | undefined> {
+    const inventory = await this.options.inventory.read();
+    for (const card of inventory.cards) {
+      if (card.uuid === exceptUuid) continue;
+      const state = await this.ledger.cardState(card, this.options.leaseTtlMs);
+      if (state.waiting > 0 || !state.leases.some((l) => isResidentOf(l.meta.serviceId, service))) continue;
+      const usage = usageOf(card, inventory, state);
+      if (usage.freeMb >= requiredMb) return usage;
+    }
+    return undefined;
   }
 
   async recommendedBackend(model: string): Promise<BackendRecommendation> {

@@ -127,7 +127,8 @@ local limit = tonumber(ARGV[3]) - foreign
 local blocked = grant()
 local existed = redis.call('HGET', KEYS[2], id)
 if not existed then
-  if reserved + required > limit or (blocked and mode ~= 'renew') then
+  -- A 0 MB lease (a worker saying which card it serves) never waits behind anyone.
+  if reserved + required > limit or (blocked and mode ~= 'renew' and required > 0) then
     if mode ~= 'queue' or required > limit then return {0, reserved, foreign, 0} end
     local waitMs = tonumber(ARGV[8])
     redis.call('ZADD', KEYS[5], now, id)
