@@ -2,16 +2,18 @@
 // to a worker process started in this test process (startWorkerProcess, fake providers injected)
 // on the real Redis and the test database, and come back as transcripts, replies and audio,
 // without any turn: nothing is written to MongoDB and no turn state is left in Redis.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Queue, Worker, type Processor } from 'bullmq';
 import type { Db } from 'mongodb';
-import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import { BullmqServiceClient, hostOfWorker, ServiceCallError } from '../src/shared/bullmq-service-client.js';
+import { SERVICE_CALL_JOB_NAME } from '../src/shared/contracts/service-calls.js';
 import type { StageName } from '../src/shared/contracts/turn.js';
 import { InputError, TimeoutError } from '../src/shared/errors.js';
 import { isServiceClient } from '../src/shared/ports/service-client.js';
 import { closeRedis, createRedis, type RedisClient } from '../src/shared/redis.js';
+import { CallStore } from '../src/shared/service-calls/call-store.js';
 import { startPipeline, type Pipeline } from './support/pipeline.js';
 import { makeWav } from './support/wav.js';
 
@@ -136,6 +138,23 @@ describe('ServiceClient.call against voxq workers', () => {
     const transcript = await c.call('stt', { audio: makeWav({ durationMs: 300 }) }, { timeoutMs: 20_000 });
     expect(transcript.text.length).toBeGreaterThan(0);
     expect(p.stt.script.calls).toBe(2);
+  });
+
+  it('fails a call job at once, running nothing, when its request is gone or unreadable', async () => {
+    const { pipeline: p } = await start();
+    const calls = new CallStore(p.redis, p.prefix);
+    const unreadable = `call_${randomUUID()}`;
+    await p.redis.hset(calls.key(unreadable), { input: JSON.stringify({ prompt: 5, history: [] }) });
+    const gone = `call_${randomUUID()}`;
+    const queue = p.queues.get('llm') as unknown as Queue<{ callId: string }>; // a stage queue, typed for turn jobs
+    const jobs = await Promise.all([unreadable, gone].map((callId) => queue.add(SERVICE_CALL_JOB_NAME, { callId }, { jobId: callId, attempts: 4 })));
+    await vi.waitFor(async () => expect(await Promise.all(jobs.map((j) => j.getState()))).toEqual(['failed', 'failed']), { timeout: 10_000, interval: 50 });
+    const [first, second] = await Promise.all(jobs.map((j) => queue.getJob(j.id ?? '')));
+    expect(first?.attemptsMade).toBe(1);
+    expect(second?.failedReason).toMatch(/withdrawn or expired/);
+    expect(await calls.getResult('llm', unreadable)).toMatchObject({ state: 'failed', failure: { code: 'invalid_call_request', retryable: false } });
+    expect(p.llm.script.calls).toBe(0);
+    await calls.delete(unreadable);
   });
 
   it('times out with a TimeoutError and withdraws the call no worker took', async () => {

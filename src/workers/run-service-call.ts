@@ -6,6 +6,7 @@
 // failure with its code and retryable flag) goes to the call's Redis hash for the caller.
 import { trace as otelTrace } from '@opentelemetry/api';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { ZodError } from 'zod';
 import { serviceCallJobSchema, type ServiceCallFailure } from '../shared/contracts/service-calls.js';
 import type { StageName } from '../shared/contracts/turn.js';
 import type { GpuLease } from '../shared/ports/gpu-manager.js';
@@ -44,7 +45,13 @@ export function createServiceCallProcessor<S extends StageName>(stage: S, deps: 
       'messaging.destination.name': stage,
       'messaging.message.id': job.id ?? '',
     });
-    const loaded = await calls.getRequest(stage, callId);
+    const loaded = await calls.getRequest(stage, callId).catch(async (error: unknown) => {
+      // A request this worker cannot read (another voxq version's, say) fails the call at once: retrying cannot help.
+      if (!(error instanceof ZodError || error instanceof SyntaxError)) throw error;
+      const failure: ServiceCallFailure = { code: 'invalid_call_request', message: `call ${callId}: its ${stage} request does not match this worker's schema`, retryable: false };
+      await calls.putFailure(callId, failure);
+      throw new UnrecoverableError(failure.message);
+    });
     // Withdrawn by a caller that stopped waiting, or expired: nobody wants the answer.
     if (!loaded) throw new UnrecoverableError(`call ${callId} was withdrawn or expired before a worker took it`);
 
