@@ -13,7 +13,7 @@ import { FakeSttProvider } from '../shared/providers/fake-stt.js';
 import { startBundledFerretDb } from '../shared/store/bundled-ferretdb.js';
 import { openMongoStores } from '../shared/store/mongo-stores.js';
 import { startTracing } from '../shared/telemetry/tracing.js';
-import { startWorkerProcess } from '../workers/worker-process.js';
+import { openWorkerProcess } from '../workers/worker-process.js';
 import { formatTurnResult } from './print-result.js';
 import { connect } from './sdk/connect.js';
 
@@ -70,7 +70,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     say(`loading the TTS model ${providers.tts.info().model} (the first run downloads it)…`);
     await providers.tts.load();
   }
-  const workers = startWorkerProcess({
+  const workers = await openWorkerProcess({
     config,
     stages: ['stt', 'llm', 'tts'],
     concurrency: 2,

@@ -19,6 +19,9 @@ const MONGO_OUTAGE_NAMES = new Set([
 /** Server answers of a replica set that is electing or stepping down (retryable once a primary is back). */
 const MONGO_ELECTION_CODES = new Set([91, 189, 10107, 11600, 11602, 13435, 13436]);
 
+/** ioredis Cluster's and the cluster's own answers while slots move to a promoted replica. */
+const REDIS_CLUSTER_OUTAGE = /^(Too many Cluster redirections|CLUSTERDOWN|TRYAGAIN|Failed to refresh slots cache|None of startup nodes is available|Cluster isn't ready|MASTERDOWN)/;
+
 export function isInfrastructureOutage(error: unknown): boolean {
   for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth += 1) {
     const { name, message } = e;
@@ -28,6 +31,8 @@ export function isInfrastructureOutage(error: unknown): boolean {
     if (name === 'MaxRetriesPerRequestError') return true;
     if (typeof code === 'string' && NETWORK_CODES.has(code)) return true;
     if (message === 'Connection is closed.' || message.startsWith('Stream isn\'t writeable')) return true;
+    // A Redis Cluster failing over (a master gone, its replica not yet promoted or not yet known).
+    if (REDIS_CLUSTER_OUTAGE.test(message)) return true;
   }
   return false;
 }

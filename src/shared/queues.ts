@@ -1,11 +1,12 @@
-// The three stage queues and the options every stage job gets. One place decides retries,
-// backoff and retention, so the SDK and the stages enqueue alike.
+// The stage queues and the options every stage job gets. One place decides retries, backoff and
+// retention, so the SDK and the stages enqueue alike. Sharded (src/shared/shards/), each stage
+// has one queue per shard, and a turn's jobs go to its session's shard.
 import { context, type Context } from '@opentelemetry/api';
 import { Queue, type JobsOptions, type Telemetry } from 'bullmq';
-import type { RedisClient } from './redis.js';
 import { STAGE_JOB_NAME, stageJobId, type StageJobData } from './contracts/jobs.js';
 import { STAGES, type StageName } from './contracts/turn.js';
-import { quietOnOutage } from './redis.js';
+import { quietOnOutage, type RedisClient } from './redis.js';
+import { QueueShards } from './shards/queue-shards.js';
 
 /** The backoff type the stage runner's backoffStrategy understands (reads retry-after). */
 export const STAGE_BACKOFF_TYPE = 'voxq';
@@ -15,20 +16,28 @@ export interface StageQueueOptions {
   prefix: string;
   attempts: number;
   telemetry?: Telemetry | undefined;
+  /** The queue shards (src/shared/shards/queue-shards.ts); default: unsharded under `prefix`. */
+  shards?: QueueShards;
 }
 
 export class StageQueues {
-  private readonly queues: Record<StageName, Queue<StageJobData>>;
+  /** By stage, one queue per shard. */
+  private readonly queues: Record<StageName, Queue<StageJobData>[]>;
+  readonly shards: QueueShards;
   private closed = false;
 
   constructor(private readonly options: StageQueueOptions) {
-    const make = (name: StageName) =>
-      quietOnOutage(
-        new Queue<StageJobData>(name, {
-          connection: options.connection,
-          prefix: options.prefix,
-          ...(options.telemetry ? { telemetry: options.telemetry } : {}),
-        }),
+    const shards = options.shards ?? QueueShards.unsharded(options.prefix);
+    this.shards = shards;
+    const make = (stage: StageName) =>
+      shards.indexes().map((shard) =>
+        quietOnOutage(
+          new Queue<StageJobData>(shards.queueName(stage, shard), {
+            connection: options.connection,
+            prefix: shards.queuePrefix(shard),
+            ...(options.telemetry ? { telemetry: options.telemetry } : {}),
+          }),
+        ),
       );
     this.queues = { stt: make('stt'), llm: make('llm'), tts: make('tts') };
   }
@@ -38,12 +47,22 @@ export class StageQueues {
     return this.options.connection;
   }
 
-  get(stage: StageName): Queue<StageJobData> {
-    return this.queues[stage];
+  /** The stage's queue for a session's turns (sharded: its shard's; unsharded: the one queue). */
+  get(stage: StageName, sessionId?: string): Queue<StageJobData> {
+    if (sessionId === undefined && this.shards.count > 1) throw new Error(`the ${stage} stage has ${this.shards.count} queues: name the session whose queue you mean`);
+    return this.shard(stage, sessionId === undefined ? 0 : this.shards.shardOf(sessionId));
   }
 
+  /** The stage's queue on shard `index`. */
+  shard(stage: StageName, index: number): Queue<StageJobData> {
+    const queue = this.queues[stage][index];
+    if (!queue) throw new RangeError(`no shard ${index} (of ${this.shards.count})`);
+    return queue;
+  }
+
+  /** Every stage queue, by stage then shard. */
   all(): Queue<StageJobData>[] {
-    return STAGES.map((s) => this.queues[s]);
+    return STAGES.flatMap((s) => this.queues[s]);
   }
 
   /**
@@ -52,7 +71,7 @@ export class StageQueues {
    * reads it as it adds and carries it in the job to the worker that takes it.
    */
   async add(stage: StageName, data: StageJobData, parent?: Context): Promise<void> {
-    const add = () => this.queues[stage].add(STAGE_JOB_NAME, data, this.jobOptions(stageJobId(data.turnId, stage, data.sentence)));
+    const add = () => this.get(stage, data.sessionId).add(STAGE_JOB_NAME, data, this.jobOptions(stageJobId(data.turnId, stage, data.sentence)));
     await (parent ? context.with(parent, add) : add());
   }
 

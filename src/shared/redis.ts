@@ -55,6 +55,8 @@ function clusterOptions(target: ClusterNodes, options: RedisOptions): ClusterOpt
     ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
     // Node errors during a failover: retry on a fresh slot map, about every 100 ms.
     retryDelayOnFailover: 100,
+    // A failover takes a node timeout or two: about 5 s of redirections before a command gives up.
+    maxRedirections: 50,
     retryDelayOnClusterDown: 100,
     retryDelayOnTryAgain: 100,
     slotsRefreshTimeout: 2000,
@@ -123,9 +125,14 @@ export function quietOnOutage<T extends { on(event: 'error', listener: (error: E
 /** Closes a connection politely, falling back to disconnect when Redis is gone. */
 export async function closeRedis(redis: RedisClient): Promise<void> {
   if (redis.status === 'end') return;
+  // A cluster's QUIT goes to every node it knows, a dead one too: it is not waited for past 2 s.
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), isCluster(redis) ? 2000 : 60_000)));
   try {
-    await redis.quit();
+    if ((await Promise.race([redis.quit(), late])) === 'late') redis.disconnect();
   } catch {
     redis.disconnect();
+  } finally {
+    clearTimeout(timer);
   }
 }

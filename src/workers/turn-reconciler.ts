@@ -156,7 +156,7 @@ export class TurnReconciler {
     log.warn({ turnId: ref.turnId, jobs: due.map((d) => stageJobId(ref.turnId, d.stage, d.sentence)) }, 'reconciler: a turn had no live job; its due stage is enqueued again');
     for (const { stage, sentence } of due) {
       const id = stageJobId(ref.turnId, stage, sentence);
-      await this.deps.queues.get(stage).remove(id); // a completed job of that id would make the add a no-op
+      await this.deps.queues.get(stage, ref.sessionId).remove(id); // a completed job of that id would make the add a no-op
       await this.deps.queues.add(stage, { turnId: ref.turnId, sessionId: ref.sessionId, ...(sentence !== undefined ? { sentence } : {}) });
     }
     return 'requeued';
@@ -172,7 +172,7 @@ export class TurnReconciler {
     ];
     return Promise.all(
       ids.map(async ({ stage, id }) => {
-        const job = await this.deps.queues.get(stage).getJob(id);
+        const job = await this.deps.queues.get(stage, turn.sessionId).getJob(id);
         if (!job) return { stage, id, state: 'unknown' };
         return { stage, id, state: await job.getState(), reason: job.failedReason };
       }),

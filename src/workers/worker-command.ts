@@ -12,7 +12,7 @@ import { createProviders, type Providers } from '../shared/providers/create-prov
 import { onShutdownSignals } from '../shared/shutdown.js';
 import { openMongoStores } from '../shared/store/mongo-stores.js';
 import { startTracing } from '../shared/telemetry/tracing.js';
-import { startWorkerProcess, type WorkerProcess } from './worker-process.js';
+import { openWorkerProcess, type WorkerProcess } from './worker-process.js';
 
 export function parseStages(value: string): StageName[] {
   const stages = value.split(',').map((s) => s.trim()).filter(Boolean);
@@ -53,7 +53,7 @@ export async function runWorkerCommand(options: { stages: string; concurrency: n
   await loadModels(providers, gpu, log);
   const tracing = startTracing('voxq-worker');
   const stores = await openMongoStores(requireMongoUrl(config), config.VOXQ_MONGO_DB);
-  started.worker = startWorkerProcess({ config, stages, concurrency: options.concurrency, stores, providers, tracing, log, ...(gpu ? { gpu } : {}) });
+  started.worker = await openWorkerProcess({ config, stages, concurrency: options.concurrency, stores, providers, tracing, log, ...(gpu ? { gpu } : {}) });
 }
 
 async function loadModels(providers: Partial<Providers>, gpu: PinnedGpu | undefined, log: Logger): Promise<void> {

@@ -2,14 +2,15 @@
 // starts one BullMQ worker per stage, and closes in order: stop taking work, let active jobs
 // finish, then queues, connections, stores and tracing.
 import type { Worker } from 'bullmq';
-import type { Config } from '../shared/config.js';
+import { ConfigError, type Config } from '../shared/config.js';
 import type { PinnedGpu } from '../shared/gpu/pinned-gpu.js';
 import type { StageName } from '../shared/contracts/turn.js';
 import { createLogger, type Logger } from '../shared/logger.js';
 import type { Metrics } from '../shared/ports/metrics.js';
 import { createProviders, type Providers } from '../shared/providers/create-providers.js';
 import { StageQueues } from '../shared/queues.js';
-import { closeRedis, createRedis } from '../shared/redis.js';
+import { closeRedis, createRedis, redisTargetOf } from '../shared/redis.js';
+import { QueueShards, resolveQueueShards } from '../shared/shards/queue-shards.js';
 import type { StoreSet } from '../shared/store/store-set.js';
 import { OtelMetrics } from '../shared/telemetry/otel-metrics.js';
 import type { TracingHandle } from '../shared/telemetry/tracing.js';
@@ -38,6 +39,11 @@ export interface WorkerProcessOptions {
   autorun?: boolean;
   /** Pinned to a GPU: each job reserves its working memory first (released when the process closes). */
   gpu?: PinnedGpu;
+  /**
+   * The queue shards (src/shared/shards/queue-shards.ts); openWorkerProcess resolves them. Absent:
+   * the unsharded layout, which a Redis Cluster or VOXQ_QUEUE_SHARDS > 1 does not allow.
+   */
+  shards?: QueueShards;
 }
 
 export interface WorkerProcess {
@@ -48,20 +54,56 @@ export interface WorkerProcess {
   close(): Promise<void>;
 }
 
+/**
+ * Resolves the queue shards (the tags a Redis Cluster's slot map gives, shared through Redis) and
+ * starts the worker process on them. Needed with VOXQ_REDIS_CLUSTER_NODES or VOXQ_QUEUE_SHARDS > 1.
+ */
+export async function openWorkerProcess(options: WorkerProcessOptions): Promise<WorkerProcess> {
+  if (options.shards) return startWorkerProcess(options);
+  const { config } = options;
+  const redis = createRedis(redisTargetOf(config), 'producer', 'voxq-worker-shards');
+  try {
+    const shards = await resolveQueueShards(redis, { prefix: config.VOXQ_PREFIX, shards: config.VOXQ_QUEUE_SHARDS });
+    return startWorkerProcess({ ...options, shards });
+  } finally {
+    await closeRedis(redis);
+  }
+}
+
+/**
+ * How many jobs of a stage this process runs at once on each shard: `concurrency` spread over the
+ * shards as evenly as it goes, the remainder on shards that depend on the process (its pid), so
+ * that many processes cover every shard alike. Each shard gets at least one: a stage's jobs never
+ * sit on a shard nobody serves.
+ */
+export function concurrencyPerShard(concurrency: number, shards: number, seed = process.pid): number[] {
+  const base = Math.floor(concurrency / shards);
+  const extra = concurrency % shards;
+  return Array.from({ length: shards }, (_, shard) => {
+    const rank = (((shard - seed) % shards) + shards) % shards;
+    return Math.max(1, base + (rank < extra ? 1 : 0));
+  });
+}
+
 export function startWorkerProcess(options: WorkerProcessOptions): WorkerProcess {
   const { config, stages, stores } = options;
   // Injected parts are refused here, naming what they lack, before any connection is opened.
   checkWorkerParts(options);
+  if (!options.shards && (config.VOXQ_REDIS_CLUSTER_NODES !== undefined || config.VOXQ_QUEUE_SHARDS > 1)) {
+    throw new ConfigError('VOXQ_REDIS_CLUSTER_NODES and VOXQ_QUEUE_SHARDS > 1 need the queue shards resolved first: start the workers with openWorkerProcess()', 'shards_unresolved');
+  }
+  const shards = options.shards ?? QueueShards.unsharded(config.VOXQ_PREFIX);
   const log = options.log ?? createLogger('voxq-worker', config.VOXQ_LOG_LEVEL);
   const providers = options.providers ?? createProviders(config, stages);
-  const producer = createRedis(config.REDIS_URL, 'producer', 'voxq-worker-producer');
-  const blocking = createRedis(config.REDIS_URL, 'worker', 'voxq-worker');
+  const target = redisTargetOf(config);
+  const producer = createRedis(target, 'producer', 'voxq-worker-producer');
+  const blocking = createRedis(target, 'worker', 'voxq-worker');
   const telemetry = options.tracing?.bullmq;
-  const cancelSubscriber = createRedis(config.REDIS_URL, 'subscriber', 'voxq-worker-cancel');
-  const queues = new StageQueues({ connection: producer, prefix: config.VOXQ_PREFIX, attempts: config.VOXQ_STAGE_ATTEMPTS, telemetry });
+  const cancelSubscriber = createRedis(target, 'subscriber', 'voxq-worker-cancel');
+  const queues = new StageQueues({ connection: producer, prefix: config.VOXQ_PREFIX, attempts: config.VOXQ_STAGE_ATTEMPTS, telemetry, shards });
   const metrics = options.metrics ?? new OtelMetrics();
-  const live = new LiveTurns(producer, liveTurnsOptionsFrom(config));
-  const context = new SessionContextCache(producer, { prefix: config.VOXQ_PREFIX, ttlMs: RUNNING_TTL_MS, maxMessages: config.VOXQ_CONTEXT_MESSAGES });
+  const live = new LiveTurns(producer, { ...liveTurnsOptionsFrom(config), prefix: shards });
+  const context = new SessionContextCache(producer, { prefix: shards, ttlMs: RUNNING_TTL_MS, maxMessages: config.VOXQ_CONTEXT_MESSAGES });
   const active = new ActiveTurns();
   const unfinished = new UnfinishedTurns(producer, config.VOXQ_PREFIX);
   const cancels = new CancelListener(cancelSubscriber, config.VOXQ_PREFIX, active);
@@ -87,16 +129,21 @@ export function startWorkerProcess(options: WorkerProcessOptions): WorkerProcess
   const batch = stages.includes('stt') ? batchSttWorkerOptions({ config, stores, providers, log, metrics: deps.metrics, redis: producer }) : undefined;
   // Live turns draw on the same hourly audio budget as batch work: one limit for the provider.
   deps.audioBudget = batch?.batch.budget;
-  const workers = stages.map((stage) =>
-    createStageWorker(stage, deps, {
-      connection: blocking,
-      prefix: config.VOXQ_PREFIX,
-      concurrency: options.concurrency,
-      lockDurationMs: config.VOXQ_LOCK_DURATION_MS,
-      telemetry,
-      autorun: options.autorun ?? true,
-      ...(stage === 'stt' && batch ? batch : {}),
-    }),
+  // One BullMQ worker per stage and shard; --concurrency is the stage's, spread over its shards.
+  const perShard = concurrencyPerShard(options.concurrency, shards.count);
+  const workers = stages.flatMap((stage) =>
+    shards.indexes().map((shard) =>
+      createStageWorker(stage, deps, {
+        connection: blocking,
+        prefix: shards.queuePrefix(shard),
+        queueName: shards.queueName(stage, shard),
+        concurrency: perShard[shard] ?? 1,
+        lockDurationMs: config.VOXQ_LOCK_DURATION_MS,
+        telemetry,
+        autorun: options.autorun ?? true,
+        ...(stage === 'stt' && batch ? batch : {}),
+      }),
+    ),
   );
   for (const worker of workers) options.gpu?.attach(worker);
   // Every worker process takes part in reconciling; one at a time does the work (a Redis lease).
@@ -107,7 +154,7 @@ export function startWorkerProcess(options: WorkerProcessOptions): WorkerProcess
     retentionDays: config.VOXQ_RETENTION_DAYS,
   });
   if (stages.length > 0 && (options.autorun ?? true)) reconciler.start();
-  log.info({ stages, concurrency: options.concurrency, prefix: config.VOXQ_PREFIX, gpuUuid: options.gpu?.card.uuid }, 'workers started');
+  log.info({ stages, concurrency: options.concurrency, shards: shards.count, prefix: config.VOXQ_PREFIX, gpuUuid: options.gpu?.card.uuid }, 'workers started');
 
   let closing: Promise<void> | undefined;
   return {

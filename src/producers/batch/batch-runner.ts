@@ -28,7 +28,8 @@ import type { Logger } from '../../shared/logger.js';
 import type { AudioStore } from '../../shared/ports/audio-store.js';
 import type { BatchRecordStore } from '../../shared/ports/batch-record-store.js';
 import { STAGE_BACKOFF_TYPE } from '../../shared/queues.js';
-import { createRedis, closeRedis, quietOnOutage } from '../../shared/redis.js';
+import { createRedis, closeRedis, quietOnOutage, type RedisTarget } from '../../shared/redis.js';
+import { resolveQueueShards } from '../../shared/shards/queue-shards.js';
 import { checkFolders } from './check-folders.js';
 import { batchKey, sha256File } from './content-key.js';
 import { discover, type DiscoverFs, type FailedPath, type FoundFile, type SkippedFile } from './discover.js';
@@ -44,8 +45,11 @@ export const QUEUED_NOT_FINISHED = 'queued, not finished (interrupted)';
 const JOB_RETENTION = { removeOnComplete: { age: 3600, count: 1000 }, removeOnFail: { age: 7 * 24 * 3600 } };
 
 export interface BatchRunnerDeps {
-  redisUrl: string;
+  /** REDIS_URL, or a Redis Cluster's nodes (src/shared/redis.ts). */
+  redisUrl: RedisTarget;
   prefix: string;
+  /** VOXQ_QUEUE_SHARDS: each file's flow runs on the stt queue of its content key's shard. */
+  queueShards?: number;
   records: BatchRecordStore;
   audio: AudioStore;
   /** Attempts per chunk for retryable provider errors (VOXQ_STAGE_ATTEMPTS). */
@@ -288,9 +292,26 @@ export class BatchRunner extends EventEmitter<BatchRunnerEvents> {
     const signal = options.signal;
     const producer = createRedis(deps.redisUrl, 'producer', 'voxq-batch');
     const blocking = createRedis(deps.redisUrl, 'worker', 'voxq-batch-events');
-    const flows = quietOnOutage(new FlowProducer({ connection: producer, prefix: deps.prefix }));
-    const sttQueue = quietOnOutage(new Queue('stt', { connection: producer, prefix: deps.prefix }));
-    const events = quietOnOutage(new QueueEvents('stt', { connection: blocking, prefix: deps.prefix }));
+    // A file's flow (its merge job and chunk jobs) runs on one shard's stt queue: the shard of its content key.
+    const shards = await resolveQueueShards(producer, { prefix: deps.prefix, shards: deps.queueShards ?? 1 }).catch(async (error: unknown) => {
+      await Promise.all([closeRedis(producer), closeRedis(blocking)]);
+      throw error;
+    });
+    const onShard = shards.indexes().map((shard) => {
+      const queuePrefix = shards.queuePrefix(shard);
+      const name = shards.queueName('stt', shard);
+      return {
+        name,
+        flows: quietOnOutage(new FlowProducer({ connection: producer, prefix: queuePrefix })),
+        sttQueue: quietOnOutage(new Queue(name, { connection: producer, prefix: queuePrefix })),
+        events: quietOnOutage(new QueueEvents(name, { connection: blocking, prefix: queuePrefix })),
+      };
+    });
+    const shardOf = (group: Group) => {
+      const found = onShard[shards.shardOf(group.key)];
+      if (!found) throw new Error('no shard for the file');
+      return found;
+    };
     const pending = new Map<string, Group>();
     const byJobId = (jobId: string) => (/^batch\.[0-9a-f]{40}$/.test(jobId) ? pending.get(jobId.slice('batch.'.length)) : undefined);
     let wake: (() => void) | undefined;
@@ -321,22 +342,25 @@ export class BatchRunner extends EventEmitter<BatchRunnerEvents> {
         else on.failGroup(group, 'the transcription finished but no record was written');
       });
     const failed = (group: Group, parentReason: string) =>
-      settle(group, async () => on.failGroup(group, await this.chunkFailure(sttQueue, group, parentReason)));
-    events.on('completed', ({ jobId }) => {
-      const group = byJobId(jobId);
-      if (group) void completed(group);
-    });
-    events.on('failed', ({ jobId, failedReason }) => {
-      const group = byJobId(jobId);
-      if (group) void failed(group, failedReason);
-    });
+      settle(group, async () => on.failGroup(group, await this.chunkFailure(shardOf(group).sttQueue, group, parentReason)));
+    for (const { events } of onShard) {
+      events.on('completed', ({ jobId }) => {
+        const group = byJobId(jobId);
+        if (group) void completed(group);
+      });
+      events.on('failed', ({ jobId, failedReason }) => {
+        const group = byJobId(jobId);
+        if (group) void failed(group, failedReason);
+      });
+    }
 
     const vads: SileroVad[] = [];
     try {
-      await events.waitUntilReady();
+      await Promise.all(onShard.map(({ events }) => events.waitUntilReady()));
       await eachLimit([...groups.values()], options.prepareConcurrency ?? 2, async (group) => {
         if (signal?.aborted) return;
         pending.set(group.key, group);
+        const { sttQueue, flows, name: sttQueueName } = shardOf(group);
         try {
           const jobId = batchFileJobId(group.key);
           const existing = await sttQueue.getJob(jobId);
@@ -402,7 +426,7 @@ export class BatchRunner extends EventEmitter<BatchRunnerEvents> {
             };
             children.push({
               name: BATCH_CHUNK_JOB_NAME,
-              queueName: 'stt',
+              queueName: sttQueueName,
               data,
               opts: {
                 jobId: batchChunkJobId(group.key, chunk.index),
@@ -429,7 +453,7 @@ export class BatchRunner extends EventEmitter<BatchRunnerEvents> {
           } else {
             await flows.add({
               name: BATCH_MERGE_JOB_NAME,
-              queueName: 'stt',
+              queueName: sttQueueName,
               data: file,
               opts: { ...JOB_RETENTION, jobId, priority: PRIORITY_BATCH, attempts: deps.attempts, backoff: { type: STAGE_BACKOFF_TYPE } },
               children,
@@ -444,7 +468,7 @@ export class BatchRunner extends EventEmitter<BatchRunnerEvents> {
       });
       // Anything that finished between its add and the events connection catching up.
       for (const group of [...pending.values()]) {
-        const state = await (await sttQueue.getJob(batchFileJobId(group.key)))?.getState();
+        const state = await (await shardOf(group).sttQueue.getJob(batchFileJobId(group.key)))?.getState();
         if (state === 'completed') await completed(group);
       }
       while (pending.size > 0 && !signal?.aborted) {
@@ -456,8 +480,8 @@ export class BatchRunner extends EventEmitter<BatchRunnerEvents> {
     } finally {
       signal?.removeEventListener('abort', onAbort);
       await Promise.all(vads.map((v) => v.close()));
-      await events.close();
-      await Promise.all([flows.close(), sttQueue.close()]);
+      await Promise.all(onShard.map(({ events }) => events.close()));
+      await Promise.all(onShard.flatMap(({ flows, sttQueue }) => [flows.close(), sttQueue.close()]));
       await Promise.all([closeRedis(producer), closeRedis(blocking)]);
     }
   }

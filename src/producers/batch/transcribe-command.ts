@@ -6,9 +6,10 @@
 import { loadConfig, requireMongoUrl } from '../../shared/config.js';
 import { InputError } from '../../shared/errors.js';
 import { createLogger } from '../../shared/logger.js';
+import { redisTargetOf } from '../../shared/redis.js';
 import { createSttProvider } from '../../shared/providers/create-providers.js';
 import { openMongoStores } from '../../shared/store/mongo-stores.js';
-import { startWorkerProcess, type WorkerProcess } from '../../workers/worker-process.js';
+import { openWorkerProcess, type WorkerProcess } from '../../workers/worker-process.js';
 import type { BatchSummary } from './batch-runner.js';
 import { checkFolders } from './check-folders.js';
 import { OutputManifest } from './output-manifest.js';
@@ -43,7 +44,7 @@ export async function runTranscribeCommand(input: string, options: TranscribeCom
   if (!stores.batches) throw new Error('no batch record store');
   let workers: WorkerProcess | undefined;
   if (options.workers > 0) {
-    workers = startWorkerProcess({
+    workers = await openWorkerProcess({
       config,
       stages: ['stt'],
       concurrency: options.workers,
@@ -67,7 +68,7 @@ export async function runTranscribeCommand(input: string, options: TranscribeCom
   let summary: BatchSummary;
   try {
     const run = startTranscribeFolder(
-      { redisUrl: config.REDIS_URL, prefix: config.VOXQ_PREFIX, records: stores.batches, audio: stores.audio, attempts: config.VOXQ_STAGE_ATTEMPTS, log },
+      { redisUrl: redisTargetOf(config), queueShards: config.VOXQ_QUEUE_SHARDS, prefix: config.VOXQ_PREFIX, records: stores.batches, audio: stores.audio, attempts: config.VOXQ_STAGE_ATTEMPTS, log },
       {
         input,
         out: options.out,

@@ -9,7 +9,8 @@ import { requireMongoUrl, type Config } from '../../shared/config.js';
 import { STAGES } from '../../shared/contracts/turn.js';
 import { createLogger, type Logger } from '../../shared/logger.js';
 import type { ApiKeyStore } from '../../shared/ports/api-key-store.js';
-import { closeRedis, createRedis, quietOnOutage } from '../../shared/redis.js';
+import { closeRedis, createRedis, quietOnOutage, redisTargetOf } from '../../shared/redis.js';
+import { resolveQueueShards } from '../../shared/shards/queue-shards.js';
 import { MongoApiKeyStore } from '../../shared/store/mongo-api-key-store.js';
 import { openMongoStores } from '../../shared/store/mongo-stores.js';
 import { PROMETHEUS_METRICS_PORT, PrometheusMetrics } from '../../shared/telemetry/prometheus-metrics.js';
@@ -47,9 +48,13 @@ export async function startApiProcess(options: ApiProcessOptions): Promise<ApiPr
   const mongo = await openMongoStores(requireMongoUrl(config), config.VOXQ_MONGO_DB);
   const metrics = options.metrics ?? new PrometheusMetrics('voxq-api');
   const client = await connect({ config, stores: mongo, metrics: metrics.metrics, ...(options.tracing ? { tracing: options.tracing } : {}) });
-  const redis = createRedis(config.REDIS_URL, 'producer', 'voxq-api');
+  const redis = createRedis(redisTargetOf(config), 'producer', 'voxq-api');
   const services = new BullmqServiceClient({ connection: redis, prefix: config.VOXQ_PREFIX });
-  const boardQueues = STAGES.map((stage) => quietOnOutage(new Queue(stage, { connection: redis, prefix: config.VOXQ_PREFIX })));
+  // Every stage queue, a sharded stage's shards side by side (Bull Board groups `stt.0`, `stt.1` … under `stt`).
+  const shards = await resolveQueueShards(redis, { prefix: config.VOXQ_PREFIX, shards: config.VOXQ_QUEUE_SHARDS });
+  const boardQueues = STAGES.flatMap((stage) =>
+    shards.indexes().map((shard) => quietOnOutage(new Queue(shards.queueName(stage, shard), { connection: redis, prefix: shards.queuePrefix(shard) }))),
+  );
   const stopDepth = observeQueueDepth(metrics.meter, boardQueues);
   const keys = new MongoApiKeyStore(mongo.db);
   const app = await buildApiServer({

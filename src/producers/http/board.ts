@@ -8,6 +8,7 @@
 // and the CSRF token that Bull Board's UI echoes on its actions); scripts send the bearer header.
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { queueLabels } from '../../shared/telemetry/queue-depth.js';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -26,11 +27,17 @@ export async function registerBoard(app: FastifyInstance, options: BoardOptions)
   await mountBoard(app, options, READ_ONLY_BOARD_PATH, true);
 }
 
+function describeQueue(name: string): string {
+  const { queue, shard } = queueLabels(name);
+  return shard === undefined ? `voxq ${queue} stage` : `voxq ${queue} stage, shard ${shard}`;
+}
+
 async function mountBoard(app: FastifyInstance, options: BoardOptions, basePath: string, readOnlyMode: boolean): Promise<void> {
   const adapter = new FastifyAdapter();
   adapter.setBasePath(basePath);
   createBullBoard({
-    queues: options.queues.map((queue) => new BullMQAdapter(queue, { readOnlyMode, allowRetries: !readOnlyMode, description: `voxq ${queue.name} stage` })),
+    // A sharded stage's queues (`stt.0`, `stt.1` …) are grouped under the stage by the delimiter.
+    queues: options.queues.map((queue) => new BullMQAdapter(queue, { readOnlyMode, allowRetries: !readOnlyMode, delimiter: '.', description: describeQueue(queue.name) })),
     // @bull-board/fastify 9.10.1 pins its own copy of @bull-board/api 9.10.1: same shape, distinct
     // private declarations, hence the cast. Pinning @bull-board/api to the adapter's version removes it.
     serverAdapter: adapter as unknown as Parameters<typeof createBullBoard>[0]['serverAdapter'],

@@ -3,7 +3,9 @@
 import { loadConfig, requireMongoUrl, type Config } from '../../shared/config.js';
 import { StageQueues } from '../../shared/queues.js';
 import { withOutageErrors } from '../../shared/infra-errors.js';
-import { checkRedisAuth, closeRedis, createRedis } from '../../shared/redis.js';
+import { checkRedisAuth, closeRedis, createRedis, isCluster, redisTargetOf } from '../../shared/redis.js';
+import { ShardedLogReader } from '../../shared/live/sharded-log-reader.js';
+import { resolveQueueShards, type QueueShards } from '../../shared/shards/queue-shards.js';
 import { openMongoStores } from '../../shared/store/mongo-stores.js';
 import type { StoreSet } from '../../shared/store/store-set.js';
 import { METRICS_PORT, type Metrics } from '../../shared/ports/metrics.js';
@@ -30,9 +32,11 @@ export async function connect(options: ConnectOptions = {}): Promise<VoxqClient>
   if (options.metrics !== undefined) checkPart('metrics', options.metrics, METRICS_PORT);
   // A database that does not answer is an UnavailableError naming it, like every later call's.
   const stores = options.stores ?? (await withOutageErrors(() => openMongoStores(requireMongoUrl(config), config.VOXQ_MONGO_DB)));
-  const producer = createRedis(config.REDIS_URL, 'producer', 'voxq-sdk');
+  const target = redisTargetOf(config);
+  const producer = createRedis(target, 'producer', 'voxq-sdk');
   // TurnLogReader reissues a read lost to a reconnect itself (a resent one would block under an id it cannot know).
-  const subscriber = createRedis(config.REDIS_URL, 'subscriber', 'voxq-sdk-events', { autoResendUnfulfilledCommands: false });
+  const openBlocking = () => createRedis(target, 'subscriber', 'voxq-sdk-events', { autoResendUnfulfilledCommands: false });
+  const subscriber = openBlocking();
   try {
     // A refused password fails here, with a code, instead of every call waiting on reconnects.
     await checkRedisAuth(producer);
@@ -41,23 +45,36 @@ export async function connect(options: ConnectOptions = {}): Promise<VoxqClient>
     if (!options.stores) await stores.close();
     throw error;
   }
+  let shards: QueueShards;
+  try {
+    shards = await withOutageErrors(() => resolveQueueShards(producer, { prefix: config.VOXQ_PREFIX, shards: config.VOXQ_QUEUE_SHARDS }));
+  } catch (error) {
+    subscriber.disconnect();
+    producer.disconnect();
+    if (!options.stores) await stores.close();
+    throw error;
+  }
   const queues = new StageQueues({
     connection: producer,
     prefix: config.VOXQ_PREFIX,
     attempts: config.VOXQ_STAGE_ATTEMPTS,
     telemetry: options.tracing?.bullmq,
+    shards,
   });
   return new VoxqClient({
     stores,
     queues,
     subscriber,
+    // On a cluster one XREAD reads one slot: a reader per shard.
+    ...(isCluster(producer) ? { logReader: new ShardedLogReader({ openBlocking, control: producer, prefix: config.VOXQ_PREFIX }) } : {}),
     prefix: config.VOXQ_PREFIX,
     liveTtlMs: config.VOXQ_EVENT_LOG_TTL_MS,
     contextMessages: config.VOXQ_CONTEXT_MESSAGES,
     routing: audioRoutingFrom(config),
     ...(options.metrics ? { metrics: options.metrics } : {}),
     batch: {
-      redisUrl: config.REDIS_URL,
+      redisUrl: target,
+      queueShards: config.VOXQ_QUEUE_SHARDS,
       attempts: config.VOXQ_STAGE_ATTEMPTS,
       model: config.VOXQ_STT === 'fake' ? 'fake-stt' : config.VOXQ_STT_MODEL,
       maxChunkBytes: config.VOXQ_STT_MAX_FILE_BYTES,

@@ -6,7 +6,7 @@ import type { LoggedEvent, TurnLogEvent } from '../../shared/contracts/turn-even
 import type { Turn } from '../../shared/contracts/turn.js';
 import { NotFoundError } from '../../shared/errors.js';
 import type { LiveTurns, TurnRef } from '../../shared/live/live-turns.js';
-import type { TurnLogReader } from '../../shared/live/turn-log-reader.js';
+import type { LogFollower } from '../../shared/live/turn-log-reader.js';
 import type { AudioStore } from '../../shared/ports/audio-store.js';
 import type { AudioFormat } from '../../shared/ports/audio.js';
 import type { TurnStore } from '../../shared/ports/turn-store.js';
@@ -33,7 +33,7 @@ export interface FollowOptions {
 }
 
 export interface TurnEventSources {
-  reader: TurnLogReader;
+  reader: LogFollower;
   live: LiveTurns;
   audio: AudioStore;
   turns: TurnStore;

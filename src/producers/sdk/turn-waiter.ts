@@ -8,7 +8,7 @@ import { isFinalStatus, type Turn } from '../../shared/contracts/turn.js';
 import { NotFoundError, TimeoutError } from '../../shared/errors.js';
 import { isInfrastructureOutage } from '../../shared/infra-errors.js';
 import type { LiveTurns, TurnRef } from '../../shared/live/live-turns.js';
-import type { TurnLogReader } from '../../shared/live/turn-log-reader.js';
+import type { LogFollower } from '../../shared/live/turn-log-reader.js';
 import type { TurnStore } from '../../shared/ports/turn-store.js';
 
 /** How often the record is read again while no end has come (a safety net; the log wakes waiters at once). */
@@ -18,7 +18,7 @@ const OUTAGE_RETRY_MS = 1000;
 
 export class TurnWaiter {
   constructor(
-    private readonly reader: TurnLogReader,
+    private readonly reader: LogFollower,
     private readonly live: LiveTurns,
     private readonly turns: TurnStore,
   ) {}

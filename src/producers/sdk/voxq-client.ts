@@ -3,7 +3,7 @@
 // the first stages, and awaits the result from whichever process finishes the turn.
 // Seed: IOrchestratorService.process_conversation.
 import { context, type Context } from '@opentelemetry/api';
-import type { RedisClient } from '../../shared/redis.js';
+import type { RedisClient, RedisTarget } from '../../shared/redis.js';
 import { turnRequestSchema, type TurnRequest } from '../../shared/contracts/turn-request.js';
 import type { Turn } from '../../shared/contracts/turn.js';
 import { InputError, NotFoundError, VoxqError } from '../../shared/errors.js';
@@ -22,7 +22,7 @@ import { sessionKeys } from '../../shared/live/live-keys.js';
 import { LiveTurns, RUNNING_TTL_MS, type TurnRef } from '../../shared/live/live-turns.js';
 import { SessionContextCache } from '../../shared/live/session-context.js';
 import { TurnEnder } from '../../shared/live/turn-ender.js';
-import { TurnLogReader } from '../../shared/live/turn-log-reader.js';
+import { TurnLogReader, type LogFollower } from '../../shared/live/turn-log-reader.js';
 import { UnfinishedTurns } from '../../shared/live/unfinished-turns.js';
 import type { Metrics } from '../../shared/ports/metrics.js';
 import { OtelMetrics } from '../../shared/telemetry/otel-metrics.js';
@@ -57,6 +57,8 @@ export interface VoxqClientDeps {
   queues: StageQueues;
   /** A connection the client blocks on to read turns' event logs (it is used for nothing else). */
   subscriber: RedisClient;
+  /** Reads turn logs (default: a TurnLogReader on `subscriber`; on a Redis Cluster one per shard). */
+  logReader?: LogFollower;
   /** How long finished turns' live state and logs stay in Redis (VOXQ_EVENT_LOG_TTL_MS; default ten minutes). */
   liveTtlMs?: number;
   /** Messages of LLM context kept per session (VOXQ_CONTEXT_MESSAGES; default 10). */
@@ -75,7 +77,7 @@ export interface VoxqClientDeps {
   /** ffprobe by default; injectable so tests of other parts need not spawn it. */
   probe?: typeof probeAudio;
   /** What transcribeFolder needs beyond the above (connect() fills it in). */
-  batch?: { redisUrl: string; attempts: number; model: string; maxChunkBytes: number };
+  batch?: { redisUrl: RedisTarget; queueShards?: number; attempts: number; model: string; maxChunkBytes: number };
 }
 
 export interface TranscribeFolderRequest {
@@ -134,7 +136,7 @@ export interface ConversationResult {
 
 export class VoxqClient {
   private readonly waiter: TurnWaiter;
-  private readonly reader: TurnLogReader;
+  private readonly reader: LogFollower;
   private readonly live: LiveTurns;
   private readonly context: SessionContextCache;
   private readonly ender: TurnEnder;
@@ -148,11 +150,11 @@ export class VoxqClient {
     this.redis = deps.queues.connection;
     this.ttlMs = deps.liveTtlMs ?? 600_000;
     const log = createLogger('voxq-sdk', 'warn');
-    this.reader = new TurnLogReader(deps.subscriber, this.redis, (error) => log.warn({ err: error }, 'reading turn events failed; retrying'));
-    this.live = new LiveTurns(this.redis, { prefix: deps.prefix, ttlMs: this.ttlMs, maxLogEntries: 5000 });
+    this.reader = deps.logReader ?? new TurnLogReader(deps.subscriber, this.redis, (error) => log.warn({ err: error }, 'reading turn events failed; retrying'));
+    this.live = new LiveTurns(this.redis, { prefix: deps.queues.shards, ttlMs: this.ttlMs, maxLogEntries: 5000 });
     const unfinished = new UnfinishedTurns(this.redis, deps.prefix);
     this.unfinished = unfinished;
-    this.context = new SessionContextCache(this.redis, { prefix: deps.prefix, ttlMs: RUNNING_TTL_MS, maxMessages: deps.contextMessages ?? 10 });
+    this.context = new SessionContextCache(this.redis, { prefix: deps.queues.shards, ttlMs: RUNNING_TTL_MS, maxMessages: deps.contextMessages ?? 10 });
     this.ender = new TurnEnder({
       live: this.live,
       context: this.context,
@@ -193,13 +195,13 @@ export class VoxqClient {
 
   /** A session's owner, cached in Redis so enqueueing a turn reads no database. */
   private async rememberSession(sessionId: string, userId: string): Promise<void> {
-    const key = sessionKeys(this.deps.prefix, sessionId).info;
+    const key = sessionKeys(this.deps.queues.shards, sessionId).info;
     await this.redis.multi().hset(key, 'userId', userId).pexpire(key, 7 * 24 * 3600 * 1000).exec();
   }
 
   /** The session a turn is enqueued in: from the Redis cache, else the database (then cached). */
   private async sessionOf(sessionId: string): Promise<{ sessionId: string; userId: string }> {
-    const userId = await this.redis.hget(sessionKeys(this.deps.prefix, sessionId).info, 'userId');
+    const userId = await this.redis.hget(sessionKeys(this.deps.queues.shards, sessionId).info, 'userId');
     if (userId !== null) return { sessionId, userId };
     const session = await this.getSession(sessionId);
     await this.rememberSession(session.sessionId, session.userId);
@@ -425,7 +427,7 @@ export class VoxqClient {
     const records = this.deps.stores.batches;
     if (!batch || !records) throw new VoxqError('batch_unavailable', 'batch transcription needs a client from connect() (Redis URL and batch record store)');
     return startTranscribeFolder(
-      { redisUrl: batch.redisUrl, prefix: this.deps.prefix, records, audio: this.deps.stores.audio, attempts: batch.attempts, log: createLogger('voxq-sdk', 'warn') },
+      { redisUrl: batch.redisUrl, ...(batch.queueShards ? { queueShards: batch.queueShards } : {}), prefix: this.deps.prefix, records, audio: this.deps.stores.audio, attempts: batch.attempts, log: createLogger('voxq-sdk', 'warn') },
       {
         input: request.input,
         out: request.out,

@@ -6,7 +6,7 @@ import { VoxqError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
 import type { GpuCard, GpuInventory } from '../ports/gpu-manager.js';
 import type { Metrics } from '../ports/metrics.js';
-import { createRedis } from '../redis.js';
+import { createRedis, redisTargetOf } from '../redis.js';
 import { cudaVisibleDevices, selectGpus } from './gpu-selector.js';
 import { createInventorySource, type GpuInventorySource } from './inventory-source.js';
 import { ModelProfiles } from './model-profiles.js';
@@ -28,7 +28,7 @@ export interface OpenGpuManagerOptions {
 /** The GpuManager for this host from config: VOXQ_GPUS (simulated) or nvidia-smi, the ledger on REDIS_URL. close() closes its connection. */
 export function openGpuManager(config: Config, options: OpenGpuManagerOptions = {}): RedisGpuManager {
   return new RedisGpuManager({
-    redis: createRedis(config.REDIS_URL, 'producer', 'voxq-gpu'),
+    redis: createRedis(redisTargetOf(config), 'producer', 'voxq-gpu'),
     prefix: config.VOXQ_PREFIX,
     inventory: options.inventory ?? createInventorySource({ simulated: config.VOXQ_GPUS, hostId: config.VOXQ_HOST_ID }),
     profiles: new ModelProfiles(config.VOXQ_GPU_PROFILES),

@@ -1,6 +1,8 @@
 // Where a session's and its turns' live state sits in Redis. Every key of one session and its
-// turns shares one hash tag, `{<sessionId>}`, so multi-key scripts stay in one slot on a Redis
-// Cluster (the scale-out issue shards by it). Pub/sub channels are not keys.
+// turns shares one hash tag, so multi-key scripts stay in one slot: `{<sessionId>}` in the
+// unsharded layout (a prefix string), its shard's tag when sharded (a KeySpace:
+// src/shared/shards/queue-shards.ts). Pub/sub channels are not keys.
+import type { KeySpace } from '../shards/queue-shards.js';
 
 export interface TurnKeys {
   /** The turn's event log: a stream (src/shared/live/turn-log.ts). */
@@ -15,16 +17,19 @@ export interface TurnKeys {
   sessionContext: string;
 }
 
-export function sessionTag(prefix: string, sessionId: string): string {
-  return `${prefix}:{${sessionId}}`;
+/** A prefix (the unsharded layout) or the queue shards' key space. */
+export type LiveKeySpace = string | KeySpace;
+
+export function sessionTag(space: LiveKeySpace, sessionId: string): string {
+  return typeof space === 'string' ? `${space}:{${sessionId}}` : space.sessionTag(sessionId);
 }
 
-export function sessionKeys(prefix: string, sessionId: string): Pick<TurnKeys, 'sessionTurns' | 'sessionContext'> & { info: string } {
+export function sessionKeys(prefix: LiveKeySpace, sessionId: string): Pick<TurnKeys, 'sessionTurns' | 'sessionContext'> & { info: string } {
   const tag = sessionTag(prefix, sessionId);
   return { sessionTurns: `${tag}:turns`, sessionContext: `${tag}:context`, info: `${tag}:session` };
 }
 
-export function turnKeys(prefix: string, sessionId: string, turnId: string): TurnKeys {
+export function turnKeys(prefix: LiveKeySpace, sessionId: string, turnId: string): TurnKeys {
   const tag = sessionTag(prefix, sessionId);
   return {
     log: `${tag}:turn:${turnId}:log`,

@@ -5,7 +5,7 @@
 import type { RedisClient } from '../redis.js';
 import { turnLogEventSchema, type TurnLogEvent } from '../contracts/turn-event.js';
 import { turnSchema, type StageName, type Turn, type TurnTimeline } from '../contracts/turn.js';
-import { turnKeys, type TurnKeys } from './live-keys.js';
+import { sessionTag, turnKeys, type LiveKeySpace, type TurnKeys } from './live-keys.js';
 import { liveScripts, type LiveScripts } from './live-scripts.js';
 
 export interface TurnRef {
@@ -22,7 +22,8 @@ export function liveTurnsOptionsFrom(config: { VOXQ_PREFIX: string; VOXQ_EVENT_L
 export const RUNNING_TTL_MS = 24 * 3600 * 1000;
 
 export interface LiveTurnsOptions {
-  prefix: string;
+  /** VOXQ_PREFIX (the unsharded layout), or the queue shards' key space. */
+  prefix: LiveKeySpace;
   /** How long a turn's state and log are kept after it ended (while it runs: at least RUNNING_TTL_MS). */
   ttlMs: number;
   /** Approximate bound on a log's entries (text deltas included). */
@@ -68,6 +69,11 @@ export class LiveTurns {
   ) {
     this.scripts = liveScripts(redis);
     this.runningTtlMs = Math.max(options.ttlMs, RUNNING_TTL_MS);
+  }
+
+  /** The head every key of the session and its turns starts with (one hash tag). */
+  sessionTag(sessionId: string): string {
+    return sessionTag(this.options.prefix, sessionId);
   }
 
   keys(ref: TurnRef): TurnKeys {

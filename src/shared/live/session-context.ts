@@ -5,14 +5,14 @@
 // "not cached".
 import type { RedisClient } from '../redis.js';
 import type { ChatMessage } from '../ports/llm-provider.js';
-import { sessionKeys } from './live-keys.js';
+import { sessionKeys, type LiveKeySpace } from './live-keys.js';
 
 const HEAD = '{"head":true}';
 
 export class SessionContextCache {
   constructor(
     private readonly redis: RedisClient,
-    private readonly options: { prefix: string; ttlMs: number; maxMessages: number },
+    private readonly options: { prefix: LiveKeySpace; ttlMs: number; maxMessages: number },
   ) {}
 
   private key(sessionId: string): string {

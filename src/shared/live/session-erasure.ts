@@ -2,12 +2,11 @@
 // messages, interactions, audio, jobs, event logs and live state, from every store. Its turns in
 // flight are cancelled first. Used by deleteSession (SDK, DELETE /v1/sessions/{id}) and by the
 // retention sweep (VOXQ_RETENTION_DAYS). Idempotent: a second erasure finds nothing.
-import type { RedisClient } from '../redis.js';
+import { isCluster, type RedisClient } from '../redis.js';
 import { stageJobId } from '../contracts/jobs.js';
 import type { StageName } from '../contracts/turn.js';
 import type { StageQueues } from '../queues.js';
 import type { StoreSet } from '../store/store-set.js';
-import { sessionTag } from './live-keys.js';
 import type { LiveTurns } from './live-turns.js';
 import { replyAudioId, type TurnEnder } from './turn-ender.js';
 import type { UnfinishedTurns } from './unfinished-turns.js';
@@ -38,18 +37,22 @@ export async function eraseSession(deps: ErasureDeps, sessionId: string): Promis
       ['llm', stageJobId(turn.turnId, 'llm')],
       ...Array.from({ length: sentences }, (_, i): [StageName, string] => ['tts', stageJobId(turn.turnId, 'tts', i)]),
     ];
-    await Promise.all(jobs.map(([stage, id]) => queues.get(stage).remove(id).catch(() => 0)));
-    await redis.del(`${prefix}:turn-ids:${turn.turnId}`, `${prefix}:turn-session:${turn.turnId}`);
+    await Promise.all(jobs.map(([stage, id]) => queues.get(stage, sessionId).remove(id).catch(() => 0)));
+    // Two keys of two slots: one DEL each (a Redis Cluster refuses one across slots).
+    await redis.del(`${prefix}:turn-ids:${turn.turnId}`);
+    await redis.del(`${prefix}:turn-session:${turn.turnId}`);
     await unfinished.remove({ turnId: turn.turnId, sessionId });
   }
   const deleted = await stores.sessions.deleteSession(sessionId);
-  // Every key of the session and its turns shares its hash tag.
-  let cursor = '0';
+  // Every key of the session and its turns shares its hash tag: one slot, on one master of a cluster.
   let keys = 0;
-  do {
-    const [next, found] = await redis.scan(cursor, 'MATCH', `${sessionTag(prefix, sessionId)}:*`, 'COUNT', 500);
-    cursor = next;
-    if (found.length > 0) keys += await redis.del(...found);
-  } while (cursor !== '0');
+  for (const node of isCluster(redis) ? redis.nodes('master') : [redis]) {
+    let cursor = '0';
+    do {
+      const [next, found] = await node.scan(cursor, 'MATCH', `${live.sessionTag(sessionId)}:*`, 'COUNT', 500);
+      cursor = next;
+      if (found.length > 0) keys += await node.del(...found);
+    } while (cursor !== '0');
+  }
   return known || deleted || turns.length > 0 || keys > 0;
 }

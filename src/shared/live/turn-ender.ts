@@ -223,7 +223,7 @@ export class TurnEnder {
     await this.deps.unfinished.remove(ref);
     if (nextTurnId === undefined) return;
     try {
-      const job = await this.deps.queues.get('llm').getJob(stageJobId(nextTurnId, 'llm'));
+      const job = await this.deps.queues.get('llm', ref.sessionId).getJob(stageJobId(nextTurnId, 'llm'));
       if (job && (await job.isDelayed())) await job.promote();
     } catch (error) {
       this.deps.log.debug({ turnId: nextTurnId, err: error }, 'next turn of the session not promoted; it runs at its recheck');
@@ -239,6 +239,6 @@ export class TurnEnder {
       ['tts', stageJobId(ref.turnId, 'tts')],
       ...Array.from({ length: handed + 1 }, (_, i): ['tts', string] => ['tts', stageJobId(ref.turnId, 'tts', i)]),
     ];
-    await Promise.all(ids.map(([stage, id]) => this.deps.queues.get(stage).remove(id).catch(() => 0)));
+    await Promise.all(ids.map(([stage, id]) => this.deps.queues.get(stage, ref.sessionId).remove(id).catch(() => 0)));
   }
 }

@@ -2,6 +2,8 @@
 // being followed. A new follower wakes the blocked read at once (CLIENT UNBLOCK from a second
 // connection), so it waits for no timeout; each follower gets the entries after the last one it
 // saw, in order, and a follower that starts late or reconnects replays from where it says.
+// On a Redis Cluster (a `wakeKey` given: a stream in the followed logs' slot) the read is woken
+// by an entry in that stream instead, as CLIENT UNBLOCK would have to reach the read's own node.
 import type { RedisClient } from '../redis.js';
 import type { LoggedEvent } from '../contracts/turn-event.js';
 import { parseLogFields } from './live-turns.js';
@@ -33,6 +35,8 @@ export class TurnLogReader {
   /** Counts blocking reads, so a late retry of UNBLOCK never wakes a later read. */
   private generation = 0;
   private closed = false;
+  /** The last wake entry seen (wakeKey mode): wakes written after it end the next read at once. */
+  private wakeId = '0-0';
 
   /**
    * `blocking` is used for nothing else, and should not resend commands after a reconnect
@@ -45,6 +49,7 @@ export class TurnLogReader {
     private readonly control: RedisClient,
     private readonly onError: (error: unknown) => void = () => undefined,
     private readonly blockMs = BLOCK_MS,
+    private readonly wakeKey?: string,
   ) {
     blocking.on('close', () => {
       this.blockedClientId = undefined; // a reconnect gives the connection a new id
@@ -92,6 +97,16 @@ export class TurnLogReader {
    * was not unblocked, try again shortly.
    */
   private unblock(tries: number): void {
+    if (this.wakeKey !== undefined) {
+      if (!this.blocked) return;
+      this.control
+        .multi()
+        .xadd(this.wakeKey, 'MAXLEN', '1', '*', 'w', '1')
+        .pexpire(this.wakeKey, 60_000)
+        .exec()
+        .then(() => undefined, this.onError);
+      return;
+    }
     if (!this.blocked || this.blockedClientId === undefined || tries > 100) return;
     const generation = this.generation;
     this.control.client('UNBLOCK', this.blockedClientId).then(
@@ -108,17 +123,25 @@ export class TurnLogReader {
       let keys: string[] = [];
       let ids: string[] = [];
       try {
-        this.blockedClientId ??= Number(await this.blocking.client('ID'));
+        if (this.wakeKey === undefined) this.blockedClientId ??= Number(await this.blocking.client('ID'));
         // From here to the XREAD being sent nothing awaits, so a follower added meanwhile is either in `keys` or wakes the read.
         keys = [...this.followers.keys()];
         if (keys.length === 0) return;
         ids = keys.map((key) => this.fromId(key));
+        const wake = this.wakeKey === undefined ? [] : [this.wakeKey];
         this.blocked = true;
         this.generation += 1;
+        let watchdog: NodeJS.Timeout | undefined;
         const dropped = new Promise<never>((_, reject) => {
           this.dropRead = () => reject(new Error('the connection closed during the read'));
+          // A cluster node that died under the read may never answer it: give up on it past its block time.
+          if (this.wakeKey !== undefined) watchdog = setTimeout(() => reject(new Error('the read outlived its block time')), this.blockMs + 5000);
         });
-        reply = await Promise.race([this.blocking.xread('COUNT', COUNT, 'BLOCK', this.blockMs, 'STREAMS', ...keys, ...ids), dropped]);
+        try {
+          reply = await Promise.race([this.blocking.xread('COUNT', COUNT, 'BLOCK', this.blockMs, 'STREAMS', ...keys, ...wake, ...ids, ...wake.map(() => this.wakeId)), dropped]);
+        } finally {
+          clearTimeout(watchdog);
+        }
       } catch (error) {
         this.blockedClientId = undefined;
         if (this.closed) return;
@@ -129,7 +152,10 @@ export class TurnLogReader {
         this.blocked = false;
         this.dropRead = undefined;
       }
-      for (const [key, entries] of reply ?? []) this.dispatch(key, entries, ids[keys.indexOf(key)] ?? '0');
+      for (const [key, entries] of reply ?? []) {
+        if (key === this.wakeKey) this.wakeId = entries.at(-1)?.[0] ?? this.wakeId;
+        else this.dispatch(key, entries, ids[keys.indexOf(key)] ?? '0');
+      }
     }
   }
 
@@ -160,3 +186,6 @@ export class TurnLogReader {
     }
   }
 }
+
+/** What a consumer of turn logs needs of a reader (one TurnLogReader, or one per cluster shard). */
+export type LogFollower = Pick<TurnLogReader, 'follow' | 'close'>;

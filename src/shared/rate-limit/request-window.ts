@@ -166,11 +166,13 @@ export class RequestWindow {
   private readonly windowMs: number;
 
   constructor(private readonly options: RequestWindowOptions) {
-    this.key = `${options.prefix}:stt:requests`;
-    this.batchKey = `${options.prefix}:stt:requests:batch`;
-    this.backoffKey = `${options.prefix}:stt:batch-backoff`;
-    this.waitingKey = `${options.prefix}:stt:live-waiting`;
-    this.ticketsKey = `${options.prefix}:stt:batch-waiting`;
+    // One script reads and writes all five: one hash tag keeps them in one slot on a Redis Cluster.
+    const head = `${options.prefix}:{stt-requests}`;
+    this.key = `${head}:requests`;
+    this.batchKey = `${head}:requests:batch`;
+    this.backoffKey = `${head}:batch-backoff`;
+    this.waitingKey = `${head}:live-waiting`;
+    this.ticketsKey = `${head}:batch-waiting`;
     this.keys = [this.key, this.batchKey, this.backoffKey, this.waitingKey, this.ticketsKey];
     this.windowMs = options.windowMs ?? PROVIDER_WINDOW_MS + DEFAULT_MARGIN_MS;
     this.batchLimit = options.limit > 0 ? Math.max(1, options.limit - Math.max(0, options.liveReserve)) : 0;
