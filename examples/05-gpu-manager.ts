@@ -3,7 +3,7 @@
 // simulated by VOXQ_GPUS (one NVIDIA L4), and the reservation ledger on Redis (REDIS_URL), shared
 // by every process and host. Run: npx tsx examples/05-gpu-manager.ts
 import { openGpuManager, type GpuLease, type GpuManager } from 'voxq';
-import { exampleConfig } from './support/offline.js';
+import { exampleConfig, forgetExampleKeys } from './support/offline.js';
 
 type LoadResult = { success: true; model: string; memoryAllocatedMb: number; backend: string; lease: GpuLease } | { success: false; error: string };
 
@@ -27,7 +27,8 @@ class ModelLoader {
   }
 }
 
-const gpu = openGpuManager(exampleConfig({ VOXQ_GPUS: '0:NVIDIA L4:23034' }));
+const config = exampleConfig({ VOXQ_GPUS: '0:NVIDIA L4:23034' });
+const gpu = openGpuManager(config);
 try {
   const loader = new ModelLoader(gpu);
   const kokoro = await loader.loadModelSafely('tts-worker-1', 'kokoro', 1024);
@@ -40,6 +41,7 @@ try {
   console.log(`Free after release: ${(await gpu.memoryUsage())[0]?.freeMb} MB`);
 } finally {
   await gpu.close();
+  await forgetExampleKeys(config);
 }
 
 // prints: GPU: NVIDIA L4 \(simulated\)

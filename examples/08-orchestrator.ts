@@ -16,7 +16,7 @@ import {
   type TurnTiming,
   type VoxqClient,
 } from 'voxq';
-import { exampleConfig, exampleDatabase, groqOptions, sampleAudio } from './support/offline.js';
+import { exampleConfig, exampleDatabase, forgetExampleKeys, groqOptions, sampleAudio } from './support/offline.js';
 
 class ConversationAPI {
   constructor(private readonly orchestrator: VoxqClient) {}
@@ -67,6 +67,7 @@ try {
   await voxq.close();
   await workers.close();
   await database.close();
+  await forgetExampleKeys(config);
 }
 
 // prints: Transcription: \S+

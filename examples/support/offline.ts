@@ -3,11 +3,33 @@
 // examples use the fakes for Groq's remote services), and the sample pt-BR recording.
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { Redis } from 'ioredis';
 import { loadConfig, openMongoStores, startBundledFerretDb, type AudioInput, type Config, type MongoStores } from 'voxq';
 
-/** The environment's config, under a key prefix of the example's own (VOXQ_PREFIX when set) and `env` on top. */
+/** A random prefix of the example's own: VOXQ_PREFIX is ignored, so an example never runs on a deployment's queues. */
+const OWN_PREFIX = `voxq-example-${randomBytes(4).toString('hex')}`;
+
+/**
+ * The environment's config with `env` on top, under the example's own Redis key prefix
+ * (VOXQ_EXAMPLE_PREFIX when set: whoever sets it removes the keys; else a random one, removed
+ * by forgetExampleKeys()).
+ */
 export function exampleConfig(env: Record<string, string> = {}): Config {
-  return loadConfig({ VOXQ_PREFIX: `voxq-example-${randomBytes(4).toString('hex')}`, VOXQ_LOG_LEVEL: 'warn', ...process.env, ...env });
+  return loadConfig({ VOXQ_LOG_LEVEL: 'warn', ...process.env, VOXQ_PREFIX: process.env.VOXQ_EXAMPLE_PREFIX ?? OWN_PREFIX, ...env });
+}
+
+/** Removes the Redis keys under the example's random prefix (queues, turn state): nothing of the run is left. */
+export async function forgetExampleKeys(config: Config): Promise<void> {
+  if (config.VOXQ_PREFIX !== OWN_PREFIX) return;
+  const redis = new Redis(config.REDIS_URL, { lazyConnect: true });
+  try {
+    await redis.connect();
+    for await (const keys of redis.scanStream({ match: `${OWN_PREFIX}:*`, count: 500 }) as AsyncIterable<string[]>) {
+      if (keys.length > 0) await redis.unlink(...keys);
+    }
+  } finally {
+    redis.disconnect();
+  }
 }
 
 /** Groq's options when GROQ_API_KEY is set (GROQ_BASE_URL: another server speaking Groq's API); else undefined. */

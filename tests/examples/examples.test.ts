@@ -2,7 +2,7 @@
 // resolved by Node to the BUILT package through package.json `exports`) and must exit 0 and print
 // what it claims: each `// prints: <regex>` line of the file must match its stdout (multiline).
 // Offline: no Groq or OpenAI key (the fakes stand in for those remote services), the run's test
-// database, Redis under a prefix of its own that is removed afterwards. Examples with a Groq path
+// database, Redis under a prefix of its own (VOXQ_EXAMPLE_PREFIX) that is removed afterwards. Examples with a Groq path
 // (groqOptions()) run a second time against the local Groq stand-in, so that path runs too.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -67,7 +67,7 @@ afterAll(async () => {
 async function runAndCheck(file: string, extraEnv: Record<string, string> = {}): Promise<Run> {
   const prefix = `vtex${randomBytes(4).toString('hex')}`;
   try {
-    const run = await runExample(file, { REDIS_URL: inject('redisUrl'), MONGO_URL: testMongoUrl(), VOXQ_PREFIX: prefix, VOXQ_LOG_LEVEL: 'warn', ...extraEnv });
+    const run = await runExample(file, { REDIS_URL: inject('redisUrl'), MONGO_URL: testMongoUrl(), VOXQ_EXAMPLE_PREFIX: prefix, VOXQ_LOG_LEVEL: 'warn', ...extraEnv });
     const context = `${file} (exit ${run.code})\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr.slice(-4000)}`;
     expect(run.code, context).toBe(0);
     for (const claim of claims(file)) expect(claim.test(run.stdout), `${file} did not print ${claim.source}\n${context}`).toBe(true);
@@ -104,6 +104,16 @@ describe('examples/', () => {
 
   it.each(files)('%s runs offline, exits 0 and prints what it claims', async (file) => {
     await runAndCheck(file);
+  }, RUN_LIMIT_MS + 10_000);
+
+  it('leaves nothing in Redis when run on its own random prefix (no VOXQ_EXAMPLE_PREFIX)', async () => {
+    const exampleKeys = async () => new Set(await redis.keys('voxq-example-*'));
+    const before = await exampleKeys();
+    const run = await runExample('08-orchestrator.ts', { REDIS_URL: inject('redisUrl'), MONGO_URL: testMongoUrl(), VOXQ_LOG_LEVEL: 'warn' });
+    expect(run.code, run.stderr.slice(-4000)).toBe(0);
+    const left = [...(await exampleKeys())].filter((key) => !before.has(key));
+    if (left.length > 0) await redis.del(...left);
+    expect(left).toEqual([]);
   }, RUN_LIMIT_MS + 10_000);
 
   const withGroq = files.filter((file) => readFileSync(join(EXAMPLES, file), 'utf8').includes('groqOptions()'));
