@@ -85,6 +85,7 @@ export function concurrencyPerShard(concurrency: number, shards: number, seed = 
   });
 }
 
+/** Stage workers in this process on injected (or configured) providers and stores; injected parts are checked first. */
 export function startWorkerProcess(options: WorkerProcessOptions): WorkerProcess {
   const { config, stages, stores } = options;
   // Injected parts are refused here, naming what they lack, before any connection is opened.

@@ -10,6 +10,7 @@ export interface TranscribeFolderRun extends BatchRunner {
   done: Promise<BatchSummary>;
 }
 
+/** Transcribes every audio file of a folder tree through the stt workers; `done` resolves with the summary. */
 export function startTranscribeFolder(deps: BatchRunnerDeps, options: TranscribeFolderOptions): TranscribeFolderRun {
   // Injected stores are refused here, naming what they lack, before the run starts.
   checkPart('records', deps.records, BATCH_RECORD_STORE_PORT);

@@ -41,6 +41,7 @@ export interface ApiProcess {
   close(): Promise<void>;
 }
 
+/** The HTTP API, Bull Board and /metrics on one port, on MongoDB and Redis from config; close() drains requests first. */
 export async function startApiProcess(options: ApiProcessOptions): Promise<ApiProcess> {
   const { config } = options;
   if (options.metrics !== undefined) checkPart('metrics', options.metrics, PROMETHEUS_METRICS_PORT);

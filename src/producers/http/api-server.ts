@@ -61,6 +61,7 @@ export interface ApiServerDeps {
   traceUrlTemplate?: string;
 }
 
+/** The fastify app of the API on the given parts (checked first), not listening yet. */
 export async function buildApiServer(deps: ApiServerDeps): Promise<FastifyInstance> {
   // Injected parts are refused here, naming what they lack, before anything is served.
   checkPart('keys', deps.keys, API_KEY_STORE_PORT);

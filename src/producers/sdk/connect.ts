@@ -25,6 +25,7 @@ export interface ConnectOptions {
   metrics?: Metrics;
 }
 
+/** A VoxqClient on Redis and MongoDB from config (or on injected stores); injected parts are checked first. */
 export async function connect(options: ConnectOptions = {}): Promise<VoxqClient> {
   const config = options.config ?? loadConfig();
   // Injected parts are refused here, naming what they lack, before anything is opened.

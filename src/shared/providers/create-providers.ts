@@ -49,6 +49,7 @@ function notYet(variable: string, name: string): never {
   throw new ConfigError(`${variable}=${name} is not available in this version of voxq`);
 }
 
+/** The SttProvider VOXQ_STT selects (groq, openai, fake); a provider without its key is a ConfigError naming the variable. */
 export function createSttProvider(config: Config): SttProvider {
   switch (config.VOXQ_STT) {
     case 'groq':
@@ -70,6 +71,7 @@ export function createSttProvider(config: Config): SttProvider {
   }
 }
 
+/** The LlmProvider VOXQ_LLM selects (groq, openai, speech-native, fake); a provider without its key is a ConfigError naming the variable. */
 export function createLlmProvider(config: Config): LlmProvider {
   switch (config.VOXQ_LLM) {
     case 'groq':
@@ -118,6 +120,7 @@ function kokoroModelOptions(config: Config): Omit<KokoroModelOptions, 'device'> 
   };
 }
 
+/** The TtsProvider VOXQ_TTS selects (kokoro, espeak, openai, fake; unset: Kokoro when its model is at hand, else espeak-ng). */
 export function createTtsProvider(config: Config, onProgress?: (progress: LoadProgress) => void): TtsProvider {
   const name = config.VOXQ_TTS ?? defaultTtsName(config);
   switch (name) {

@@ -40,6 +40,7 @@ const GO_MISSING =
 /** One build at a time per binary in this process; other processes are covered by build-then-rename. */
 const builds = new Map<string, Promise<void>>();
 
+/** Starts the bundled FerretDB (built with Go on first use) on a free port: a MongoDB for offline runs and tests. */
 export async function startBundledFerretDb(options: BundledFerretDbOptions = {}): Promise<BundledFerretDb> {
   const { log } = options;
   const sourceDir = join(findPackageRoot(), 'tests', 'support', 'ferretdb');

@@ -46,6 +46,7 @@ export async function openMongoStores(url: string, dbName: string): Promise<Mong
   }
 }
 
+/** The same stores in memory (tests, benchmarks, offline runs): nothing survives the process. */
 export function createMemoryStores(): StoreSet {
   const conversations = new MemoryConversationStore();
   return {
