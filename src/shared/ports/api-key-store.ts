@@ -67,6 +67,7 @@ export interface ApiKeyStore {
 
 export const API_KEY_STORE_PORT: PortSpec = { name: 'ApiKeyStore', methods: ['create', 'verify', 'get', 'revoke', 'list'] };
 
+/** The seed's isinstance check: every method of ApiKeyStore is there. */
 export function isApiKeyStore(value: unknown): value is ApiKeyStore {
   return conformsTo(value, API_KEY_STORE_PORT);
 }

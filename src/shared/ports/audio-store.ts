@@ -17,6 +17,7 @@ export interface AudioStore {
 
 export const AUDIO_STORE_PORT: PortSpec = { name: 'AudioStore', methods: ['put', 'get', 'delete'] };
 
+/** The seed's isinstance check: every method of AudioStore is there. */
 export function isAudioStore(value: unknown): value is AudioStore {
   return conformsTo(value, AUDIO_STORE_PORT);
 }

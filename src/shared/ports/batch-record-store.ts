@@ -14,6 +14,7 @@ export interface BatchRecordStore {
 
 export const BATCH_RECORD_STORE_PORT: PortSpec = { name: 'BatchRecordStore', methods: ['save', 'get', 'getMany', 'count'] };
 
+/** The seed's isinstance check: every method of BatchRecordStore is there. */
 export function isBatchRecordStore(value: unknown): value is BatchRecordStore {
   return conformsTo(value, BATCH_RECORD_STORE_PORT);
 }

@@ -50,6 +50,7 @@ export interface ConversationStore {
 
 export const CONVERSATION_STORE_PORT: PortSpec = { name: 'ConversationStore', methods: ['saveMessage', 'history', 'statistics', 'deleteSession', 'cutMessage'] };
 
+/** The seed's isinstance check: every method of ConversationStore is there. */
 export function isConversationStore(value: unknown): value is ConversationStore {
   return conformsTo(value, CONVERSATION_STORE_PORT);
 }

@@ -104,6 +104,7 @@ export interface GpuManager {
 
 export const GPU_MANAGER_PORT: PortSpec = { name: 'GpuManager', methods: ['isAvailable', 'info', 'memoryUsage', 'allocate', 'release', 'recommendedBackend', 'leases', 'close'] };
 
+/** The seed's isinstance check: every method of GpuManager is there. */
 export function isGpuManager(value: unknown): value is GpuManager {
   return conformsTo(value, GPU_MANAGER_PORT);
 }

@@ -13,6 +13,7 @@ export interface Metrics {
 
 export const METRICS_PORT: PortSpec = { name: 'Metrics', methods: ['increment', 'gauge', 'timing', 'histogram'] };
 
+/** The seed's isinstance check: every method of Metrics is there. */
 export function isMetrics(value: unknown): value is Metrics {
   return conformsTo(value, METRICS_PORT);
 }

@@ -29,6 +29,7 @@ export interface ServiceClient {
 
 export const SERVICE_CLIENT_PORT: PortSpec = { name: 'ServiceClient', methods: ['call', 'health', 'close'] };
 
+/** The seed's isinstance check: every method of ServiceClient is there. */
 export function isServiceClient(value: unknown): value is ServiceClient {
   return conformsTo(value, SERVICE_CLIENT_PORT);
 }

@@ -42,6 +42,7 @@ export interface SessionManager {
 
 export const SESSION_MANAGER_PORT: PortSpec = { name: 'SessionManager', methods: ['createSession', 'getSession', 'addInteraction', 'context', 'inactiveSince', 'deleteSession'] };
 
+/** The seed's isinstance check: every method of SessionManager is there. */
 export function isSessionManager(value: unknown): value is SessionManager {
   return conformsTo(value, SESSION_MANAGER_PORT);
 }

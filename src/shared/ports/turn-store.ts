@@ -30,6 +30,7 @@ export interface TurnStore {
 
 export const TURN_STORE_PORT: PortSpec = { name: 'TurnStore', methods: ['create', 'get', 'recordStage', 'saveStage', 'markRunning', 'complete', 'fail', 'interrupt', 'listBySession', 'deleteSession'] };
 
+/** The seed's isinstance check: every method of TurnStore is there. */
 export function isTurnStore(value: unknown): value is TurnStore {
   return conformsTo(value, TURN_STORE_PORT);
 }
