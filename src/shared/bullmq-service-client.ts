@@ -39,8 +39,10 @@ export interface BullmqServiceClientOptions {
   connection?: RedisClient;
   /** The client opens (and closes) its own connection to this Redis (REDIS_URL). */
   redisUrl?: string;
-  /** The workers' queue prefix (VOXQ_PREFIX; default `voxq`). */
+  /** The workers' queue prefix (VOXQ_PREFIX; default `voxq`). Sharded queues: the shard's (QueueShards.queuePrefix). */
   prefix?: string;
+  /** The BullMQ queue of a service (default: its stage name; sharded queues: QueueShards.queueName(stage, shard)). */
+  queueName?: (service: StageName) => string;
   /** Attempts per call for retryable provider errors (VOXQ_STAGE_ATTEMPTS; default 4). */
   attempts?: number;
   /** Filled into stt and tts calls that leave them out (VOXQ_LANGUAGE, VOXQ_VOICE; default pt-BR, pf_dora). */
@@ -148,7 +150,7 @@ export class BullmqServiceClient implements ServiceClient {
     const workers = await this.queue(service).getWorkers();
     const hosts = new Set<string>();
     for (const worker of workers) {
-      const host = hostOfWorker(worker.rawname, this.prefix, service);
+      const host = hostOfWorker(worker.rawname, this.prefix, this.queueNameOf(service));
       if (host !== undefined) hosts.add(host);
     }
     return { service, healthy: workers.length > 0, workers: workers.length, hosts: [...hosts].sort() };
@@ -191,12 +193,16 @@ export class BullmqServiceClient implements ServiceClient {
     return { request: request as ServiceCallRequests[S] };
   }
 
+  private queueNameOf(service: StageName): string {
+    return this.options.queueName?.(service) ?? service;
+  }
+
   private queue(service: StageName): Queue {
     this.assertOpen();
     let queue = this.queues.get(service);
     if (!queue) {
       const { telemetry } = this.options;
-      queue = quietOnOutage(new Queue(service, { connection: this.connection, prefix: this.prefix, ...(telemetry ? { telemetry } : {}) }));
+      queue = quietOnOutage(new Queue(this.queueNameOf(service), { connection: this.connection, prefix: this.prefix, ...(telemetry ? { telemetry } : {}) }));
       this.queues.set(service, queue);
     }
     return queue;

@@ -50,12 +50,13 @@ export async function startApiProcess(options: ApiProcessOptions): Promise<ApiPr
   const metrics = options.metrics ?? new PrometheusMetrics('voxq-api');
   const client = await connect({ config, stores: mongo, metrics: metrics.metrics, ...(options.tracing ? { tracing: options.tracing } : {}) });
   const redis = createRedis(redisTargetOf(config), 'producer', 'voxq-api');
-  const services = new BullmqServiceClient({ connection: redis, prefix: config.VOXQ_PREFIX });
   // Every stage queue, a sharded stage's shards side by side (Bull Board groups `stt.0`, `stt.1` … under `stt`).
   const shards = await resolveQueueShards(redis, { prefix: config.VOXQ_PREFIX, shards: config.VOXQ_QUEUE_SHARDS });
   const boardQueues = STAGES.flatMap((stage) =>
     shards.indexes().map((shard) => quietOnOutage(new Queue(shards.queueName(stage, shard), { connection: redis, prefix: shards.queuePrefix(shard) }))),
   );
+  // Service calls and stage health on shard 0: every worker process serves every shard of its stages.
+  const services = new BullmqServiceClient({ connection: redis, prefix: shards.queuePrefix(0), queueName: (stage) => shards.queueName(stage, 0) });
   const stopDepth = observeQueueDepth(metrics.meter, boardQueues);
   const keys = new MongoApiKeyStore(mongo.db);
   const app = await buildApiServer({
