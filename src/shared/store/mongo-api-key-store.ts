@@ -4,7 +4,7 @@ import type { Collection, Db } from 'mongodb';
 import { apiScopeSchema, type ApiKeyBinding, type ApiKeyQuota, type ApiKeyRecord, type ApiKeyStore, type ApiScope, type CreateApiKeyOptions, type CreatedApiKey } from '../ports/api-key-store.js';
 import { validKeyOptions } from './api-key-options.js';
 import { newKeySecret, parseKey, secretMatches } from './api-key-secret.js';
-import { withoutUndefined } from './mongo-support.js';
+import { insertOnce, withoutUndefined } from './mongo-support.js';
 
 export const API_KEYS_COLLECTION = 'api_keys';
 
@@ -31,7 +31,8 @@ export class MongoApiKeyStore implements ApiKeyStore {
     const valid = validKeyOptions(options);
     const { keyId, key, secretHash } = newKeySecret();
     const doc: ApiKeyDocument = withoutUndefined({ _id: keyId, name: valid.name, scopes: valid.scopes, secretHash, binding: valid.binding, quota: valid.quota, createdAt: new Date() });
-    await this.keys.insertOne(doc);
+    // Insert-once by its (fresh) id: a retried insert that finds its own document is not an error.
+    if (!(await insertOnce(this.keys, doc))) throw new Error(`API key id ${doc._id} is taken`);
     return { key, record: recordOf(doc) };
   }
 

@@ -14,7 +14,7 @@ import { GridFSBucket, type Collection, type Db, type ObjectId } from 'mongodb';
 import { NotFoundError, TimeoutError } from '../errors.js';
 import type { AudioStore, StoredAudioInfo } from '../ports/audio-store.js';
 import { checkAudioPut, newAudioId } from './audio-info.js';
-import { isDuplicateKeyError, withoutUndefined } from './mongo-support.js';
+import { insertOnce, withoutUndefined } from './mongo-support.js';
 
 export const AUDIO_BUCKET = 'audio';
 export const AUDIO_UPLOADS_COLLECTION = `${AUDIO_BUCKET}.uploads`;
@@ -141,14 +141,9 @@ export class MongoAudioStore implements AudioStore {
     await this.claims.deleteOne({ _id: audioId, owner: claim.owner });
   }
 
-  private async claim(audioId: string, owner: string): Promise<boolean> {
-    try {
-      await this.claims.insertOne({ _id: audioId, owner, claimedAt: new Date() });
-      return true;
-    } catch (error) {
-      if (isDuplicateKeyError(error)) return false;
-      throw error;
-    }
+  /** True when this owner holds the claim (its own retried insert included). */
+  private claim(audioId: string, owner: string): Promise<boolean> {
+    return insertOnce(this.claims, { _id: audioId, owner, claimedAt: new Date() });
   }
 
   private async upload(audioId: string, bytes: Uint8Array, meta: { mimeType: string; turnId?: string }): Promise<void> {

@@ -6,7 +6,7 @@ import type { Collection, Db } from 'mongodb';
 import type { ConversationStore } from '../ports/conversation-store.js';
 import type { ChatMessage } from '../ports/llm-provider.js';
 import type { Interaction, Session, SessionManager } from '../ports/session-manager.js';
-import { isDuplicateKeyError, withoutUndefined } from './mongo-support.js';
+import { insertOnce, isDuplicateKeyError, withoutUndefined } from './mongo-support.js';
 import { DEFAULT_CONTEXT_MESSAGES, contextContent, interactionMessages, newSessionId, parseInteraction, parseUserId } from './session-rules.js';
 
 export const SESSIONS_COLLECTION = 'sessions';
@@ -53,7 +53,8 @@ export class MongoSessionManager implements SessionManager {
       createdAt: now,
       lastActivityAt: now,
     });
-    await this.sessions.insertOne(doc);
+    // Insert-once by its (fresh) id: a retried insert that finds its own document is not an error.
+    if (!(await insertOnce(this.sessions, doc))) throw new Error(`session id ${doc._id} is taken`);
     return { sessionId: doc._id, userId: doc.userId, metadata: doc.metadata, createdAt: now, lastActivityAt: now, interactionCount: 0 };
   }
 

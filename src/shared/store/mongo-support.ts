@@ -1,8 +1,28 @@
-// Small helpers the MongoDB stores share: duplicate-key detection and undefined-free documents.
+// Small helpers the MongoDB stores share: duplicate-key detection, insert-once by `_id`, and
+// undefined-free documents.
+import { isDeepStrictEqual } from 'node:util';
+import type { Collection, Document, OptionalUnlessRequiredId } from 'mongodb';
 
 /** True for MongoDB's E11000 (an insert whose `_id` or unique key is already taken). */
 export function isDuplicateKeyError(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
+}
+
+/**
+ * Inserts a document whose `_id` says what it is (a turn's end, a session), once. True when this
+ * document is stored: inserted now, or by this same write's earlier attempt (a retry after a
+ * failover or a lost acknowledgement, which finds exactly its own document); false when another
+ * document holds the `_id` (another writer got there first).
+ */
+export async function insertOnce<T extends Document & { _id: string }>(collection: Collection<T>, doc: T): Promise<boolean> {
+  try {
+    await collection.insertOne(doc as OptionalUnlessRequiredId<T>);
+    return true;
+  } catch (error) {
+    if (!isDuplicateKeyError(error)) throw error;
+    const stored = await collection.findOne({ _id: doc._id } as Parameters<Collection<T>['findOne']>[0]);
+    return stored !== null && isDeepStrictEqual({ ...stored }, { ...doc });
+  }
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -30,7 +30,7 @@ import {
 } from '../contracts/turn.js';
 import { NotFoundError } from '../errors.js';
 import type { TurnStore } from '../ports/turn-store.js';
-import { isDuplicateKeyError, withoutUndefined } from './mongo-support.js';
+import { insertOnce, withoutUndefined } from './mongo-support.js';
 import { DEFAULT_TURN_LIST_LIMIT, normalizeLimit, parseStageRecord } from './stage-record.js';
 
 export const TURNS_COLLECTION = 'turns';
@@ -200,14 +200,9 @@ export class MongoTurnStore implements TurnStore {
     return won;
   }
 
-  private async insertOnce<T extends { _id: string }>(collection: Collection<T>, doc: T): Promise<boolean> {
-    try {
-      await collection.insertOne(doc as Parameters<Collection<T>['insertOne']>[0]);
-      return true;
-    } catch (error) {
-      if (isDuplicateKeyError(error)) return false;
-      throw error;
-    }
+  /** True when this write's document holds the id (its own retry included), false when another writer's does. */
+  private insertOnce<T extends { _id: string }>(collection: Collection<T>, doc: T): Promise<boolean> {
+    return insertOnce(collection, doc);
   }
 
   /**
