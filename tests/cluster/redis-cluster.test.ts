@@ -88,6 +88,10 @@ describe('voxq on a Redis Cluster with VOXQ_QUEUE_SHARDS=3', () => {
     const masters = await cluster.masters();
     expect(masters).toHaveLength(3);
     // The tags were chosen from the slot map: three different masters own the three shards' slots.
+    // voxq's CRC16 is the cluster's: the slots it predicts are the ones the cluster uses.
+    for (const key of ['voxq:{s0}:stt.0:wait', 'plain-key', 'a{}{b}', `${config.VOXQ_PREFIX}:{sess_${randomUUID()}}:turns`, 'ação{ç}']) {
+      expect(keySlot(key), key).toBe(Number(await admin.cluster('KEYSLOT', key)));
+    }
     const owners = await Promise.all(shards.indexes().map((shard) => masterOf(shard)));
     expect(new Set(owners).size).toBe(3);
   });
