@@ -101,15 +101,20 @@ export class BullmqServiceClient implements ServiceClient {
     const callId = `call_${randomUUID()}`;
     await this.calls.putRequest(callId, request, audio);
     const data: ServiceCallJobData = { callId };
-    const job = await context.with(caller, () =>
-      queue.add(SERVICE_CALL_JOB_NAME, data, {
-        jobId: callId,
-        attempts: this.options.attempts ?? 4,
-        backoff: { type: STAGE_BACKOFF_TYPE },
-        removeOnComplete: { age: 3600, count: 1000 },
-        removeOnFail: { age: 24 * 3600 },
-      }),
-    );
+    const job = await context
+      .with(caller, () =>
+        queue.add(SERVICE_CALL_JOB_NAME, data, {
+          jobId: callId,
+          attempts: this.options.attempts ?? 4,
+          backoff: { type: STAGE_BACKOFF_TYPE },
+          removeOnComplete: { age: 3600, count: 1000 },
+          removeOnFail: { age: 24 * 3600 },
+        }),
+      )
+      .catch(async (error: unknown) => {
+        await this.calls.delete(callId).catch(() => undefined); // not enqueued: its request goes too
+        throw error;
+      });
     // BullMQ rejects a timed-out wait and a failed job alike (a plain Error): our own timer,
     // armed before BullMQ's, tells them apart.
     let timedOut = false;
