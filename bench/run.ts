@@ -8,6 +8,7 @@ import { runTts, TTS_HELP } from './tts.js';
 import { runStream, STREAM_HELP } from './stream.js';
 import { LOAD_HELP, runLoad } from './load.js';
 import { CONSOLE_HELP, runConsole } from './console.js';
+import { CLUSTER_HELP, runCluster } from './cluster.js';
 
 interface Part {
   help: string;
@@ -22,6 +23,7 @@ const PARTS: Record<string, Part> = {
   stream: { help: STREAM_HELP, run: runStream },
   load: { help: LOAD_HELP, run: runLoad },
   console: { help: CONSOLE_HELP, run: runConsole },
+  cluster: { help: CLUSTER_HELP, run: runCluster },
 };
 
 const USAGE = `voxq benchmarks
