@@ -127,4 +127,13 @@ describe('containers sharing one GPU box', () => {
     // The stranger's memory still counts: the card's 8192 MB minus it, no more.
     expect(await manager.allocate('too-much', 7169)).toMatchObject({ ok: false, freeMb: 7168 });
   });
+
+  it('tells a container that names the box otherwise than its neighbours (a ledger of its own for the same card)', async () => {
+    const { container } = setup(1500);
+    const right = container({ CONTAINER_MODE: 'hold', CONTAINER_MB: '1000' });
+    const wrong = container({ CONTAINER_MODE: 'hold', CONTAINER_MB: '1000', VOXQ_HOST_ID: 'container-7f3a' });
+    await Promise.all([right.waitForLog('gpu lease held'), wrong.waitForLog('gpu lease held')]);
+    const warning = await wrong.waitForLog('gpu card published under another host id: containers sharing a GPU box must all set its VOXQ_HOST_ID (or mount its /etc/machine-id)');
+    expect(warning).toMatchObject({ gpuUuid: UUID, hostId: 'container-7f3a', otherHostId: BOX_ID });
+  });
 });

@@ -66,6 +66,8 @@ export class RedisGpuManager implements GpuManager {
   /** Waits still settling (close() lets them finish so no granted lease is left behind). */
   private readonly waits = new Set<Promise<AllocateResult>>();
   private closed: Promise<void> | undefined;
+  /** Other host ids already warned of (see warnOfOtherHostIds). */
+  private readonly warnedHostIds = new Set<string>();
 
   constructor(private readonly options: RedisGpuManagerOptions) {
     this.ledger = new ReservationLedger(options.redis, options.prefix);
@@ -248,7 +250,29 @@ export class RedisGpuManager implements GpuManager {
     await Promise.all(
       inventory.cards.map((card, i) => this.ledger.publishCard(card, { ...card, ...usage[i], usedMb: card.usedMb })),
     );
+    await this.warnOfOtherHostIds(inventory);
     return usage;
+  }
+
+  /**
+   * A real card (its uuid is the driver's, unique in the world) that another host id published
+   * lately is this box's card under two names: containers of one box that do not share its host
+   * id, each keeping a ledger of its own. Said once per other id.
+   */
+  private async warnOfOtherHostIds(inventory: GpuInventory): Promise<void> {
+    const mine = new Set(inventory.cards.filter((c) => !c.simulated).map((c) => c.uuid));
+    if (mine.size === 0) return;
+    const recentMs = Math.max(60_000, 3 * this.options.leaseTtlMs);
+    for (const record of await this.ledger.publishedCards()) {
+      const { host, uuid, seenAt } = record;
+      if (typeof uuid !== 'string' || !mine.has(uuid) || host === inventory.host || typeof host !== 'string') continue;
+      if (typeof seenAt !== 'number' || Date.now() - seenAt > recentMs || this.warnedHostIds.has(host)) continue;
+      this.warnedHostIds.add(host);
+      this.options.log.warn(
+        { gpuUuid: uuid, hostId: inventory.host, otherHostId: host },
+        'gpu card published under another host id: containers sharing a GPU box must all set its VOXQ_HOST_ID (or mount its /etc/machine-id)',
+      );
+    }
   }
 
   /** Stops renewing and releases what this process holds (a graceful exit frees memory at once). */
