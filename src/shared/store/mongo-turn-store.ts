@@ -12,6 +12,7 @@
 // copies the change onto the turn document with a conditional `$set`, so that people querying
 // `turns` see its state; on MongoDB that copy is exact, on FerretDB it may lag under
 // concurrency, which reads do not depend on.
+import { randomUUID } from 'node:crypto';
 import type { Collection, Db, UpdateFilter } from 'mongodb';
 import {
   interruptionSchema,
@@ -40,10 +41,12 @@ export type TurnDocument = Omit<Turn, 'turnId'> & { _id: string };
 
 type StageRecord = NonNullable<Turn['stages'][StageName]>;
 
-export type TurnTransitionDocument =
+/** `w`: a random id per write, so that a retry of this write (same `w`) is told from another writer's (see insertOnce). */
+export type TurnTransitionDocument = { w?: string } & (
   | { _id: string; turnId: string; kind: 'stage'; stage: StageName; record: StageRecord; at: Date }
   | { _id: string; turnId: string; kind: 'running'; at: Date }
-  | { _id: string; turnId: string; kind: 'end'; status: FinalStatus; error?: TurnError; interruption?: Interruption; timeline?: TurnTimeline; at: Date };
+  | { _id: string; turnId: string; kind: 'end'; status: FinalStatus; error?: TurnError; interruption?: Interruption; timeline?: TurnTimeline; at: Date }
+);
 
 /** Every transition a turn can have, by `_id`. */
 export function transitionIds(turnId: string): string[] {
@@ -90,7 +93,7 @@ export class MongoTurnStore implements TurnStore {
   }
 
   async create(turn: Turn): Promise<boolean> {
-    return this.insertOnce(this.turns, turnToDocument(turn));
+    return insertOnce(this.turns, turnToDocument(turn));
   }
 
   async get(turnId: string): Promise<Turn | null> {
@@ -114,7 +117,7 @@ export class MongoTurnStore implements TurnStore {
   ): Promise<Turn> {
     const record = withoutUndefined(parseStageRecord(stage, output, timing)) as StageRecord;
     const _id = `${turnId}.stage.${stage}`;
-    const won = await this.insertOnce(this.transitions, { _id, turnId, kind: 'stage', stage, record, at: new Date() });
+    const won = await this.insertTransition({ _id, turnId, kind: 'stage', stage, record, at: new Date() });
     const stored = await this.get(turnId);
     if (stored === null) {
       if (won) await this.transitions.deleteOne({ _id });
@@ -129,7 +132,7 @@ export class MongoTurnStore implements TurnStore {
 
   async saveStage<S extends StageName>(turnId: string, stage: S, stageRecord: NonNullable<Turn['stages'][S]>): Promise<boolean> {
     const record = withoutUndefined(parseStageRecord(stage, stageRecord.output as StageOutputs[S], stageRecord.timing)) as StageRecord;
-    const won = await this.insertOnce(this.transitions, { _id: `${turnId}.stage.${stage}`, turnId, kind: 'stage', stage, record, at: new Date() });
+    const won = await this.insertTransition({ _id: `${turnId}.stage.${stage}`, turnId, kind: 'stage', stage, record, at: new Date() });
     if (won) {
       const path = `stages.${stage}`;
       await this.project(turnId, { $set: { [path]: record } });
@@ -142,7 +145,7 @@ export class MongoTurnStore implements TurnStore {
   async markRunning(turnId: string): Promise<void> {
     // Not copied onto the document: only a filter on more than the id could keep a late copy from
     // overwriting the end, and reads fold this transition anyway.
-    await this.insertOnce(this.transitions, { _id: `${turnId}.running`, turnId, kind: 'running', at: new Date() });
+    await this.insertTransition({ _id: `${turnId}.running`, turnId, kind: 'running', at: new Date() });
   }
 
   async complete(turnId: string, at: Date, timeline?: TurnTimeline): Promise<boolean> {
@@ -192,7 +195,7 @@ export class MongoTurnStore implements TurnStore {
     turnId: string,
     end: { status: FinalStatus; error?: TurnError; interruption?: Interruption; timeline?: TurnTimeline | undefined; at: Date },
   ): Promise<boolean> {
-    const won = await this.insertOnce(this.transitions, withoutUndefined({ _id: `${turnId}.end`, turnId, kind: 'end' as const, ...end }));
+    const won = await this.insertTransition(withoutUndefined({ _id: `${turnId}.end`, turnId, kind: 'end' as const, ...end }));
     if (won) {
       const set = withoutUndefined({ status: end.status, error: end.error, interruption: end.interruption, timeline: end.timeline, completedAt: end.at });
       await this.project(turnId, { $set: set });
@@ -200,9 +203,13 @@ export class MongoTurnStore implements TurnStore {
     return won;
   }
 
-  /** True when this write's document holds the id (its own retry included), false when another writer's does. */
-  private insertOnce<T extends { _id: string }>(collection: Collection<T>, doc: T): Promise<boolean> {
-    return insertOnce(collection, doc);
+  /**
+   * True when this write's transition holds its id (its own retry included), false when another
+   * writer's does. Each carries a random write id: two writers may write the same content in the
+   * same millisecond, and only one of them wins.
+   */
+  private insertTransition(doc: TurnTransitionDocument): Promise<boolean> {
+    return insertOnce(this.transitions, { ...doc, w: randomUUID() });
   }
 
   /**
