@@ -3,6 +3,7 @@ import { resolveHostId } from '../../src/shared/gpu/host-id.js';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { openMongoStores } from '../../src/shared/store/mongo-stores.js';
+import { FakeGpuBox } from '../support/fake-gpu-box.js';
 import { deletePrefix, gpuTestPrefix, reservedMb } from '../support/gpu-ledger.js';
 import { testMongoUrl } from '../support/mongo.js';
 import { spawnScript } from '../support/script-process.js';
@@ -54,6 +55,29 @@ describe('voxq gpus', () => {
     expect(parsed.gpus.map((g) => [g.uuid, g.simulated, g.reservedMb, g.freeMb])).toEqual([
       ['GPU-simulated-0000', true, 0, 23034],
       ['GPU-simulated-0001', true, 4096, 18938],
+    ]);
+  });
+});
+
+describe('voxq gpus on a host with a card in MIG mode', () => {
+  it('lists each MIG device as a card of its own, and never the card whole', async () => {
+    const { voxq } = context();
+    const box = new FakeGpuBox();
+    cleanups.push(() => Promise.resolve(box.remove()));
+    box.serve('query-gpu.csv', 'mig.query-gpu.csv');
+    box.serve('compute-apps.csv', 'mig.compute-apps.csv');
+    box.serve('list.txt', 'mig.list.txt');
+    box.serve('table.txt', 'mig.table.txt');
+    // No VOXQ_GPUS (empty is unset): the fake nvidia-smi is read.
+    const json = voxq(['gpus', '--json'], { ...box.env(), VOXQ_GPUS: '', VOXQ_HOST_ID: 'mig-box' });
+    expect(await json.exited).toBe(0);
+    const parsed = JSON.parse(json.stdout()) as { gpus: { host: string; index: number; uuid: string; name: string; mig: { profile: string; device: number } | null; totalMb: number }[]; localProblem: string | null };
+    expect(parsed.localProblem).toBeNull();
+    expect(parsed.gpus.map((g) => [g.host, g.index, g.mig?.device ?? null, g.uuid.slice(0, 4), g.name, g.totalMb])).toEqual([
+      ['mig-box', 0, 0, 'MIG-', 'NVIDIA A100-SXM4-40GB MIG 3g.20gb', 20096],
+      ['mig-box', 0, 1, 'MIG-', 'NVIDIA A100-SXM4-40GB MIG 2g.10gb', 9984],
+      ['mig-box', 0, 2, 'MIG-', 'NVIDIA A100-SXM4-40GB MIG 1g.5gb', 4864],
+      ['mig-box', 1, null, 'GPU-', 'NVIDIA A100-SXM4-40GB', 40960],
     ]);
   });
 });
