@@ -29,6 +29,7 @@ import { configSchema } from '../src/shared/config.js';
 import { openGpuManager, pinProcessToGpu } from '../src/shared/gpu/open-gpu-manager.js';
 import { NvidiaSmiInventory, runNvidiaSmi } from '../src/shared/gpu/nvidia-smi-inventory.js';
 import { COMPUTE_APPS_ARGS, GPU_QUERY_ARGS } from '../src/shared/gpu/nvidia-smi-parser.js';
+import { MIG_LIST_ARGS, MIG_TABLE_ARGS } from '../src/shared/gpu/mig-parser.js';
 import { createLogger } from '../src/shared/logger.js';
 import { freePort } from '../tests/support/free-port.js';
 
@@ -112,6 +113,12 @@ async function main(): Promise<void> {
         `compute apps: nvidia-smi ${COMPUTE_APPS_ARGS.join(' ')} (exit ${appsRun.exitCode}), captured before voxq ran anything on the card\n`,
     );
     summary.fixtures = `recorded-${name}.*`;
+    // A card already in MIG mode (never switched by this check): also what voxq reads for its MIG devices.
+    if (/,\s*Enabled\s*$/im.test(gpuRun.stdout)) {
+      await writeFile(join(out, `recorded-${name}-mig.list.txt`), (await runNvidiaSmi(MIG_LIST_ARGS)).stdout);
+      await writeFile(join(out, `recorded-${name}-mig.table.txt`), (await runNvidiaSmi(MIG_TABLE_ARGS)).stdout);
+      summary.mig_fixtures = `recorded-${name}-mig.*`;
+    }
   }
 
   // 2. Parsed.
