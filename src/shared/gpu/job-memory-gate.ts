@@ -55,6 +55,8 @@ export class JobMemoryGate {
   /** The attached workers by queue name, and those closing. */
   private readonly workers = new Map<string, Worker>();
   private readonly closingWorkers = new Set<Worker>();
+  /** The last look at the other cards per service and size (see roomCheck). */
+  private readonly roomChecks = new Map<string, { at: number; answer: Promise<boolean> }>();
 
   constructor(private readonly options: JobMemoryGateOptions) {}
 
@@ -131,12 +133,22 @@ export class JobMemoryGate {
     }
     const recent = this.handoffs.get(job.id) ?? [];
     if (recent.length >= MAX_HANDOFFS) return false;
-    const room = await this.options.roomElsewhere(service, requiredMb).catch((error: unknown) => {
+    const room = await this.roomCheck(service, requiredMb);
+    if (room) this.handoffs.set(job.id, [...recent, now]);
+    return room;
+  }
+
+  /** One look at the other cards per service and size at a time, its answer shared for HANDOFF_CHECK_MS (many jobs may wait at once). */
+  private roomCheck(service: string, requiredMb: number): Promise<boolean> {
+    const key = `${service}|${requiredMb}`;
+    const cached = this.roomChecks.get(key);
+    if (cached && Date.now() - cached.at < HANDOFF_CHECK_MS) return cached.answer;
+    const answer = (this.options.roomElsewhere?.(service, requiredMb) ?? Promise.resolve(false)).catch((error: unknown) => {
       this.options.log.warn({ err: error }, 'gpu room check on other cards failed; waiting here');
       return false;
     });
-    if (room) this.handoffs.set(job.id, [...recent, now]);
-    return room;
+    this.roomChecks.set(key, { at: Date.now(), answer });
+    return answer;
   }
 
   /** Takes no job of the queue for a moment (its active jobs go on), unless it is closing or paused already. */
