@@ -3,8 +3,9 @@
 // caller saw it (result()), turns that were refused but ran anyway, and what may leak in Redis
 // (jobs, keys without a TTL, unfinished-turn entries, GPU leases).
 import { resolveHostId } from '../../src/shared/gpu/host-id.js';
-import type { Redis } from 'ioredis';
-import { isFinalStatus, STAGES, type Turn } from '../../src/shared/contracts/turn.js';
+import { isCluster, type RedisClient } from '../../src/shared/redis.js';
+import type { QueueShards } from '../../src/shared/shards/queue-shards.js';
+import { isFinalStatus, type Turn } from '../../src/shared/contracts/turn.js';
 import { simulatedUuid } from '../../src/shared/gpu/simulated-inventory.js';
 import { ReservationLedger } from '../../src/shared/gpu/reservation-ledger.js';
 import { turnKeys } from '../../src/shared/live/live-keys.js';
@@ -63,11 +64,11 @@ async function messageCounts(stores: MongoStores): Promise<Map<string, { user: n
  * records are read first: a turn's messages are written before its record ends, so a turn that
  * ends between the two reads is seen as not ended, never as ended without its messages.
  */
-export async function judgeTurns(stores: MongoStores, redis: Redis, prefix: string, turns: readonly DrivenTurn[]): Promise<{ verdicts: TurnVerdict[]; messages: Map<string, { user: number; assistant: number }> }> {
+export async function judgeTurns(stores: MongoStores, redis: RedisClient, shards: QueueShards, turns: readonly DrivenTurn[]): Promise<{ verdicts: TurnVerdict[]; messages: Map<string, { user: number; assistant: number }> }> {
   const read: { turn: DrivenTurn; record: Turn | null; live: number; replyAudioStored: boolean | undefined }[] = [];
   for (const turn of turns) {
     const record = await turnRecord(stores, turn.turnId);
-    const live = record ? 1 : await redis.exists(turnKeys(prefix, turn.sessionId, turn.turnId).state);
+    const live = record ? 1 : await redis.exists(turnKeys(shards, turn.sessionId, turn.turnId).state);
     const replyAudioId = record?.status === 'completed' ? record.stages.tts?.output.audio.audioId : undefined;
     const replyAudioStored =
       record?.status !== 'completed' ? undefined : replyAudioId !== undefined && (await stores.db.collection<{ _id: string }>(`${AUDIO_BUCKET}.files`).findOne({ _id: replyAudioId })) !== null;
@@ -123,23 +124,28 @@ export interface RedisLeftovers {
   failedJobs: number;
 }
 
-export async function redisLeftovers(redis: Redis, prefix: string): Promise<RedisLeftovers> {
-  const queues = new StageQueues({ connection: redis, prefix, attempts: 1 });
+export async function redisLeftovers(redis: RedisClient, shards: QueueShards): Promise<RedisLeftovers> {
+  const { prefix } = shards;
+  const queues = new StageQueues({ connection: redis, prefix, attempts: 1, shards });
   let liveJobs = 0;
   let failedJobs = 0;
-  for (const stage of STAGES) {
-    const counts = await queues.get(stage).getJobCounts(...LIVE_JOB_STATES, 'failed');
+  for (const queue of queues.all()) {
+    const counts = await queue.getJobCounts(...LIVE_JOB_STATES, 'failed');
     for (const state of LIVE_JOB_STATES) liveJobs += counts[state] ?? 0;
     failedJobs += counts.failed ?? 0;
   }
   await queues.close();
+  // Session keys: `<prefix>:{sess_…}:…`, or `<prefix>:{<shard tag>}:sess_…:…` when sharded; on every master of a cluster.
+  const pattern = shards.sharded ? `${prefix}:{*}:sess_*` : `${prefix}:{sess_*`;
   let keysWithoutTtl = 0;
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:{sess_*`, 'COUNT', 1000);
-    cursor = next;
-    for (const key of keys) if ((await redis.pttl(key)) === -1) keysWithoutTtl += 1;
-  } while (cursor !== '0');
+  for (const node of isCluster(redis) ? redis.nodes('master') : [redis]) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      for (const key of keys) if ((await node.pttl(key)) === -1) keysWithoutTtl += 1;
+    } while (cursor !== '0');
+  }
   const unfinishedEntries = await redis.zcard(`${prefix}:unfinished-turns`);
   return { liveJobs, keysWithoutTtl, unfinishedEntries, failedJobs };
 }
@@ -154,7 +160,7 @@ export interface GpuLeftovers {
 }
 
 /** The ledgers of the simulated cards, as the ledger itself reads them (expired leases dropped). */
-export async function gpuLeftovers(redis: Redis, prefix: string, cards: number, livePids: readonly number[]): Promise<GpuLeftovers> {
+export async function gpuLeftovers(redis: RedisClient, prefix: string, cards: number, livePids: readonly number[]): Promise<GpuLeftovers> {
   const ledger = new ReservationLedger(redis, prefix);
   const result: GpuLeftovers = { leaked: 0, held: 0, waiting: 0 };
   for (let index = 0; index < cards; index += 1) {

@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { QueueEvents } from 'bullmq';
-import { Redis } from 'ioredis';
 import { connect } from '../../src/producers/sdk/connect.js';
 import type { VoxqClient } from '../../src/producers/sdk/voxq-client.js';
 import { configSchema } from '../../src/shared/config.js';
@@ -28,6 +27,10 @@ import { TurnDriver, type DrivenTurn } from './turn-driver.js';
 import { WaiterDropper, type DropMoment } from './waiter-drop.js';
 import { WorkerPool } from './worker-pool.js';
 import { freePort } from '../../tests/support/free-port.js';
+import { startRedisCluster } from '../../tests/support/redis-cluster.js';
+import { createRedis } from '../../src/shared/redis.js';
+import { keySlot } from '../../src/shared/shards/key-slot.js';
+import { resolveQueueShards } from '../../src/shared/shards/queue-shards.js';
 
 export const FAULTS_HELP = `faults: a turn accepted is a turn finished, under faults
 
@@ -44,6 +47,8 @@ export const FAULTS_HELP = `faults: a turn accepted is a turn finished, under fa
                      temp folder: FerretDB's SQLite commits are not fsync-bound there)
   --seed N           the random choices (sessions, inputs, cancels, victims)
   --keep             keep the run folder (logs of every process, Redis and FerretDB data)
+  --cluster          on a local Redis Cluster (3 masters, 1 replica each) with VOXQ_QUEUE_SHARDS=3:
+                     the Redis faults become one master SIGKILLed (its replica promoted); no waiter drops
 
 Faults (full run), in this order: the database stopped for 90 s (a worker killed meanwhile) and
 for 10 s; Redis killed hard (SIGKILL, AOF fsync every second) and restarted, then stopped cleanly
@@ -66,7 +71,7 @@ const TIMINGS = { sttMs: 20, firstTokenMs: 30, tokensPerS: 200, ttsMsPerSentence
 const log = benchLogger('voxq-faults');
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-type FaultType = 'worker_kill' | 'provider_429' | 'provider_5xx' | 'provider_timeout' | 'provider_hang' | 'redis_restart' | 'redis_kill' | 'waiter_drop' | 'db_stop_10s' | 'db_stop_90s';
+type FaultType = 'master_kill' | 'worker_kill' | 'provider_429' | 'provider_5xx' | 'provider_timeout' | 'provider_hang' | 'redis_restart' | 'redis_kill' | 'waiter_drop' | 'db_stop_10s' | 'db_stop_90s';
 
 interface Fault {
   type: FaultType;
@@ -94,6 +99,8 @@ interface Plan {
   redisRestart: boolean;
   redisKill: boolean;
   waiterDrops: number;
+  /** On a Redis Cluster: SIGKILL the master of shard 1 (its replica takes over). */
+  masterKill?: boolean;
   dbStopsS: number[];
   afterFaultMs: number;
 }
@@ -182,6 +189,7 @@ export async function runFaults(argv: readonly string[]): Promise<{ figures: Rec
       concurrency: { type: 'string' },
       seed: { type: 'string' },
       keep: { type: 'boolean', default: false },
+      cluster: { type: 'boolean', default: false },
       dir: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -191,7 +199,9 @@ export async function runFaults(argv: readonly string[]): Promise<{ figures: Rec
     return { figures: {}, exitCode: 0 };
   }
   const base = values.ci ? CI : FULL;
-  const plan: Plan = { ...base, minTurns: whole(values.turns, base.minTurns, 'turns'), rate: whole(values.rate, base.rate, 'rate') || base.rate };
+  const sized: Plan = { ...base, minTurns: whole(values.turns, base.minTurns, 'turns'), rate: whole(values.rate, base.rate, 'rate') || base.rate };
+  // On a cluster, Redis's faults are a master's death; the waiter drops kill one node's clients and are left out.
+  const plan: Plan = values.cluster ? { ...sized, redisKill: false, redisRestart: false, waiterDrops: 0, masterKill: true } : sized;
   const workers = Math.max(1, Math.round(whole(values.workers, 4, 'workers')));
   const concurrency = Math.max(1, Math.round(whole(values.concurrency, 3, 'concurrency')));
   const seed = Math.round(whole(values.seed, Date.now() % 1_000_000, 'seed'));
@@ -207,10 +217,11 @@ export async function runFaults(argv: readonly string[]): Promise<{ figures: Rec
   const built = await ensureFerretDbBuilt(log);
   const redis = new OwnRedis(await freePort(), redisDir);
   const db = new OwnFerretDb(await freePort(), dbDir, runDir);
-  await Promise.all([redis.start(), db.start()]);
+  const cluster = values.cluster ? await startRedisCluster() : undefined;
+  await Promise.all([cluster ? Promise.resolve() : redis.start(), db.start()]);
 
   const env: Record<string, string> = {
-    REDIS_URL: redis.url,
+    ...(cluster ? { VOXQ_REDIS_CLUSTER_NODES: cluster.nodesEnv, VOXQ_QUEUE_SHARDS: '3' } : { REDIS_URL: redis.url }),
     MONGO_URL: db.url,
     VOXQ_MONGO_DB: DB_NAME,
     VOXQ_PREFIX: PREFIX,
@@ -237,8 +248,10 @@ export async function runFaults(argv: readonly string[]): Promise<{ figures: Rec
     slotEnv: (slot) => ({ PACED_GPU: String(slot % CARDS) }),
     startTimeoutMs: 90_000,
   });
-  const admin = new Redis(redis.url, { maxRetriesPerRequest: null });
-  admin.on('error', () => undefined);
+  const target = cluster ? cluster.nodesEnv.split(',').map((node) => ({ host: node.split(':')[0] ?? '', port: Number(node.split(':')[1]) })) : undefined;
+  const redisTarget = target ? { nodes: target, tls: false } : redis.url;
+  const admin = createRedis(redisTarget, 'worker', 'voxq-faults-admin');
+  const shards = await resolveQueueShards(admin, { prefix: PREFIX, shards: cluster ? 3 : 1 });
   let client: VoxqClient | undefined;
   let stores: MongoStores | undefined;
   let dropper: WaiterDropper | undefined;
@@ -249,8 +262,9 @@ export async function runFaults(argv: readonly string[]): Promise<{ figures: Rec
   // Jobs BullMQ found stalled (their worker died or lost its lock) and jobs failed for good, as they happen: events.log.
   const jobEvents = { stalled: 0, failed: 0 };
   const eventsLog = join(runDir, 'events.log');
-  const queueEvents = STAGES.map((stage) => {
-    const events = new QueueEvents(stage, { connection: { host: '127.0.0.1', port: redis.port, maxRetriesPerRequest: null }, prefix: PREFIX });
+  const queueEvents = STAGES.flatMap((stage) => shards.indexes().map((shard) => ({ stage, shard }))).map(({ stage, shard }) => {
+    const connection = cluster ? createRedis(redisTarget, 'worker', 'voxq-faults-events') : { host: '127.0.0.1', port: redis.port, maxRetriesPerRequest: null };
+    const events = new QueueEvents(shards.queueName(stage, shard), { connection, prefix: shards.queuePrefix(shard) });
     events.on('error', () => undefined);
     events.on('stalled', ({ jobId }) => {
       jobEvents.stalled += 1;
@@ -269,7 +283,7 @@ export async function runFaults(argv: readonly string[]): Promise<{ figures: Rec
     const config = configSchema.parse(env);
     client = await connect({ config });
     stores = await openMongoStores(db.url, DB_NAME);
-    dropper = new WaiterDropper(redis.url, PREFIX);
+    if (!cluster) dropper = new WaiterDropper(redis.url, PREFIX);
     const sessions: string[] = [];
     for (let i = 0; i < plan.sessions; i += 1) sessions.push((await client.createSession(`faults-user-${i}`)).sessionId);
     const driver = new TurnDriver({ client, sessions, rate: plan.rate, cancelShare: 0.05, maxPendingEnqueues: 120, maxInFlight: plan.maxInFlight, random, resultTimeoutMs: 15_000 });
@@ -344,6 +358,17 @@ export async function runFaults(argv: readonly string[]): Promise<{ figures: Rec
         }
       });
     const redisFaults = async () => {
+      if (plan.masterKill && cluster) {
+        await phase('master_kill', async () => {
+          // The master of shard 1 dies: over when its replica serves the slots (cluster_state ok everywhere).
+          const slot = keySlot(shards.shardHead(1));
+          const ranges = (await admin.cluster('SLOTS')) as unknown as [number, number, [string, number]][];
+          const victim = ranges.find(([start, end]) => slot >= start && slot <= end)?.[2][1];
+          if (victim === undefined) throw new Error('no master serves shard 1');
+          await outage('master_kill', async () => log.info({ port: victim, failover: await cluster.killMaster(victim) }, 'master killed, replica promoted'), 0, () => Promise.resolve());
+          await sleep(plan.afterFaultMs);
+        });
+      }
       if (plan.redisKill) {
         await phase('redis_kill', async () => {
           await outage('redis_kill', () => redis.stop('SIGKILL'), 2000, () => redis.start());
@@ -420,9 +445,9 @@ export async function runFaults(argv: readonly string[]): Promise<{ figures: Rec
     await phase('checks', async () => {
       // Jobs of refused turns may still be on their way out: a little time for the queues to empty.
       const queuesBy = Date.now() + 15_000;
-      while (Date.now() < queuesBy && (await redisLeftovers(admin, PREFIX)).liveJobs > 0) await sleep(500);
-      const judged = await judgeTurns(stores as MongoStores, admin, PREFIX, turns);
-      checks = { verdicts: judged.verdicts, leftovers: await redisLeftovers(admin, PREFIX), phantom: await refusedThatRan(stores as MongoStores, accepted, judged.messages) };
+      while (Date.now() < queuesBy && (await redisLeftovers(admin, shards)).liveJobs > 0) await sleep(500);
+      const judged = await judgeTurns(stores as MongoStores, admin, shards, turns);
+      checks = { verdicts: judged.verdicts, leftovers: await redisLeftovers(admin, shards), phantom: await refusedThatRan(stores as MongoStores, accepted, judged.messages) };
     });
     // A killed worker's leases expire on their own; after that, only the live workers' resident memory may be held.
     const lastKillAt = Math.max(0, ...kills.map((k) => k.at));
@@ -445,7 +470,7 @@ export async function runFaults(argv: readonly string[]): Promise<{ figures: Rec
     await stores?.close().catch(() => undefined);
     await pool.stop().catch(() => undefined);
     admin.disconnect();
-    await Promise.all([redis.close(), db.close()]);
+    await Promise.all([cluster ? cluster.stop() : redis.close(), db.close()]);
     if (keepRunDir) log.warn({ runDir }, 'run folder kept: the log of every process is there');
     else await rm(runDir, { recursive: true, force: true }).catch(() => undefined);
   }

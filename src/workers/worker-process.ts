@@ -9,7 +9,7 @@ import { createLogger, type Logger } from '../shared/logger.js';
 import type { Metrics } from '../shared/ports/metrics.js';
 import { createProviders, type Providers } from '../shared/providers/create-providers.js';
 import { StageQueues } from '../shared/queues.js';
-import { closeRedis, createRedis, redisTargetOf } from '../shared/redis.js';
+import { closeRedis, createRedis, isCluster, redisTargetOf } from '../shared/redis.js';
 import { QueueShards, resolveQueueShards } from '../shared/shards/queue-shards.js';
 import type { StoreSet } from '../shared/store/store-set.js';
 import { OtelMetrics } from '../shared/telemetry/otel-metrics.js';
@@ -86,6 +86,31 @@ export function concurrencyPerShard(concurrency: number, shards: number, seed = 
 }
 
 /** Stage workers in this process on injected (or configured) providers and stores; injected parts are checked first. */
+/** How long a cluster worker's BullMQ workers get to close before their connections are cut. */
+const CLUSTER_CLOSE_MS = 10_000;
+
+/**
+ * On a Redis Cluster a BullMQ worker that lived through a failover may never finish closing (its
+ * blocking connection waits on the node that died). Its jobs were already handed back: past
+ * CLUSTER_CLOSE_MS its connections are cut instead.
+ */
+async function closedOrCut(closed: Promise<unknown>, workers: readonly Worker[], log: Logger): Promise<void> {
+  if (await settlesWithin(closed, CLUSTER_CLOSE_MS)) return;
+  log.warn({ afterMs: CLUSTER_CLOSE_MS }, 'stage workers did not close in time: their connections are cut');
+  await settlesWithin(Promise.allSettled(workers.map((worker) => worker.disconnect())), 2000);
+}
+
+/** Whether `promise` settled within `ms` (it is left running either way). */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)));
+  try {
+    return (await Promise.race([promise.then(() => 'settled', () => 'settled'), late])) !== 'late';
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export function startWorkerProcess(options: WorkerProcessOptions): WorkerProcess {
   const { config, stages, stores } = options;
   // Injected parts are refused here, naming what they lack, before any connection is opened.
@@ -170,7 +195,7 @@ export function startWorkerProcess(options: WorkerProcessOptions): WorkerProcess
         const closed = Promise.all(workers.map((w) => w.close()));
         const handedBack = active.abortAll(new ShutdownError('the worker process is shutting down'));
         if (handedBack > 0) log.info({ jobs: handedBack }, 'active jobs handed back to their queues');
-        await closed;
+        await (isCluster(blocking) ? closedOrCut(closed, workers, log) : closed);
         await providers.tts?.close?.();
         await options.gpu?.close();
         await queues.close();

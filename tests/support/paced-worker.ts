@@ -1,6 +1,6 @@
 // A worker process with paced fakes (paced-fakes.ts), for tests and the stream benchmark that
 // need workers in processes of their own: `node --import tsx tests/support/paced-worker.ts`.
-// Env: the usual REDIS_URL, MONGO_URL (unset: memory stores are not shared, so it must be set),
+// Env: the usual REDIS_URL (or VOXQ_REDIS_CLUSTER_NODES), MONGO_URL (unset: memory stores are not shared, so it must be set),
 // VOXQ_PREFIX, VOXQ_MONGO_DB, VOXQ_STREAMING …; PACED_TIMINGS (JSON of PacedTimings), PACED_REPLY
 // (the LLM's reply), PACED_STAGES (default stt,llm,tts), PACED_CONCURRENCY (default 4). Every
 // provider call and every job start goes to the Redis list `<prefix>:paced-calls` as JSON.
@@ -28,9 +28,9 @@ import type { TranscribeOptions, Transcription } from '../../src/shared/ports/st
 import type { SynthesizeOptions } from '../../src/shared/ports/tts-provider.js';
 import type { FakeScript } from '../../src/shared/providers/fake-script.js';
 import { ProviderError } from '../../src/shared/providers/provider-error.js';
-import { closeRedis, createRedis } from '../../src/shared/redis.js';
+import { closeRedis, createRedis, redisTargetOf } from '../../src/shared/redis.js';
 import { openMongoStores } from '../../src/shared/store/mongo-stores.js';
-import { startWorkerProcess } from '../../src/workers/worker-process.js';
+import { openWorkerProcess } from '../../src/workers/worker-process.js';
 import { PacedLlm, PacedStt, PacedTts, STREAM_BENCH_TIMINGS, type PacedTimings, type ProviderCall } from './paced-fakes.js';
 
 export function pacedCallsKey(prefix: string): string {
@@ -53,7 +53,7 @@ const log = createLogger('paced-worker', config.VOXQ_LOG_LEVEL);
 const timings: PacedTimings = { ...STREAM_BENCH_TIMINGS, ...(process.env.PACED_TIMINGS ? (JSON.parse(process.env.PACED_TIMINGS) as Partial<PacedTimings>) : {}) };
 const reply = process.env.PACED_REPLY;
 const stages = (process.env.PACED_STAGES ?? 'stt,llm,tts').split(',') as StageName[];
-const recorder = createRedis(config.REDIS_URL, 'producer', 'paced-worker-calls');
+const recorder = createRedis(redisTargetOf(config), 'producer', 'paced-worker-calls');
 const key = pacedCallsKey(config.VOXQ_PREFIX);
 const host = `${hostname()}:${process.pid}`;
 const report = (call: ProviderCall | { event: 'job'; at: number; jobId: string }) => {
@@ -173,7 +173,7 @@ if (process.env.PACED_GPU !== undefined) {
   gpu = await pinProcessToGpu(config, card, models, { log });
 }
 
-const worker = startWorkerProcess({
+const worker = await openWorkerProcess({
   config,
   stages,
   concurrency: Number(process.env.PACED_CONCURRENCY ?? 4),
@@ -192,8 +192,10 @@ const stop = () => {
   stopping = true;
   clearInterval(mongoFlusher);
   clearInterval(faultPoller);
+  log.info('paced worker stopping');
   void worker
     .close()
+    .then(() => log.info('paced worker: workers closed'))
     .then(() => flushMongoCommands().catch(() => undefined))
     .then(() => closeRedis(recorder))
     .then(() => process.exit(0));
