@@ -3,9 +3,8 @@
 // no memory sits unreserved between one job and the next. One subscriber connection, made on
 // first use. A grant that is missed (Redis restarted, the connection dropped) is still found when
 // the waiter withdraws at its deadline.
-import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
-import { closeRedis } from '../redis.js';
+import { closeRedis, duplicateRedis, type RedisClient } from '../redis.js';
 
 export interface PendingGrant {
   /** True once the lease is granted; false when the wait ran out or was cancelled. */
@@ -16,11 +15,11 @@ export interface PendingGrant {
 
 export class GrantListener {
   private readonly pending = new Map<string, (granted: boolean) => void>();
-  private subscriber: Redis | undefined;
+  private subscriber: RedisClient | undefined;
   private subscribed: Promise<void> | undefined;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     readonly channel: string,
     private readonly log: Logger,
   ) {}
@@ -28,7 +27,7 @@ export class GrantListener {
   /** Subscribes once; requests queue only after this resolves, so no grant is published unheard. */
   ready(): Promise<void> {
     if (!this.subscriber) {
-      this.subscriber = this.redis.duplicate({ connectionName: 'voxq-gpu-grants' });
+      this.subscriber = duplicateRedis(this.redis, 'voxq-gpu-grants');
       this.subscriber.on('error', (error: unknown) => this.log.debug({ err: error }, 'gpu grant subscription error'));
       this.subscriber.on('message', (_channel: string, message: string) => {
         for (const leaseId of message.split('\n')) this.settle(leaseId, true);

@@ -1,7 +1,7 @@
 // The GpuManager port on an inventory (nvidia-smi or simulated) and the Redis reservation ledger.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.js';
 import type { Logger } from '../logger.js';
 import type {
   AllocateResult,
@@ -23,7 +23,7 @@ import { isResidentOf } from './resident-lease.js';
 import { ReservationLedger, type LedgerAllocateRequest, type LedgerCardState } from './reservation-ledger.js';
 
 export interface RedisGpuManagerOptions {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   inventory: GpuInventorySource;
   profiles: ModelProfiles;

@@ -14,7 +14,7 @@
 // skipping those that do not fit yet (first fit), unless one has waited past its `strictAt`:
 // then nothing passes it. The waiter hears of its lease on its own channel. All keys expire
 // with the last lease or waiter, so nothing leaks.
-import type { Redis } from 'ioredis';
+import { isCluster, type RedisClient } from '../redis.js';
 
 /** Drops expired leases; leaves `now` and `reserved` (sum of live leases) in locals. */
 const PURGE_AND_SUM = `
@@ -264,9 +264,9 @@ type Reply = (string | number | Reply)[];
 const SCRIPTS = { voxqGpuAllocate: ALLOCATE, voxqGpuRelease: RELEASE, voxqGpuWithdraw: WITHDRAW, voxqGpuSnapshot: SNAPSHOT } as const;
 
 /** The ledger's scripts as ioredis commands (EVALSHA, falling back to EVAL once per connection). */
-type LedgerRedis = Redis & { [K in keyof typeof SCRIPTS]: (...args: (string | number)[]) => Promise<unknown> };
+type LedgerRedis = RedisClient & { [K in keyof typeof SCRIPTS]: (...args: (string | number)[]) => Promise<unknown> };
 
-function withScripts(redis: Redis): LedgerRedis {
+function withScripts(redis: RedisClient): LedgerRedis {
   const commands = redis as LedgerRedis;
   for (const [name, lua] of Object.entries(SCRIPTS)) {
     if (typeof (commands as unknown as Record<string, unknown>)[name] !== 'function') redis.defineCommand(name, { numberOfKeys: 6, lua });
@@ -278,7 +278,7 @@ export class ReservationLedger {
   private readonly redis: LedgerRedis;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly prefix: string,
   ) {
     this.redis = withScripts(redis);
@@ -286,7 +286,8 @@ export class ReservationLedger {
 
   /** The card's keys: `<prefix>:gpu:<host>:<uuid>:{expiry,mb,pid,meta,wait,want}`. */
   keys(card: LedgerCard): string[] {
-    const base = `${this.prefix}:gpu:${card.host}:${card.uuid}`;
+    // One script reads and writes all six: on a Redis Cluster a hash tag per card keeps them in one slot.
+    const base = isCluster(this.redis) ? `${this.prefix}:gpu:{${card.host}:${card.uuid}}` : `${this.prefix}:gpu:${card.host}:${card.uuid}`;
     return [`${base}:expiry`, `${base}:mb`, `${base}:pid`, `${base}:meta`, `${base}:wait`, `${base}:want`];
   }
 
