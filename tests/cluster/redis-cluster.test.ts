@@ -19,6 +19,11 @@ import { connect } from '../../src/producers/sdk/connect.js';
 import type { VoxqClient } from '../../src/producers/sdk/voxq-client.js';
 import { keysPerMaster, startRedisCluster, type LocalRedisCluster } from '../support/redis-cluster.js';
 import { makeWav } from '../support/wav.js';
+import { RequestWindow } from '../../src/shared/rate-limit/request-window.js';
+import { AudioBudget } from '../../src/shared/rate-limit/audio-budget.js';
+import { ReservationLedger } from '../../src/shared/gpu/reservation-ledger.js';
+import { KeyQuotas } from '../../src/producers/http/key-quotas.js';
+import type { ApiKeyRecord } from '../../src/shared/ports/api-key-store.js';
 
 let cluster: LocalRedisCluster;
 let config: Config;
@@ -136,6 +141,31 @@ describe('voxq on a Redis Cluster with VOXQ_QUEUE_SHARDS=3', () => {
       }
     }
   }, 120_000);
+
+  it('runs the STT request window, the GPU ledger and API-key quotas on the cluster (their multi-key scripts in one slot)', async () => {
+    const prefix = config.VOXQ_PREFIX;
+    // Five keys in one script: refused across slots (CROSSSLOT) without their shared tag.
+    const window = new RequestWindow({ redis: admin, prefix, limit: 2, liveReserve: 1 });
+    const slots = [await window.acquire('live', 'a'), await window.acquire('live', 'b'), await window.acquire('live', 'c')];
+    expect(slots.map((slot) => slot.waitMs > 0)).toEqual([false, false, true]);
+    await Promise.all(slots.map((slot) => slot.release()));
+    const budget = new AudioBudget({ redis: admin, prefix, audioSecondsPerHour: 10, liveReserveShare: 0.2 });
+    expect((await budget.reserve('call-1', 4000, 'live')).waitMs).toBe(0);
+    // Six keys in each ledger script, under the card's tag.
+    const ledger = new ReservationLedger(admin, prefix);
+    const card = { host: 'box-1', uuid: 'GPU-cluster-0' };
+    const lease = { card, requiredMb: 600, totalMb: 1000, ttlMs: 5000, meta: {}, pid: process.pid, usedMb: 0 };
+    expect((await ledger.allocate({ ...lease, leaseId: 'one' })).ok).toBe(true);
+    expect((await ledger.allocate({ ...lease, leaseId: 'two' })).ok).toBe(false);
+    expect(new Set(ledger.keys(card).map(keySlot)).size).toBe(1);
+    expect((await ledger.release(card, 'one')).removed).toBe(true);
+    expect((await ledger.allocate({ ...lease, leaseId: 'two' })).ok).toBe(true);
+    await ledger.release(card, 'two');
+    const quotas = new KeyQuotas(admin, prefix);
+    const record = { keyId: 'k1', scopes: ['turns:write'], quota: { requestsPerMinute: 1 } } as unknown as ApiKeyRecord;
+    await quotas.admitRequest(record);
+    await expect(quotas.admitRequest(record)).rejects.toMatchObject({ code: 'rate_limited' });
+  });
 
   it('loses and duplicates no turn when a master is killed mid-run and its replica promoted', async () => {
     const byShard = await sessionsOnEveryShard(3);
