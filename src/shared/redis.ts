@@ -78,7 +78,11 @@ export function duplicateRedis(redis: RedisClient, name: string): RedisClient {
 
 /** Redis's answers to a wrong or missing password: a setting to fix, not an outage to wait out. */
 export function isRedisAuthError(error: unknown): boolean {
-  return error instanceof Error && /^(WRONGPASS|NOAUTH)\b|invalid password|invalid username-password/i.test(error.message);
+  if (!(error instanceof Error)) return false;
+  if (/^(WRONGPASS|NOAUTH)\b|invalid password|invalid username-password/i.test(error.message)) return true;
+  // A cluster that cannot load its slot map says so, with the last node's own error beside it.
+  const lastNodeError = (error as { lastNodeError?: unknown }).lastNodeError;
+  return lastNodeError !== undefined && lastNodeError !== error && isRedisAuthError(lastNodeError);
 }
 
 /**
@@ -104,11 +108,32 @@ export async function checkRedisAuth(redis: RedisClient, waitMs = 5000): Promise
         return;
       }
       redis.disconnect();
-      done(new ConfigError(`Redis refused the credentials in ${isCluster(redis) ? 'VOXQ_REDIS_CLUSTER_NODES' : 'REDIS_URL'} (${error.message.split('.')[0]}): set the right password (redis://:PASSWORD@host:port, or user:password@)`, 'redis_auth_failed'));
+      const refusal = (error as { lastNodeError?: Error }).lastNodeError ?? error;
+      done(new ConfigError(`Redis refused the credentials in ${isCluster(redis) ? 'VOXQ_REDIS_CLUSTER_NODES' : 'REDIS_URL'} (${refusal.message.split('.')[0]}): set the right password (redis://:PASSWORD@host:port, or user:password@)`, 'redis_auth_failed'));
     };
     const timer = setTimeout(() => done(), waitMs);
     redis.on('ready', onReady);
     redis.on('error', onError);
+  });
+}
+
+/**
+ * A cluster connection ready within `waitMs` (true), or not (false: no node answered). A Cluster
+ * holds commands until it has a slot map, however long that takes: a producer that never got one
+ * must say so rather than wait forever.
+ */
+export async function clusterReady(redis: RedisClient, waitMs = 5000): Promise<boolean> {
+  if (redis.status === 'ready') return true;
+  return new Promise<boolean>((resolve) => {
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    const timer = setTimeout(() => {
+      redis.off('ready', onReady);
+      resolve(false);
+    }, waitMs);
+    redis.once('ready', onReady);
   });
 }
 

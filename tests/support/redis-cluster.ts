@@ -16,8 +16,10 @@ export interface ClusterNode {
 }
 
 export interface LocalRedisCluster {
-  /** Every node's host:port, masters first as created (VOXQ_REDIS_CLUSTER_NODES). */
+  /** Every node, masters first as created (VOXQ_REDIS_CLUSTER_NODES): host:port, or redis://:password@host:port. */
   nodesEnv: string;
+  /** The nodes' requirepass/masterauth, when started with one. */
+  password?: string | undefined;
   nodes: ClusterNode[];
   /** The ports of the nodes that are masters now. */
   masters(): Promise<number[]>;
@@ -29,6 +31,8 @@ export interface LocalRedisCluster {
 export interface ClusterStartOptions {
   /** cluster-node-timeout: a master silent this long is failed over (default 1000 ms). */
   nodeTimeoutMs?: number;
+  /** Every node requires this password (requirepass, masterauth between them). */
+  password?: string;
 }
 
 async function canListen(port: number): Promise<boolean> {
@@ -71,8 +75,8 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: s
   }
 }
 
-async function nodeSays<T>(port: number, ask: (redis: Redis) => Promise<T>): Promise<T> {
-  const redis = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
+async function nodeSays<T>(port: number, ask: (redis: Redis) => Promise<T>, password?: string): Promise<T> {
+  const redis = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000, ...(password ? { password } : {}) });
   redis.on('error', () => undefined);
   try {
     await redis.connect();
@@ -83,8 +87,8 @@ async function nodeSays<T>(port: number, ask: (redis: Redis) => Promise<T>): Pro
 }
 
 /** `CLUSTER NODES` of a live node: port → role and state. */
-async function clusterView(port: number): Promise<{ port: number; master: boolean; failed: boolean }[]> {
-  const text = String(await nodeSays(port, (redis) => redis.cluster('NODES')));
+async function clusterView(port: number, password?: string): Promise<{ port: number; master: boolean; failed: boolean }[]> {
+  const text = String(await nodeSays(port, (redis) => redis.cluster('NODES'), password));
   return text
     .trim()
     .split('\n')
@@ -98,6 +102,8 @@ export async function startRedisCluster(options: ClusterStartOptions = {}): Prom
   const dir = await mkdtemp(join(tmpdir(), 'voxq-cluster-'));
   const ports = await clusterPorts(6);
   const nodes: ClusterNode[] = [];
+  const { password } = options;
+  const auth = password ? ['--requirepass', password, '--masterauth', password] : [];
   const stop = async () => {
     await Promise.all(
       nodes.map(async (node) => {
@@ -118,16 +124,17 @@ export async function startRedisCluster(options: ClusterStartOptions = {}): Prom
           '--save', '', '--appendonly', 'no', '--dir', dir, '--logfile', join(dir, `redis-${port}.log`),
           // A replica may take over at once, however long it was cut off (tests kill masters on purpose).
           '--cluster-replica-validity-factor', '0',
+          ...auth,
         ],
         { stdio: 'ignore' },
       );
       nodes.push({ port, process: child });
     }
-    await Promise.all(ports.map((port) => waitFor(async () => (await nodeSays(port, (r) => r.ping())) === 'PONG', 10_000, `redis-server on ${port}`)));
-    await run('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '1', '--cluster-yes']);
+    await Promise.all(ports.map((port) => waitFor(async () => (await nodeSays(port, (r) => r.ping(), password)) === 'PONG', 10_000, `redis-server on ${port}`)));
+    await run('redis-cli', [...(password ? ['-a', password, '--no-auth-warning'] : []), '--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '1', '--cluster-yes']);
     await Promise.all(
       ports.map((port) =>
-        waitFor(async () => /cluster_state:ok/.test(String(await nodeSays(port, (r) => r.cluster('INFO')))) && (await clusterView(port)).length === 6, 20_000, `cluster state ok on ${port}`),
+        waitFor(async () => /cluster_state:ok/.test(String(await nodeSays(port, (r) => r.cluster('INFO'), password))) && (await clusterView(port, password)).length === 6, 20_000, `cluster state ok on ${port}`),
       ),
     );
   } catch (error) {
@@ -138,10 +145,11 @@ export async function startRedisCluster(options: ClusterStartOptions = {}): Prom
   const masters = async () => {
     const [any] = alive();
     if (!any) return [];
-    return (await clusterView(any.port)).filter((n) => n.master && !n.failed).map((n) => n.port);
+    return (await clusterView(any.port, password)).filter((n) => n.master && !n.failed).map((n) => n.port);
   };
   return {
-    nodesEnv: ports.map((p) => `127.0.0.1:${p}`).join(','),
+    nodesEnv: ports.map((p) => (password ? `redis://:${encodeURIComponent(password)}@127.0.0.1:${p}` : `127.0.0.1:${p}`)).join(','),
+    password,
     nodes,
     masters,
     async killMaster(port) {
@@ -159,7 +167,7 @@ export async function startRedisCluster(options: ClusterStartOptions = {}): Prom
           const promoted = now.find((p) => !before.has(p));
           if (promoted === undefined) return false;
           promotedPort = promoted;
-          const states = await Promise.all(others.map((n) => nodeSays(n.port, (r) => r.cluster('INFO'))));
+          const states = await Promise.all(others.map((n) => nodeSays(n.port, (r) => r.cluster('INFO'), password)));
           return states.every((info) => /cluster_state:ok/.test(String(info)));
         },
         30_000,
@@ -187,7 +195,7 @@ export async function keysPerMaster(cluster: LocalRedisCluster, match?: string):
           total += keys.length;
         } while (cursor !== '0');
         return total;
-      }),
+      }, cluster.password),
     );
   }
   return counts;

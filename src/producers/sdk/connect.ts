@@ -2,8 +2,9 @@
 // stores. Everything it opens, client.close() closes.
 import { loadConfig, requireMongoUrl, type Config } from '../../shared/config.js';
 import { StageQueues } from '../../shared/queues.js';
+import { UnavailableError } from '../../shared/errors.js';
 import { withOutageErrors } from '../../shared/infra-errors.js';
-import { checkRedisAuth, closeRedis, createRedis, isCluster, redisTargetOf } from '../../shared/redis.js';
+import { checkRedisAuth, closeRedis, clusterReady, createRedis, isCluster, redisTargetOf } from '../../shared/redis.js';
 import { ShardedLogReader } from '../../shared/live/sharded-log-reader.js';
 import { resolveQueueShards, type QueueShards } from '../../shared/shards/queue-shards.js';
 import { openMongoStores } from '../../shared/store/mongo-stores.js';
@@ -41,6 +42,11 @@ export async function connect(options: ConnectOptions = {}): Promise<VoxqClient>
   try {
     // A refused password fails here, with a code, instead of every call waiting on reconnects.
     await checkRedisAuth(producer);
+    // A cluster none of whose nodes answers would hold every command until one does.
+    if (isCluster(producer) && !(await clusterReady(producer))) {
+      producer.disconnect();
+      throw new UnavailableError('redis_unavailable', 'no node of VOXQ_REDIS_CLUSTER_NODES answered with the cluster\'s slot map within 5 s (down, or not a cluster); retry once it is up');
+    }
   } catch (error) {
     subscriber.disconnect();
     if (!options.stores) await stores.close();
