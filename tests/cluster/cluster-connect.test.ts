@@ -2,7 +2,8 @@
 // redis://:password@host:port entries: turns of sessions on every one of three shards run end to
 // end (the password reaches every node, including those found through the slot map); a wrong
 // password is refused at connect() with redis_auth_failed, naming no password; a node list none
-// of which answers fails connect() with redis_unavailable instead of holding it forever.
+// of which answers fails connect() with redis_unavailable instead of holding it forever, and so
+// does an SDK call once every node is gone.
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -102,6 +103,27 @@ describe('voxq on a Redis Cluster that requires a password', () => {
     expect(error?.code).toBe('redis_auth_failed');
     expect(error?.message).not.toContain('not-the-password');
     expect(error?.message).not.toContain(PASSWORD);
+  });
+
+  it('every node gone after connect(): SDK calls fail with redis_unavailable at once instead of waiting for a node', async () => {
+    const own = await startRedisCluster();
+    try {
+      const ownConfig = configSchema.parse(env(own.nodesEnv, `vo${randomBytes(4).toString('hex')}`));
+      const sdk = await connect({ config: ownConfig, stores: createMemoryStores() });
+      try {
+        const { sessionId } = await sdk.createSession('user-outage');
+        await own.stop();
+        const error = await sdk.enqueueTurn({ sessionId, text: 'Alguém aí?' }).then(
+          () => undefined,
+          (e: unknown) => e as Error & { code?: string },
+        );
+        expect(error?.code).toBe('redis_unavailable');
+      } finally {
+        await sdk.close();
+      }
+    } finally {
+      await own.stop();
+    }
   });
 
   it('no node answering: connect() fails with redis_unavailable (a Cluster would hold its commands until one does)', async () => {

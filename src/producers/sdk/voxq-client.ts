@@ -3,10 +3,10 @@
 // the first stages, and awaits the result from whichever process finishes the turn.
 // Seed: IOrchestratorService.process_conversation.
 import { context, type Context } from '@opentelemetry/api';
-import type { RedisClient, RedisTarget } from '../../shared/redis.js';
+import { isCluster, type RedisClient, type RedisTarget } from '../../shared/redis.js';
 import { turnRequestSchema, type TurnRequest } from '../../shared/contracts/turn-request.js';
 import type { Turn } from '../../shared/contracts/turn.js';
-import { InputError, NotFoundError, VoxqError } from '../../shared/errors.js';
+import { InputError, NotFoundError, UnavailableError, VoxqError } from '../../shared/errors.js';
 import { withOutageErrors } from '../../shared/infra-errors.js';
 import type { probeAudio } from '../../shared/audio/probe.js';
 import type { Session } from '../../shared/ports/session-manager.js';
@@ -182,9 +182,21 @@ export class VoxqClient {
     });
   }
 
+  /**
+   * Runs an SDK call, answering an outage with UnavailableError. A Redis Cluster that has lost
+   * every node holds commands until one answers (there is no per-command limit), so a call made
+   * while it is not ready is refused at once, as a single Redis's is after its retries.
+   */
+  private guarded<T>(call: () => Promise<T>): Promise<T> {
+    if (isCluster(this.redis) && this.redis.status !== 'ready') {
+      return Promise.reject(new UnavailableError('redis_unavailable', 'the Redis Cluster is not reachable (no node answers, or it is reconnecting); retry the call once it is back'));
+    }
+    return withOutageErrors(call);
+  }
+
   /** Seed: create_session(user_id, metadata). */
   async createSession(userId: string, metadata: Record<string, unknown> = {}): Promise<Session> {
-    return withOutageErrors(async () => {
+    return this.guarded(async () => {
       const checked = checkSessionRequest(userId, metadata);
       const session = await this.deps.stores.sessions.createSession(checked.userId, checked.metadata);
       await this.rememberSession(session.sessionId, session.userId);
@@ -209,7 +221,7 @@ export class VoxqClient {
   }
 
   async getSession(sessionId: string): Promise<Session> {
-    return withOutageErrors(async () => {
+    return this.guarded(async () => {
       checkSessionId(sessionId);
       const session = await this.deps.stores.sessions.getSession(sessionId);
       if (!session) throw new NotFoundError('session_not_found', `session ${sessionId} does not exist: create it with createSession()`);
@@ -224,7 +236,7 @@ export class VoxqClient {
    * request: ConflictError `turn_id_conflict`).
    */
   async enqueueTurn(request: TurnRequest, options: EnqueueOptions = {}): Promise<TurnHandle> {
-    return withOutageErrors(async () => {
+    return this.guarded(async () => {
       const trace = options.trace ?? context.active(); // read before the first await
       const parsed = turnRequestSchema.safeParse(request);
       if (!parsed.success) throw inputErrorFrom(parsed.error, 'turn request');
@@ -243,7 +255,7 @@ export class VoxqClient {
    * flight (safe to call any time).
    */
   async cancelSession(sessionId: string, options: CancelOptions = {}): Promise<boolean> {
-    return withOutageErrors(async () => {
+    return this.guarded(async () => {
       checkSessionId(sessionId);
       const playedMs = checkPlayedMs(options.playedMs);
       await this.sessionOf(sessionId);
@@ -261,7 +273,7 @@ export class VoxqClient {
    * flight are cancelled first. True when there was something to delete; idempotent.
    */
   async deleteSession(sessionId: string): Promise<boolean> {
-    return withOutageErrors(async () => {
+    return this.guarded(async () => {
       checkSessionId(sessionId);
       return eraseSession(
         { stores: this.deps.stores, queues: this.deps.queues, redis: this.redis, prefix: this.deps.prefix, unfinished: this.unfinished, live: this.live, ender: this.ender },
@@ -272,7 +284,7 @@ export class VoxqClient {
 
   /** Cancels one turn (see cancelSession); true when it was still running. */
   async cancelTurn(ref: TurnRef, options: CancelOptions = {}): Promise<boolean> {
-    return withOutageErrors(async () => {
+    return this.guarded(async () => {
       checkTurnId(ref.turnId);
       checkSessionId(ref.sessionId);
       return this.ender.interrupt(ref, checkPlayedMs(options.playedMs));
@@ -288,7 +300,7 @@ export class VoxqClient {
    * cancelled; false when the whole reply had been played, or the turn failed or was interrupted.
    */
   async replyHeard(turnId: string, options: { playedMs: number }): Promise<boolean> {
-    return withOutageErrors(async () => {
+    return this.guarded(async () => {
       checkTurnId(turnId);
       const playedMs = checkPlayedMs(options.playedMs);
       if (playedMs === undefined) throw new InputError('invalid_played_ms', 'playedMs is required: how much of the reply audio was played, in ms');
@@ -319,7 +331,7 @@ export class VoxqClient {
 
   /** One sentence's audio chunk of a turn: from its event log while it lasts, else the audio store. */
   async sentenceAudio(turnId: string, index: number): Promise<{ bytes: Uint8Array; format: AudioFormat; mimeType: string; durationMs: number }> {
-    return withOutageErrors(async () => {
+    return this.guarded(async () => {
       checkTurnId(turnId);
       if (!Number.isInteger(index) || index < 0) throw new InputError('invalid_sentence_index', 'the sentence index must be a non-negative integer');
       const turn = await this.getTurn(turnId);
@@ -365,7 +377,7 @@ export class VoxqClient {
   }
 
   async getTurn(turnId: string): Promise<Turn> {
-    return withOutageErrors(async () => {
+    return this.guarded(async () => {
       checkTurnId(turnId);
       const turn = await this.deps.stores.turns.get(turnId);
       if (!turn) throw new NotFoundError('turn_not_found', `turn ${turnId} does not exist`);
@@ -375,7 +387,7 @@ export class VoxqClient {
 
   /** Awaits any turn by id, from any process. */
   async waitForTurn(turnId: string, options: { timeoutMs?: number; includeAudio?: boolean; signal?: AbortSignal; sessionId?: string } = {}): Promise<TurnResult> {
-    return withOutageErrors(async () => {
+    return this.guarded(async () => {
       checkTurnId(turnId);
       if (options.sessionId !== undefined) checkSessionId(options.sessionId);
       const sessionId = options.sessionId ?? (await this.unfinished.sessionOf(turnId)) ?? undefined;
@@ -404,7 +416,7 @@ export class VoxqClient {
 
   /** Seed: get_conversation_history(limit). Oldest first. */
   async history(sessionId: string, options: { limit?: number } = {}): Promise<StoredMessage[]> {
-    return withOutageErrors(async () => {
+    return this.guarded(async () => {
       await this.getSession(sessionId);
       return this.deps.stores.conversations.history(sessionId, options);
     });
@@ -412,7 +424,7 @@ export class VoxqClient {
 
   /** Seed: get_statistics. */
   async statistics(sessionId: string): Promise<ConversationStatistics> {
-    return withOutageErrors(async () => {
+    return this.guarded(async () => {
       await this.getSession(sessionId);
       return this.deps.stores.conversations.statistics(sessionId);
     });
