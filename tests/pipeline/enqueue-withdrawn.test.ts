@@ -13,6 +13,9 @@ import { stageJobId } from '../../src/shared/contracts/jobs.js';
 import { UnavailableError } from '../../src/shared/errors.js';
 import { createRedis } from '../../src/shared/redis.js';
 import { LiveTurns } from '../../src/shared/live/live-turns.js';
+import { SessionContextCache } from '../../src/shared/live/session-context.js';
+import { NOT_ACCEPTED, TurnEnder } from '../../src/shared/live/turn-ender.js';
+import { createLogger } from '../../src/shared/logger.js';
 import { UnfinishedTurns } from '../../src/shared/live/unfinished-turns.js';
 import { UNCONFIRMED_AFTER_MS } from '../../src/workers/turn-reconciler.js';
 import { makeTurn } from '../contracts/turn-store.contract.js';
@@ -129,6 +132,25 @@ describe('a turn whose record the database refused', () => {
       }
     });
   }
+
+  it('withdrawn, then failed again later (its stage failing once the store is back): no message, though the user text is known', async () => {
+    pipeline = await startPipeline({ store: 'memory', workers: false });
+    const p = pipeline;
+    const { sessionId } = await p.client.createSession('u');
+    const turn = makeTurn({ sessionId, userId: 'u', input: { kind: 'text', text: 'Qual é o saldo da minha conta?' } });
+    const ref = { turnId: turn.turnId, sessionId };
+    const live = new LiveTurns(p.redis, { prefix: p.prefix, ttlMs: 60_000, maxLogEntries: 100 });
+    const unfinished = new UnfinishedTurns(p.redis, p.prefix);
+    const context = new SessionContextCache(p.redis, { prefix: p.prefix, ttlMs: 60_000, maxMessages: 10 });
+    const ender = new TurnEnder({ live, context, turns: p.stores.turns, sessions: p.stores.sessions, audio: p.stores.audio, queues: p.queues, metrics: p.metrics, log: createLogger('voxq-test', 'silent'), unfinished });
+    await live.open(turn, undefined, { pending: true });
+    await unfinished.add(ref, turn.createdAt.getTime());
+    const notAccepted = { stage: 'enqueue' as const, code: NOT_ACCEPTED, message: 'the turn was not accepted' };
+    expect(await ender.withdraw(ref, notAccepted)).toBe(true);
+    // What a stage's failure does when its job ends after the withdrawal (the fault suite saw it after a database stop).
+    await ender.fail(ref, { stage: 'llm', code: 'store_unavailable', message: 'the database did not answer' });
+    expect(await p.client.history(sessionId)).toEqual([]);
+  });
 
   it('is withdrawn by the reconciler when its producer died before confirming it', async () => {
     pipeline = await startPipeline({ store: 'memory', workers: false, env: { VOXQ_RECONCILE_INTERVAL_MS: '100', VOXQ_RECONCILE_GRACE_MS: '1' } });

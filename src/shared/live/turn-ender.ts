@@ -119,7 +119,9 @@ export class TurnEnder {
     if (await turns.fail(ref.turnId, failure, new Date())) {
       metrics.increment('voxq.turns', 1, { outcome: 'failed', stage: failure.stage });
     }
-    const userMessage = turn ? userMessageOf(turn) : undefined;
+    // A turn withdrawn as not accepted (its caller was told so) leaves no message, even when a
+    // stage's failure arrives here after the withdrawal (it keeps the withdrawal's reason).
+    const userMessage = turn && failure.code !== NOT_ACCEPTED ? userMessageOf(turn) : undefined;
     if (turn && userMessage) {
       await sessions.addInteraction({ sessionId: turn.sessionId, userMessage, assistantResponse: '', turnId: turn.turnId });
       await this.remember(turn, [{ role: 'user', content: userMessage }]);
