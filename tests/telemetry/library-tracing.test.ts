@@ -5,7 +5,7 @@
 // with a context manager that follows the caller's awaits), and the caller runs its own SDK
 // (voxq uses it, an in-memory exporter here, and installs nothing of its own).
 import { randomBytes } from 'node:crypto';
-import { setTimeout as delay } from 'node:timers/promises';
+import { setImmediate as nextTurnOfTheLoop } from 'node:timers/promises';
 import { context, propagation, trace, type Span } from '@opentelemetry/api';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
@@ -47,7 +47,8 @@ async function callerWork(tracing: LibraryTracing): Promise<{ caller: Span; turn
   try {
     return await trace.getTracer('caller-app').startActiveSpan('caller.handle', async (caller) => {
       const session = await voxq.createSession('tracing-user');
-      await delay(5);
+      // A real async boundary (a macrotask), not a timed pause: the caller's span must survive it.
+      await nextTurnOfTheLoop();
       const activeAfterAwaits = trace.getActiveSpan()?.spanContext().spanId === caller.spanContext().spanId;
       // No `trace` option: the context active at the call (the caller's span) is the turn's parent.
       const turn = await voxq.enqueueTurn({ sessionId: session.sessionId, text: 'Que horas são?' });
